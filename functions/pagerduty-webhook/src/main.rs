@@ -1,0 +1,19 @@
+//! PagerDuty v3 webhooks and Custom Incident Actions, behind a Lambda Function URL.
+//! All logic lives in `remediate_shared::webhook`; this file wires it to the runtime.
+
+use lambda_http::{run, service_fn, Error, Request};
+use remediate_shared::webhook::WebhookApp;
+use std::convert::Infallible;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    // Configuration, catalog and clients are built once per container; a bad setting fails the
+    // cold start here, with the variable named.
+    let app = WebhookApp::from_env().await?;
+    let app = &app;
+    run(service_fn(move |request: Request| async move {
+        Ok::<_, Infallible>(app.handle(request).await)
+    }))
+    .await
+}

@@ -1,0 +1,26 @@
+//! Shared AWS SDK configuration: bounded time per call, so that a slow AWS never makes a
+//! function miss the sender's response budget.
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use std::time::Duration;
+
+/// One attempt may take this long; all attempts of one call together, `OPERATION_TIMEOUT`.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(2500);
+
+/// The standard chain (environment, `AWS_ENDPOINT_URL*`, the Lambda role) with our time bounds.
+pub async fn load_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await
+}

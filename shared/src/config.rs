@@ -1,0 +1,179 @@
+//! Configuration from the environment, read once at cold start. A bad setting fails the init
+//! with a message naming the variable; nothing is re-read per invocation.
+
+use crate::catalog::Catalog;
+use crate::{Error, Result};
+use std::time::Duration;
+
+pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
+pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
+
+/// Settings of the `pagerduty-webhook` function. See the README's configuration table.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// SSM SecureString with the v3 signing secrets, one per line. Without it the v3 route is off.
+    pub webhook_secrets_parameter: Option<String>,
+    /// SSM SecureString with the Custom Incident Action header secret. Without it, actions are off.
+    pub action_token_parameter: Option<String>,
+    /// Lower-case header name carrying the action secret.
+    pub action_token_header: String,
+    /// Confirm each tap in the incident's log entries before acting.
+    pub confirm_taps: bool,
+    pub api_token_parameter: String,
+    pub from_email: String,
+    pub api_url: String,
+    pub ledger_table: String,
+    pub max_trigger_age: Duration,
+    /// Why every run is dry, when `REMEDIATE_DRY_RUN` says so.
+    pub global_dry_run: Option<String>,
+    /// For console links in notes.
+    pub region: String,
+}
+
+/// Reads variables through `lookup` so that tests need not touch the process environment.
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String> {
+        self.optional(name)
+            .ok_or_else(|| Error::config(name, "is required and not set"))
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool> {
+        match self.optional(name).map(|value| value.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(value) if matches!(value.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+            Some(value) if matches!(value.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+            Some(value) => Err(Error::config(name, format!("{value:?} is not true or false"))),
+        }
+    }
+
+    fn seconds(&self, name: &'static str, default: Duration) -> Result<Duration> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| *seconds > 0)
+                .map(Duration::from_secs)
+                .ok_or_else(|| Error::config(name, format!("{value:?} is not a positive number of seconds"))),
+        }
+    }
+
+    /// The catalog: `RUNBOOKS_FILE` if set, else the copy compiled into the binary.
+    pub fn catalog(&self) -> Result<Catalog> {
+        match self.optional("RUNBOOKS_FILE") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|error| Error::config("RUNBOOKS_FILE", format!("cannot read {path}: {error}")))?;
+                Catalog::parse(&text, &path)
+            }
+            None => Catalog::built_in(),
+        }
+    }
+
+    pub fn webhook_settings(&self) -> Result<WebhookSettings> {
+        let webhook_secrets_parameter = self.optional("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER");
+        let action_token_parameter = self.optional("PAGERDUTY_ACTION_TOKEN_PARAMETER");
+        if webhook_secrets_parameter.is_none() && action_token_parameter.is_none() {
+            return Err(Error::config(
+                "PAGERDUTY_WEBHOOK_SECRETS_PARAMETER",
+                "neither it nor PAGERDUTY_ACTION_TOKEN_PARAMETER is set: the function could authenticate nothing",
+            ));
+        }
+        let action_token_header = self
+            .optional("PAGERDUTY_ACTION_TOKEN_HEADER")
+            .unwrap_or_else(|| DEFAULT_ACTION_TOKEN_HEADER.to_owned())
+            .to_ascii_lowercase();
+        if http::HeaderName::from_bytes(action_token_header.as_bytes()).is_err() {
+            return Err(Error::config("PAGERDUTY_ACTION_TOKEN_HEADER", "is not a valid header name"));
+        }
+        let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
+        if !from_email.contains('@') {
+            return Err(Error::config("PAGERDUTY_FROM_EMAIL", "must be the email of a PagerDuty user"));
+        }
+        let api_url = self
+            .optional("PAGERDUTY_API_URL")
+            .unwrap_or_else(|| crate::pagerduty::client::DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
+        }
+        let global_dry_run = self
+            .flag("REMEDIATE_DRY_RUN", false)?
+            .then(|| "REMEDIATE_DRY_RUN is on".to_owned());
+        Ok(WebhookSettings {
+            webhook_secrets_parameter,
+            action_token_parameter,
+            action_token_header,
+            confirm_taps: self.flag("PAGERDUTY_CONFIRM_TAPS", true)?,
+            api_token_parameter: self.required("PAGERDUTY_API_TOKEN_PARAMETER")?,
+            from_email,
+            api_url,
+            ledger_table: self.required("LEDGER_TABLE")?,
+            max_trigger_age: self.seconds("MAX_TRIGGER_AGE_SECONDS", DEFAULT_MAX_TRIGGER_AGE)?,
+            global_dry_run,
+            region: self
+                .optional("AWS_REGION")
+                .or_else(|| self.optional("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Env(move |name: &str| map.get(name).cloned())
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER", "/remediate/webhook-secrets"),
+        ("PAGERDUTY_API_TOKEN_PARAMETER", "/remediate/api-token"),
+        ("PAGERDUTY_FROM_EMAIL", "bot@example.com"),
+        ("LEDGER_TABLE", "remediate-ledger"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+
+    #[test]
+    fn defaults_apply() {
+        let settings = env(BASE).webhook_settings().unwrap();
+        assert_eq!(settings.action_token_header, "x-remediate-token");
+        assert!(settings.confirm_taps);
+        assert_eq!(settings.max_trigger_age, Duration::from_secs(900));
+        assert_eq!(settings.api_url, "https://api.pagerduty.com");
+        assert_eq!(settings.global_dry_run, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("PAGERDUTY_CONFIRM_TAPS", "maybe"),
+            ("MAX_TRIGGER_AGE_SECONDS", "-5"),
+            ("PAGERDUTY_ACTION_TOKEN_HEADER", "bad header"),
+            ("PAGERDUTY_FROM_EMAIL", "nobody"),
+            ("REMEDIATE_DRY_RUN", "sometimes"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, value));
+            let error = env(&pairs).webhook_settings().unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        let error = env(&BASE[1..]).webhook_settings().unwrap_err().to_string();
+        assert!(error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"), "{error}");
+    }
+
+    #[test]
+    fn missing_catalog_file_names_the_variable() {
+        let error = env(&[("RUNBOOKS_FILE", "/nonexistent/runbooks.yaml")]).catalog().unwrap_err();
+        assert!(error.to_string().contains("RUNBOOKS_FILE"));
+    }
+}

@@ -1,0 +1,46 @@
+//! One CloudWatch metric per outcome, as embedded metric format (EMF) log lines: CloudWatch
+//! turns these stdout lines into metrics, so there is no client to build and nothing to call.
+
+use crate::outcome::Outcome;
+use std::io::Write;
+
+pub const NAMESPACE: &str = "Remediate";
+
+/// The EMF line counting one trigger with this outcome.
+pub fn outcome_line(function: &str, outcome: Outcome, timestamp_ms: i64) -> String {
+    serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["Function", "Outcome"]],
+                "Metrics": [{ "Name": "Triggers", "Unit": "Count" }]
+            }]
+        },
+        "Function": function,
+        "Outcome": outcome.as_str(),
+        "Triggers": 1
+    })
+    .to_string()
+}
+
+pub fn emit_outcome(function: &str, outcome: Outcome) {
+    let line = outcome_line(function, outcome, chrono::Utc::now().timestamp_millis());
+    // A metric that cannot be written must never fail the trigger it counts.
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_is_valid_emf() {
+        let line: serde_json::Value =
+            serde_json::from_str(&outcome_line("pagerduty-webhook", Outcome::DryRun, 1_700_000_000_000)).unwrap();
+        assert_eq!(line["Outcome"], "dry_run");
+        assert_eq!(line["Triggers"], 1);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][1], "Outcome");
+    }
+}

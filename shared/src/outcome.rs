@@ -1,0 +1,120 @@
+//! The outcome of one trigger, in the same words everywhere: responses, the ledger, logs, metrics.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A run was started.
+    Executed,
+    /// A runbook matched and passed its checks, but a dry-run switch kept it from executing.
+    DryRun,
+    /// Nothing wanted this event, or it is a shape we do not act on.
+    Ignored,
+    /// A runbook wanted it, but a check said no (stale, resolved incident, unconfirmed tap...).
+    Refused,
+    /// Authentication failed (signature, token).
+    Rejected,
+    /// A cooldown or rate window held it back.
+    Suppressed,
+    /// Already handled: a redelivery of a trigger that has an outcome.
+    Duplicate,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Executed => "executed",
+            Outcome::DryRun => "dry_run",
+            Outcome::Ignored => "ignored",
+            Outcome::Refused => "refused",
+            Outcome::Rejected => "rejected",
+            Outcome::Suppressed => "suppressed",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Outcome::Executed,
+            Outcome::DryRun,
+            Outcome::Ignored,
+            Outcome::Refused,
+            Outcome::Rejected,
+            Outcome::Suppressed,
+            Outcome::Duplicate,
+        ]
+        .into_iter()
+        .find(|outcome| outcome.as_str() == text)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the note about a run reached the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteDelivery {
+    Posted,
+    /// Not posted within the response budget: recorded for a later retry.
+    Pending,
+    /// Nothing to note on (no incident), or notes are off.
+    NotApplicable,
+}
+
+/// What a function answers and logs for one trigger. The JSON body of webhook responses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// Why, in words for people: always present for anything but `executed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The executor's handle: the SSM command id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command_id: Option<String>,
+    /// Set when the executor refused the request (the run failed to start).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<NoteDelivery>,
+}
+
+impl Report {
+    pub fn new(outcome: Outcome, reason: impl Into<Option<String>>) -> Self {
+        Self {
+            outcome,
+            reason: reason.into(),
+            trigger_id: None,
+            runbook: None,
+            run_id: None,
+            command_id: None,
+            start_error: None,
+            note: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_round_trip() {
+        for outcome in [Outcome::Executed, Outcome::DryRun, Outcome::Duplicate, Outcome::Rejected] {
+            assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+        assert_eq!(Outcome::parse("exploded"), None);
+    }
+}

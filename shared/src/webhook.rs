@@ -1,0 +1,559 @@
+//! The `pagerduty-webhook` function's logic, behind a Lambda Function URL.
+//!
+//! Two routes:
+//! - `POST /` (any path outside `/actions/`): PagerDuty v3 webhook subscriptions, HMAC signed.
+//! - `POST /actions/<action-name>`: Custom Incident Actions, authenticated by a secret header and
+//!   confirmed with PagerDuty itself.
+//!
+//! Status codes follow one rule: 4xx only for a request that can never succeed (PagerDuty drops
+//! those without retry and disables a subscription after three in a row), 5xx only for a
+//! transient failure where the ledger makes the retry safe, 2xx for every decision.
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::config::WebhookSettings;
+use crate::decision::{self, Decision, DecisionContext, Plan};
+use crate::ledger::{Claim, ClaimResult, Ledger};
+use crate::metrics;
+use crate::notes;
+use crate::outcome::{NoteDelivery, Outcome, Report};
+use crate::pagerduty::custom_action::{self, ActionEvent, CUSTOM_LOG_ENTRY};
+use crate::pagerduty::signature::{self, SignatureCheck};
+use crate::pagerduty::webhook_v3::{self, V3Event};
+use crate::pagerduty::PagerDutyApi;
+use crate::secrets::{Secret, SecretStore};
+use crate::ssm::CommandExecutor;
+use crate::trigger::Trigger;
+use crate::Error;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use subtle::ConstantTimeEq;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+pub const FUNCTION_NAME: &str = "pagerduty-webhook";
+/// Larger bodies are refused with 413. PagerDuty's incident payloads are a few KB; a 6 MB Function
+/// URL body is only ever a mistake or an attack, and we hash every byte before parsing.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// PagerDuty waits 5 s for a v3 webhook and counts slower answers as failures: answer within 4.
+pub const V3_BUDGET: Duration = Duration::from_secs(4);
+/// Custom Incident Actions wait 16 s; answer within 14.
+pub const ACTION_BUDGET: Duration = Duration::from_secs(14);
+/// What is kept back from the budget for answering after the last call.
+const ANSWER_MARGIN: Duration = Duration::from_millis(300);
+/// A claim holder that dies is taken over after this long (PagerDuty's retry then runs it).
+const CLAIM_HOLD: chrono::Duration = chrono::Duration::seconds(120);
+/// A tap is confirmed by a custom log entry no older than this before the tap's own time.
+const TAP_CONFIRM_WINDOW: chrono::Duration = chrono::Duration::minutes(2);
+const ACTIONS_PREFIX: &str = "/actions/";
+
+pub struct WebhookApp {
+    pub settings: WebhookSettings,
+    pub catalog: Arc<Catalog>,
+    pub secrets: Arc<dyn SecretStore>,
+    pub pagerduty: Arc<dyn PagerDutyApi>,
+    pub executor: Arc<dyn CommandExecutor>,
+    pub ledger: Arc<dyn Ledger>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A finished answer: status and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    fn error(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({ "error": message.into() }),
+        }
+    }
+
+    fn report(status: u16, report: &Report) -> Self {
+        Self {
+            status,
+            body: serde_json::to_value(report).unwrap_or_else(|_| json!({})),
+        }
+    }
+
+    fn rejected(status: u16, reason: &str) -> Self {
+        Self::report(status, &Report::new(Outcome::Rejected, Some(reason.to_owned())))
+    }
+
+    fn transient(error: &Error) -> Self {
+        // The detail goes to the log; the sender learns only that a retry may help.
+        tracing::error!(%error, "transient failure; asking the sender to retry");
+        Self::error(503, "temporarily unable to process; retry later")
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        Response::builder()
+            .status(self.status)
+            .header("content-type", "application/json")
+            .body(Body::Text(self.body.to_string()))
+            .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+}
+
+fn status_for(outcome: Outcome) -> u16 {
+    match outcome {
+        Outcome::Executed => 202,
+        Outcome::Rejected => 403,
+        _ => 200,
+    }
+}
+
+/// Which of the two routes a path is, or why it is neither.
+enum Route<'a> {
+    V3,
+    Action(&'a str),
+}
+
+fn route(path: &str) -> Result<Route<'_>, Reply> {
+    match path.strip_prefix(ACTIONS_PREFIX) {
+        None => Ok(Route::V3),
+        Some(name) => {
+            let name = name.trim_end_matches('/');
+            let valid = !name.is_empty()
+                && name.len() <= 63
+                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if valid {
+                Ok(Route::Action(name))
+            } else {
+                Err(Reply::error(404, "unknown action: the path must be /actions/<lowercase-name>"))
+            }
+        }
+    }
+}
+
+fn is_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn body_bytes(request: &Request) -> &[u8] {
+    // lambda_http has already decoded a base64 body (isBase64Encoded) into Body::Binary.
+    match request.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    }
+}
+
+impl WebhookApp {
+    /// Handle one Function URL request. Never fails: every problem is an answer.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let started = Instant::now();
+        let path = request.uri().path().to_owned();
+        let reply = self.dispatch(&request, started).await;
+        let outcome = reply.body.get("outcome").and_then(|value| value.as_str()).map(str::to_owned);
+        tracing::info!(
+            path,
+            status = reply.status,
+            outcome = outcome.as_deref().unwrap_or("none"),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+        if let Some(outcome) = outcome.as_deref().and_then(Outcome::parse) {
+            metrics::emit_outcome(FUNCTION_NAME, outcome);
+        }
+        reply.into_response()
+    }
+
+    async fn dispatch(&self, request: &Request, started: Instant) -> Reply {
+        if request.method() != http::Method::POST {
+            return Reply::error(405, "only POST is accepted");
+        }
+        let route = match route(request.uri().path()) {
+            Ok(route) => route,
+            Err(reply) => return reply,
+        };
+        let body = body_bytes(request);
+        if body.len() > MAX_BODY_BYTES {
+            return Reply::error(413, format!("body larger than {MAX_BODY_BYTES} bytes"));
+        }
+        if !is_json(request) {
+            return Reply::error(400, "content-type must be application/json");
+        }
+        match route {
+            Route::V3 => self.handle_v3(request, body, started + V3_BUDGET).await,
+            Route::Action(action) => self.handle_action(request, body, action, started + ACTION_BUDGET).await,
+        }
+    }
+
+    async fn load_secrets(&self, parameter: &str) -> Result<Vec<Secret>, Reply> {
+        match self.secrets.get(parameter).await {
+            Ok(secret) => Ok(secret.lines()),
+            Err(error) if error.is_transient() => Err(Reply::transient(&error)),
+            Err(error) => {
+                // A missing or empty secret parameter is a deployment fault: say so loudly, and
+                // let the sender retry (a fixed parameter makes the retry succeed).
+                tracing::error!(%error, parameter, "secret parameter unreadable");
+                Err(Reply::error(503, "not configured to authenticate this request"))
+            }
+        }
+    }
+
+    async fn handle_v3(&self, request: &Request, body: &[u8], deadline: Instant) -> Reply {
+        let Some(parameter) = &self.settings.webhook_secrets_parameter else {
+            return Reply::error(404, "v3 webhooks are not enabled on this endpoint");
+        };
+        let secrets = match self.load_secrets(parameter).await {
+            Ok(secrets) => secrets,
+            Err(reply) => return reply,
+        };
+        let header = request.headers().get(signature::SIGNATURE_HEADER).map(|value| value.as_bytes());
+        match signature::verify(header, body, &secrets) {
+            SignatureCheck::Valid => {}
+            SignatureCheck::Missing => {
+                tracing::warn!("v3 webhook without X-PagerDuty-Signature");
+                return Reply::rejected(401, "missing X-PagerDuty-Signature");
+            }
+            SignatureCheck::Mismatch => {
+                tracing::warn!("v3 webhook signature does not match any secret");
+                return Reply::rejected(403, "signature does not match");
+            }
+        }
+        let event = match webhook_v3::parse(body) {
+            Ok(event) => event,
+            Err(message) => return Reply::error(400, message),
+        };
+        match event {
+            V3Event::Ping => Reply::report(200, &Report::new(Outcome::Ignored, Some("ping received".to_owned()))),
+            V3Event::OtherResource { event_type, resource_type } => Reply::report(
+                200,
+                &Report::new(
+                    Outcome::Ignored,
+                    Some(format!("{event_type} is about a {resource_type}, not an incident")),
+                ),
+            ),
+            V3Event::Incident(trigger) => {
+                let span = trigger_span(&trigger);
+                self.process(*trigger, deadline, false).instrument(span).await
+            }
+        }
+    }
+
+    async fn handle_action(&self, request: &Request, body: &[u8], action: &str, deadline: Instant) -> Reply {
+        let Some(parameter) = &self.settings.action_token_parameter else {
+            return Reply::error(404, "Custom Incident Actions are not enabled on this endpoint");
+        };
+        let tokens = match self.load_secrets(parameter).await {
+            Ok(tokens) => tokens,
+            Err(reply) => return reply,
+        };
+        let Some(presented) = request.headers().get(self.settings.action_token_header.as_str()) else {
+            tracing::warn!(action, header = self.settings.action_token_header, "action without its token header");
+            return Reply::rejected(401, "missing action token header");
+        };
+        let mut matched = subtle::Choice::from(0u8);
+        for token in &tokens {
+            matched |= token.expose().as_bytes().ct_eq(presented.as_bytes());
+        }
+        if !bool::from(matched) {
+            tracing::warn!(action, "action token does not match");
+            return Reply::rejected(403, "action token does not match");
+        }
+        let event = match custom_action::parse(body, action) {
+            Ok(event) => event,
+            Err(message) => return Reply::error(400, message),
+        };
+        match event {
+            ActionEvent::NotCustom { event } => Reply::report(
+                200,
+                &Report::new(Outcome::Ignored, Some(format!("{event} is not a Custom Incident Action tap"))),
+            ),
+            ActionEvent::Tap(trigger) => {
+                let span = trigger_span(&trigger);
+                self.process(*trigger, deadline, true).instrument(span).await
+            }
+        }
+    }
+
+    /// From a verified, parsed trigger to an answer: select, claim, (re-check), decide, act, note.
+    async fn process(&self, mut trigger: Trigger, deadline: Instant, unsigned: bool) -> Reply {
+        // Only triggers that some runbook wants cost a ledger write; the rest are answered at once.
+        let runbook = match decision::select(&trigger, &self.catalog) {
+            Ok(runbook) => runbook.name.clone(),
+            Err(reason) => {
+                tracing::info!(reason, "ignored");
+                let mut report = Report::new(Outcome::Ignored, Some(reason));
+                report.trigger_id = Some(trigger.dedupe_id.clone());
+                return Reply::report(200, &report);
+            }
+        };
+        let now = self.clock.now();
+        let claim = match self.ledger.claim(&trigger.dedupe_id, now, CLAIM_HOLD).await {
+            Ok(ClaimResult::Claimed(claim)) => claim,
+            Ok(ClaimResult::Completed(original)) => {
+                let mut report = Report::new(
+                    Outcome::Duplicate,
+                    Some(format!("already handled: {}", original.outcome)),
+                );
+                report.trigger_id = Some(trigger.dedupe_id.clone());
+                report.runbook = original.runbook;
+                report.run_id = original.run_id;
+                report.command_id = original.command_id;
+                tracing::info!("duplicate delivery");
+                return Reply::report(200, &report);
+            }
+            Ok(ClaimResult::InProgress { hold_until }) => {
+                tracing::info!(%hold_until, "another delivery is handling this trigger");
+                return Reply::error(503, "this event is being handled by another delivery; retry later");
+            }
+            Err(error) => return Reply::transient(&error),
+        };
+        if unsigned {
+            // The body of a tap is not signed: what it says about the incident and the person is
+            // re-read from PagerDuty before acting on it.
+            if let Err(reply) = self.confirm_tap(&mut trigger, &runbook, deadline).await {
+                return self.finish_without_run(&claim, reply).await;
+            }
+        }
+        let context = DecisionContext {
+            now,
+            max_trigger_age: chrono::Duration::from_std(self.settings.max_trigger_age)
+                .unwrap_or(chrono::Duration::minutes(15)),
+            global_dry_run: self.settings.global_dry_run.clone(),
+        };
+        let decision = decision::decide(&trigger, &self.catalog, &context);
+        let mut report = match decision {
+            Decision::Ignore { reason } => Report::new(Outcome::Ignored, Some(reason)),
+            Decision::Refuse { runbook, reason } => {
+                let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
+                report.runbook = Some(runbook.clone());
+                tracing::warn!(runbook, reason, "refused");
+                report.note = Some(self.note(&trigger, &notes::refused(&trigger, &runbook, &reason), deadline).await);
+                report
+            }
+            Decision::Execute(plan) => match self.execute(&trigger, &plan, deadline).await {
+                Ok(report) => report,
+                Err(error) => {
+                    // Nothing was sent: give the claim back so the sender's retry can run it.
+                    if let Err(release_error) = self.ledger.release(&claim).await {
+                        tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
+                    }
+                    return Reply::transient(&error);
+                }
+            },
+        };
+        report.trigger_id = Some(trigger.dedupe_id.clone());
+        self.complete(&claim, &report).await;
+        Reply::report(status_for(report.outcome), &report)
+    }
+
+    /// Re-read the incident (a tap on a resolved incident runs nothing) and, unless turned off,
+    /// find the tap in the incident's log entries (a leaked header secret alone cannot act as a
+    /// user). A refusal comes back as the reply to send.
+    async fn confirm_tap(&self, trigger: &mut Trigger, runbook: &str, deadline: Instant) -> Result<(), ConfirmFailure> {
+        let Some(incident_id) = trigger.incident_id().map(str::to_owned) else {
+            return Err(ConfirmFailure::Refused("the tap names no incident".to_owned()));
+        };
+        let call_deadline = deadline - ANSWER_MARGIN;
+        match self.pagerduty.get_incident(&incident_id, call_deadline).await {
+            Ok(fresh) => trigger.incident = Some(fresh),
+            Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
+            Err(error) => {
+                return Err(ConfirmFailure::Refused(format!(
+                    "PagerDuty does not confirm incident {incident_id}: {error}"
+                )));
+            }
+        }
+        if !self.settings.confirm_taps {
+            return Ok(());
+        }
+        let Some(actor) = trigger.actor.clone() else {
+            return Err(ConfirmFailure::Refused("the tap names no person".to_owned()));
+        };
+        let since = trigger.occurred_at - TAP_CONFIRM_WINDOW;
+        let entries = match self.pagerduty.log_entries_since(&incident_id, since, call_deadline).await {
+            Ok(entries) => entries,
+            Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
+            Err(error) => {
+                return Err(ConfirmFailure::Refused(format!("PagerDuty log entries unreadable: {error}")));
+            }
+        };
+        let confirmed = entries
+            .iter()
+            .any(|entry| entry.kind == CUSTOM_LOG_ENTRY && entry.agent_id.as_deref() == Some(actor.id.as_str()));
+        if confirmed {
+            Ok(())
+        } else {
+            tracing::warn!(runbook, actor = actor.id, "tap not found in the incident's log entries");
+            Err(ConfirmFailure::Unconfirmed(format!(
+                "PagerDuty's log of the incident shows no recent action by {} ({}): the request was not a tap in PagerDuty",
+                actor.name, actor.id
+            )))
+        }
+    }
+
+    async fn finish_without_run(&self, claim: &Claim, failure: ConfirmFailure) -> Reply {
+        let reason = match failure {
+            ConfirmFailure::Transient(error) => {
+                if let Err(release_error) = self.ledger.release(claim).await {
+                    tracing::error!(%release_error, "could not release the claim");
+                }
+                return Reply::transient(&error);
+            }
+            ConfirmFailure::Refused(reason) | ConfirmFailure::Unconfirmed(reason) => reason,
+        };
+        tracing::warn!(reason, "refused");
+        let mut report = Report::new(Outcome::Refused, Some(reason));
+        report.trigger_id = Some(claim.dedupe_id.clone());
+        self.complete(claim, &report).await;
+        Reply::report(200, &report)
+    }
+
+    /// Run the plan (or report the dry run) and note it on the incident. An error means nothing
+    /// was executed and a retry is safe.
+    async fn execute(&self, trigger: &Trigger, plan: &Plan, deadline: Instant) -> Result<Report, Error> {
+        let mut report = Report::new(Outcome::Executed, None);
+        report.runbook = Some(plan.runbook.clone());
+        report.run_id = Some(plan.run_id.clone());
+        if let Some(why) = &plan.dry_run {
+            report.outcome = Outcome::DryRun;
+            report.reason = Some(why.clone());
+            tracing::info!(runbook = plan.runbook, run_id = plan.run_id, why, "dry run");
+            report.note = Some(self.note(trigger, &notes::dry_run(trigger, plan), deadline).await);
+            return Ok(report);
+        }
+        match self.executor.send_command(&plan.command).await {
+            Ok(command) => {
+                tracing::info!(
+                    runbook = plan.runbook,
+                    run_id = plan.run_id,
+                    command_id = command.command_id,
+                    document = plan.command.document,
+                    targets = plan.command.targets.describe(),
+                    "command sent"
+                );
+                report.command_id = Some(command.command_id.clone());
+                let text = notes::started(trigger, plan, &command, &self.settings.region);
+                report.note = Some(self.note(trigger, &text, deadline).await);
+                Ok(report)
+            }
+            Err(error) if error.is_transient() => Err(error),
+            Err(error) => {
+                // SSM said no (unknown document, bad parameters, no permission): retrying cannot
+                // help, so the run is refused and people are told why.
+                let message = error.to_string();
+                tracing::error!(runbook = plan.runbook, run_id = plan.run_id, error = message, "SSM refused the command");
+                report.outcome = Outcome::Refused;
+                report.start_error = Some(message.clone());
+                report.reason = Some(format!("SSM refused the command: {message}"));
+                report.note = Some(self.note(trigger, &notes::start_failed(trigger, plan, &message), deadline).await);
+                Ok(report)
+            }
+        }
+    }
+
+    /// Post a note within what is left of the budget. A failure never undoes or repeats the run:
+    /// it is logged with everything needed to post the note later.
+    async fn note(&self, trigger: &Trigger, content: &str, deadline: Instant) -> NoteDelivery {
+        let Some(incident_id) = trigger.incident_id() else {
+            return NoteDelivery::NotApplicable;
+        };
+        match self.pagerduty.create_note(incident_id, content, deadline - ANSWER_MARGIN).await {
+            Ok(()) => {
+                tracing::info!(incident_id, "note posted");
+                NoteDelivery::Posted
+            }
+            Err(error) => {
+                tracing::error!(
+                    incident_id,
+                    trigger_id = trigger.dedupe_id,
+                    note = content,
+                    %error,
+                    "note not posted; pending for a later retry"
+                );
+                NoteDelivery::Pending
+            }
+        }
+    }
+
+    async fn complete(&self, claim: &Claim, report: &Report) {
+        if let Err(error) = self.ledger.complete(claim, report, self.clock.now()).await {
+            // The action is done and cannot be undone; the claim stays in progress until it
+            // expires. Log everything the reconciler or a person needs.
+            tracing::error!(
+                %error,
+                trigger_id = claim.dedupe_id,
+                outcome = %report.outcome,
+                run_id = report.run_id.as_deref().unwrap_or(""),
+                command_id = report.command_id.as_deref().unwrap_or(""),
+                "could not record the outcome in the ledger"
+            );
+        }
+    }
+}
+
+enum ConfirmFailure {
+    Transient(Error),
+    Refused(String),
+    Unconfirmed(String),
+}
+
+fn trigger_span(trigger: &Trigger) -> tracing::Span {
+    tracing::info_span!(
+        "trigger",
+        trigger_id = trigger.dedupe_id,
+        source = %trigger.source,
+        event_type = trigger.event_type,
+        incident_id = trigger.incident_id().unwrap_or(""),
+        action = trigger.action.as_deref().unwrap_or(""),
+    )
+}
+
+#[cfg(test)]
+mod tests;
+
+impl WebhookApp {
+    /// Build the real app from the environment: called once per container, at cold start.
+    pub async fn from_env() -> crate::Result<Self> {
+        let env = crate::config::Env(|name: &str| std::env::var(name).ok());
+        let settings = env.webhook_settings()?;
+        let catalog = env.catalog()?;
+        tracing::info!(
+            catalog = catalog.source_name,
+            version = catalog.version,
+            runbooks = catalog.runbooks.len(),
+            dry_run = settings.global_dry_run.is_some(),
+            "catalog loaded"
+        );
+        let aws = crate::aws::load_config().await;
+        let ssm = aws_sdk_ssm::Client::new(&aws);
+        let secrets: Arc<dyn SecretStore> = Arc::new(crate::secrets::ParameterStoreSecrets::new(
+            ssm.clone(),
+            crate::secrets::DEFAULT_SECRET_TTL,
+        ));
+        let pagerduty = crate::pagerduty::HttpPagerDuty::new(
+            &settings.api_url,
+            settings.from_email.clone(),
+            secrets.clone(),
+            settings.api_token_parameter.clone(),
+        )?;
+        let ledger = crate::ledger::DynamoLedger::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            settings.ledger_table.clone(),
+        );
+        Ok(Self {
+            settings,
+            catalog: Arc::new(catalog),
+            secrets,
+            pagerduty: Arc::new(pagerduty),
+            executor: Arc::new(crate::ssm::SsmCommandExecutor::new(ssm)),
+            ledger: Arc::new(ledger),
+            clock: Arc::new(crate::clock::SystemClock),
+        })
+    }
+}
