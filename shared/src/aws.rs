@@ -1,9 +1,9 @@
 //! Shared AWS SDK configuration: bounded time per call, so that a slow AWS never makes a
 //! function miss the sender's response budget.
 
+use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::BehaviorVersion;
 use std::time::Duration;
 
 /// One attempt may take this long; all attempts of one call together, `OPERATION_TIMEOUT`.

@@ -31,9 +31,8 @@ static INSTANCE_ID_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^(i|mi)-[0-9a-f]{8,17}$").expect("static regex"));
 static TAG_KEY_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\p{L}\p{N} _.:/=+\-@]{1,128}$").expect("static regex"));
-static MAX_CONCURRENCY_PATTERN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new("^([1-9][0-9]{0,6}|[1-9][0-9]?%|100%)$").expect("static regex")
-});
+static MAX_CONCURRENCY_PATTERN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^([1-9][0-9]{0,6}|[1-9][0-9]?%|100%)$").expect("static regex"));
 static MAX_ERRORS_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^([0-9]{1,7}|[0-9]{1,2}%|100%)$").expect("static regex"));
 
@@ -336,14 +335,21 @@ fn compile_runbook(
     if !NAME_PATTERN.is_match(&name) {
         problems.add(
             &raw.name.referenced,
-            format!("runbook name {name:?} must be lowercase letters, digits and dashes (at most 63)"),
+            format!(
+                "runbook name {name:?} must be lowercase letters, digits and dashes (at most 63)"
+            ),
         );
     } else if !names.insert(name.clone()) {
-        problems.add(&raw.name.referenced, format!("runbook name {name:?} is used twice"));
+        problems.add(
+            &raw.name.referenced,
+            format!("runbook name {name:?} is used twice"),
+        );
     }
     let when = compile_when(raw.when, problems);
     let action = match raw.action {
-        RawAction::SsmCommand(command) => compile_ssm_command(command, problems).map(Action::SsmCommand),
+        RawAction::SsmCommand(command) => {
+            compile_ssm_command(command, problems).map(Action::SsmCommand)
+        }
     };
     if problems.found.len() > before {
         return None;
@@ -385,7 +391,10 @@ fn compile_when(raw: Spanned<RawWhen>, problems: &mut Problems<'_>) -> Option<Wh
             Err(error) => {
                 problems.add(
                     &pattern.referenced,
-                    format!("title is not a valid regular expression: {}", one_line(&error.to_string())),
+                    format!(
+                        "title is not a valid regular expression: {}",
+                        one_line(&error.to_string())
+                    ),
                 );
                 None
             }
@@ -404,7 +413,10 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn compile_ssm_command(raw: Spanned<RawSsmCommand>, problems: &mut Problems<'_>) -> Option<SsmCommand> {
+fn compile_ssm_command(
+    raw: Spanned<RawSsmCommand>,
+    problems: &mut Problems<'_>,
+) -> Option<SsmCommand> {
     let raw = raw.value;
     if !DOCUMENT_PATTERN.is_match(&raw.document.value) {
         problems.add(
@@ -442,7 +454,10 @@ fn compile_ssm_command(raw: Spanned<RawSsmCommand>, problems: &mut Problems<'_>)
     {
         problems.add(
             &value.referenced,
-            format!("max_concurrency {:?} must be a count (1 or more) or a percentage (1% to 100%)", value.value),
+            format!(
+                "max_concurrency {:?} must be a count (1 or more) or a percentage (1% to 100%)",
+                value.value
+            ),
         );
     }
     if let Some(value) = &raw.max_errors
@@ -450,7 +465,10 @@ fn compile_ssm_command(raw: Spanned<RawSsmCommand>, problems: &mut Problems<'_>)
     {
         problems.add(
             &value.referenced,
-            format!("max_errors {:?} must be a count or a percentage (0% to 100%)", value.value),
+            format!(
+                "max_errors {:?} must be a count or a percentage (0% to 100%)",
+                value.value
+            ),
         );
     }
     let parameters: BTreeMap<String, Vec<String>> = raw
@@ -481,7 +499,10 @@ fn compile_targets(raw: Spanned<RawTargets>, problems: &mut Problems<'_>) -> Opt
     match (raw.instance_ids.is_empty(), raw.tags.is_empty()) {
         (false, true) => {
             if raw.instance_ids.len() > MAX_INSTANCE_IDS {
-                problems.add(&at, format!("at most {MAX_INSTANCE_IDS} instance_ids per command"));
+                problems.add(
+                    &at,
+                    format!("at most {MAX_INSTANCE_IDS} instance_ids per command"),
+                );
             }
             for id in &raw.instance_ids {
                 if !INSTANCE_ID_PATTERN.is_match(id) {
@@ -492,7 +513,10 @@ fn compile_targets(raw: Spanned<RawTargets>, problems: &mut Problems<'_>) -> Opt
         }
         (true, false) => {
             if raw.tags.len() > MAX_TAG_TARGETS {
-                problems.add(&at, format!("at most {MAX_TAG_TARGETS} tag conditions per command"));
+                problems.add(
+                    &at,
+                    format!("at most {MAX_TAG_TARGETS} tag conditions per command"),
+                );
             }
             let mut tags = BTreeMap::new();
             for (key, values) in raw.tags {
@@ -500,8 +524,15 @@ fn compile_targets(raw: Spanned<RawTargets>, problems: &mut Problems<'_>) -> Opt
                 if !TAG_KEY_PATTERN.is_match(&key) {
                     problems.add(&at, format!("{key:?} is not a valid tag key"));
                 }
-                if values.is_empty() || values.iter().any(|value| value.is_empty() || value.len() > 256) {
-                    problems.add(&at, format!("tag {key:?} needs one or more values of 1 to 256 characters"));
+                if values.is_empty()
+                    || values
+                        .iter()
+                        .any(|value| value.is_empty() || value.len() > 256)
+                {
+                    problems.add(
+                        &at,
+                        format!("tag {key:?} needs one or more values of 1 to 256 characters"),
+                    );
                 }
                 tags.insert(key, values);
             }

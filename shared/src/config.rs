@@ -35,7 +35,9 @@ pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
 
 impl<F: Fn(&str) -> Option<String>> Env<F> {
     fn optional(&self, name: &'static str) -> Option<String> {
-        (self.0)(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty())
+        (self.0)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
     }
 
     fn required(&self, name: &'static str) -> Result<String> {
@@ -48,7 +50,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             None => Ok(default),
             Some(value) if matches!(value.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
             Some(value) if matches!(value.as_str(), "false" | "0" | "no" | "off") => Ok(false),
-            Some(value) => Err(Error::config(name, format!("{value:?} is not true or false"))),
+            Some(value) => Err(Error::config(
+                name,
+                format!("{value:?} is not true or false"),
+            )),
         }
     }
 
@@ -60,7 +65,12 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 .ok()
                 .filter(|seconds| *seconds > 0)
                 .map(Duration::from_secs)
-                .ok_or_else(|| Error::config(name, format!("{value:?} is not a positive number of seconds"))),
+                .ok_or_else(|| {
+                    Error::config(
+                        name,
+                        format!("{value:?} is not a positive number of seconds"),
+                    )
+                }),
         }
     }
 
@@ -68,8 +78,9 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     pub fn catalog(&self) -> Result<Catalog> {
         match self.optional("RUNBOOKS_FILE") {
             Some(path) => {
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|error| Error::config("RUNBOOKS_FILE", format!("cannot read {path}: {error}")))?;
+                let text = std::fs::read_to_string(&path).map_err(|error| {
+                    Error::config("RUNBOOKS_FILE", format!("cannot read {path}: {error}"))
+                })?;
                 Catalog::parse(&text, &path)
             }
             None => Catalog::built_in(),
@@ -90,11 +101,17 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .unwrap_or_else(|| DEFAULT_ACTION_TOKEN_HEADER.to_owned())
             .to_ascii_lowercase();
         if http::HeaderName::from_bytes(action_token_header.as_bytes()).is_err() {
-            return Err(Error::config("PAGERDUTY_ACTION_TOKEN_HEADER", "is not a valid header name"));
+            return Err(Error::config(
+                "PAGERDUTY_ACTION_TOKEN_HEADER",
+                "is not a valid header name",
+            ));
         }
         let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
         if !from_email.contains('@') {
-            return Err(Error::config("PAGERDUTY_FROM_EMAIL", "must be the email of a PagerDuty user"));
+            return Err(Error::config(
+                "PAGERDUTY_FROM_EMAIL",
+                "must be the email of a PagerDuty user",
+            ));
         }
         let api_url = self
             .optional("PAGERDUTY_API_URL")
@@ -130,13 +147,18 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Env(move |name: &str| map.get(name).cloned())
     }
 
     const BASE: &[(&str, &str)] = &[
-        ("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER", "/remediate/webhook-secrets"),
+        (
+            "PAGERDUTY_WEBHOOK_SECRETS_PARAMETER",
+            "/remediate/webhook-secrets",
+        ),
         ("PAGERDUTY_API_TOKEN_PARAMETER", "/remediate/api-token"),
         ("PAGERDUTY_FROM_EMAIL", "bot@example.com"),
         ("LEDGER_TABLE", "remediate-ledger"),
@@ -168,12 +190,17 @@ mod tests {
             assert!(error.contains(name), "{error}");
         }
         let error = env(&BASE[1..]).webhook_settings().unwrap_err().to_string();
-        assert!(error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"), "{error}");
+        assert!(
+            error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"),
+            "{error}"
+        );
     }
 
     #[test]
     fn missing_catalog_file_names_the_variable() {
-        let error = env(&[("RUNBOOKS_FILE", "/nonexistent/runbooks.yaml")]).catalog().unwrap_err();
+        let error = env(&[("RUNBOOKS_FILE", "/nonexistent/runbooks.yaml")])
+            .catalog()
+            .unwrap_err();
         assert!(error.to_string().contains("RUNBOOKS_FILE"));
     }
 }

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 /// Fixed namespace for run ids: `run id = UUIDv5(namespace, dedupe id + runbook)`, so every
 /// redelivery of one trigger computes the same run id.
-const RUN_ID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1b_0c6e_9a47_4d2c_8f0e_3b1d_5a7c_2e91);
+const RUN_ID_NAMESPACE: uuid::Uuid =
+    uuid::Uuid::from_u128(0x6f1b_0c6e_9a47_4d2c_8f0e_3b1d_5a7c_2e91);
 
 #[derive(Debug, Clone)]
 pub struct DecisionContext {
@@ -23,7 +24,7 @@ pub struct DecisionContext {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
-    Execute(Plan),
+    Execute(Box<Plan>),
     Ignore { reason: String },
     Refuse { runbook: String, reason: String },
 }
@@ -39,7 +40,11 @@ pub struct Plan {
 }
 
 pub fn run_id(dedupe_id: &str, runbook: &str) -> String {
-    uuid::Uuid::new_v5(&RUN_ID_NAMESPACE, format!("{dedupe_id}\n{runbook}").as_bytes()).to_string()
+    uuid::Uuid::new_v5(
+        &RUN_ID_NAMESPACE,
+        format!("{dedupe_id}\n{runbook}").as_bytes(),
+    )
+    .to_string()
 }
 
 /// The first runbook whose `when` matches, or why none did.
@@ -58,7 +63,10 @@ pub fn select<'c>(trigger: &Trigger, catalog: &'c Catalog) -> Result<&'c Runbook
     Err(if misses.is_empty() {
         format!("no runbook matches {subject}: the catalog is empty")
     } else {
-        format!("no runbook matches {subject}; not matched: {}", misses.join(", "))
+        format!(
+            "no runbook matches {subject}; not matched: {}",
+            misses.join(", ")
+        )
     })
 }
 
@@ -82,19 +90,25 @@ pub fn decide(trigger: &Trigger, catalog: &Catalog, context: &DecisionContext) -
     if let Some(incident) = &trigger.incident
         && incident.status == "resolved"
     {
-        return refuse(format!("incident {} is resolved", incident.number.map_or_else(|| incident.id.clone(), |n| format!("#{n}"))));
+        return refuse(format!(
+            "incident {} is resolved",
+            incident
+                .number
+                .map_or_else(|| incident.id.clone(), |n| format!("#{n}"))
+        ));
     }
     let run_id = run_id(&trigger.dedupe_id, &runbook.name);
-    let dry_run = context
-        .global_dry_run
-        .clone()
-        .or_else(|| runbook.dry_run.then(|| format!("runbook {} is marked dry_run", runbook.name)));
+    let dry_run = context.global_dry_run.clone().or_else(|| {
+        runbook
+            .dry_run
+            .then(|| format!("runbook {} is marked dry_run", runbook.name))
+    });
     let Action::SsmCommand(command) = &runbook.action;
     let mut parameters = command.parameters.clone();
     if let Some(seconds) = command.execution_timeout_seconds {
         parameters.insert("executionTimeout".to_owned(), vec![seconds.to_string()]);
     }
-    Decision::Execute(Plan {
+    Decision::Execute(Box::new(Plan {
         run_id: run_id.clone(),
         runbook: runbook.name.clone(),
         catalog_version: catalog.version.clone(),
@@ -108,7 +122,7 @@ pub fn decide(trigger: &Trigger, catalog: &Catalog, context: &DecisionContext) -
             max_errors: command.max_errors.clone(),
             comment: correlation_comment(&run_id, &runbook.name),
         },
-    })
+    }))
 }
 
 /// `remediate <run id> <runbook>`, cut to SendCommand's 100 characters. The run id comes first

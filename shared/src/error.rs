@@ -7,6 +7,44 @@ use aws_sdk_ssm::config::http::HttpResponse;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use std::time::Duration;
 
+/// Operation errors whose modeled variants say "try again later" (throttling, internal errors).
+/// Checked with the SDK's typed `is_*` methods; unmodeled throttling is caught by its error code.
+pub trait ModeledTransient {
+    fn is_modeled_transient(&self) -> bool;
+}
+
+macro_rules! modeled_transient {
+    ($($error:ty => |$e:ident| $check:expr;)*) => {
+        $(impl ModeledTransient for $error {
+            fn is_modeled_transient(&self) -> bool {
+                let $e = self;
+                $check
+            }
+        })*
+    };
+}
+
+modeled_transient! {
+    aws_sdk_ssm::operation::send_command::SendCommandError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::get_parameter::GetParameterError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
+    aws_sdk_dynamodb::operation::put_item::PutItemError => |e| e.is_internal_server_error()
+        || e.is_provisioned_throughput_exceeded_exception()
+        || e.is_request_limit_exceeded()
+        || e.is_throttling_exception()
+        || e.is_transaction_conflict_exception();
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError => |e| e.is_internal_server_error()
+        || e.is_provisioned_throughput_exceeded_exception()
+        || e.is_request_limit_exceeded()
+        || e.is_throttling_exception()
+        || e.is_transaction_conflict_exception();
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError => |e| e.is_internal_server_error()
+        || e.is_provisioned_throughput_exceeded_exception()
+        || e.is_request_limit_exceeded()
+        || e.is_throttling_exception()
+        || e.is_transaction_conflict_exception();
+}
+
 /// Error codes AWS services use for throttling: retrying later helps.
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -77,15 +115,24 @@ impl Error {
     /// Turn an AWS SDK error into ours, deciding whether a retry can help: timeouts, connection
     /// failures, 5xx and throttling can; anything else the service said no to cannot. The
     /// decision reads the error's code and HTTP status, never its message.
-    pub fn from_sdk<E>(service: &'static str, operation: &'static str, error: SdkError<E, HttpResponse>) -> Self
+    pub fn from_sdk<E>(
+        service: &'static str,
+        operation: &'static str,
+        error: SdkError<E, HttpResponse>,
+    ) -> Self
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + ModeledTransient + std::error::Error + 'static,
     {
         let transient = match &error {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::TimeoutError(_)
+            | SdkError::DispatchFailure(_)
+            | SdkError::ResponseError(_) => true,
             SdkError::ServiceError(service_error) => {
-                let code = service_error.err().code().unwrap_or_default();
-                service_error.raw().status().is_server_error() || THROTTLING_CODES.contains(&code)
+                let modeled = service_error.err();
+                let code = modeled.code().unwrap_or_default();
+                modeled.is_modeled_transient()
+                    || service_error.raw().status().is_server_error()
+                    || THROTTLING_CODES.contains(&code)
             }
             _ => false,
         };

@@ -48,7 +48,12 @@ pub enum ClaimResult {
 
 #[async_trait]
 pub trait Ledger: Send + Sync {
-    async fn claim(&self, dedupe_id: &str, now: DateTime<Utc>, hold_for: Duration) -> Result<ClaimResult>;
+    async fn claim(
+        &self,
+        dedupe_id: &str,
+        now: DateTime<Utc>,
+        hold_for: Duration,
+    ) -> Result<ClaimResult>;
     /// Record the outcome on the claim; later deliveries are answered with it.
     async fn complete(&self, claim: &Claim, report: &Report, now: DateTime<Utc>) -> Result<()>;
     /// Give the claim up (nothing was done), so a retry can take it at once.
@@ -80,7 +85,10 @@ impl DynamoLedger {
 
     fn claim_key(dedupe_id: &str) -> HashMap<String, AttributeValue> {
         HashMap::from([
-            ("pk".to_owned(), AttributeValue::S(format!("TRIGGER#{dedupe_id}"))),
+            (
+                "pk".to_owned(),
+                AttributeValue::S(format!("TRIGGER#{dedupe_id}")),
+            ),
             ("sk".to_owned(), AttributeValue::S("CLAIM".to_owned())),
         ])
     }
@@ -107,22 +115,36 @@ fn report_from_item(item: &HashMap<String, AttributeValue>) -> Report {
     report
 }
 
-fn classify<E>(operation: &'static str, error: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Error
+fn classify<E>(
+    operation: &'static str,
+    error: SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Error
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata
+        + crate::error::ModeledTransient
+        + std::error::Error
+        + 'static,
 {
     Error::from_sdk("dynamodb", operation, error)
 }
 
 #[async_trait]
 impl Ledger for DynamoLedger {
-    async fn claim(&self, dedupe_id: &str, now: DateTime<Utc>, hold_for: Duration) -> Result<ClaimResult> {
+    async fn claim(
+        &self,
+        dedupe_id: &str,
+        now: DateTime<Utc>,
+        hold_for: Duration,
+    ) -> Result<ClaimResult> {
         let token = new_token();
         let hold_until = now + hold_for;
         let mut item = Self::claim_key(dedupe_id);
         item.insert("state".into(), AttributeValue::S(STATE_IN_PROGRESS.into()));
         item.insert("claim_token".into(), AttributeValue::S(token.clone()));
-        item.insert("hold_until".into(), AttributeValue::N(hold_until.timestamp().to_string()));
+        item.insert(
+            "hold_until".into(),
+            AttributeValue::N(hold_until.timestamp().to_string()),
+        );
         item.insert("updated_at".into(), AttributeValue::S(now.to_rfc3339()));
         item.insert(
             "expires_at_ttl".into(),
@@ -133,9 +155,14 @@ impl Ledger for DynamoLedger {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR (#state = :in_progress AND hold_until < :now)")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (#state = :in_progress AND hold_until < :now)",
+            )
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":in_progress", AttributeValue::S(STATE_IN_PROGRESS.into()))
+            .expression_attribute_values(
+                ":in_progress",
+                AttributeValue::S(STATE_IN_PROGRESS.into()),
+            )
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -146,9 +173,14 @@ impl Ledger for DynamoLedger {
                 token,
             })),
             Err(SdkError::ServiceError(service_error))
-                if matches!(service_error.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                if matches!(
+                    service_error.err(),
+                    PutItemError::ConditionalCheckFailedException(_)
+                ) =>
             {
-                let PutItemError::ConditionalCheckFailedException(failure) = service_error.into_err() else {
+                let PutItemError::ConditionalCheckFailedException(failure) =
+                    service_error.into_err()
+                else {
                     unreachable!("matched above");
                 };
                 let existing = failure.item.unwrap_or_default();
@@ -166,7 +198,11 @@ impl Ledger for DynamoLedger {
     }
 
     async fn complete(&self, claim: &Claim, report: &Report, now: DateTime<Utc>) -> Result<()> {
-        let mut update = vec!["#state = :completed", "outcome = :outcome", "updated_at = :now"];
+        let mut update = vec![
+            "#state = :completed",
+            "outcome = :outcome",
+            "updated_at = :now",
+        ];
         let mut call = self
             .client
             .update_item()
@@ -175,7 +211,10 @@ impl Ledger for DynamoLedger {
             .condition_expression("claim_token = :token")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":completed", AttributeValue::S(STATE_COMPLETED.into()))
-            .expression_attribute_values(":outcome", AttributeValue::S(report.outcome.as_str().into()))
+            .expression_attribute_values(
+                ":outcome",
+                AttributeValue::S(report.outcome.as_str().into()),
+            )
             .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
             .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()));
         let optional = [
@@ -186,7 +225,10 @@ impl Ledger for DynamoLedger {
         ];
         for (name, value) in optional {
             if let Some(value) = value {
-                call = call.expression_attribute_values(format!(":{name}"), AttributeValue::S(value.clone()));
+                call = call.expression_attribute_values(
+                    format!(":{name}"),
+                    AttributeValue::S(value.clone()),
+                );
                 update.push(match name {
                     "reason" => "reason = :reason",
                     "run_id" => "run_id = :run_id",
@@ -210,12 +252,18 @@ impl Ledger for DynamoLedger {
             .map(|_| ())
             .map_err(|error| match &error {
                 SdkError::ServiceError(service_error)
-                    if matches!(service_error.err(), UpdateItemError::ConditionalCheckFailedException(_)) =>
+                    if matches!(
+                        service_error.err(),
+                        UpdateItemError::ConditionalCheckFailedException(_)
+                    ) =>
                 {
                     Error::Aws {
                         service: "dynamodb",
                         operation: "UpdateItem",
-                        message: format!("claim on {} was taken over before it completed", claim.dedupe_id),
+                        message: format!(
+                            "claim on {} was taken over before it completed",
+                            claim.dedupe_id
+                        ),
                         transient: false,
                     }
                 }
@@ -237,7 +285,10 @@ impl Ledger for DynamoLedger {
             Ok(_) => Ok(()),
             // Someone else holds it now: nothing of ours to release.
             Err(SdkError::ServiceError(service_error))
-                if matches!(service_error.err(), DeleteItemError::ConditionalCheckFailedException(_)) =>
+                if matches!(
+                    service_error.err(),
+                    DeleteItemError::ConditionalCheckFailedException(_)
+                ) =>
             {
                 Ok(())
             }
@@ -250,7 +301,10 @@ impl Ledger for DynamoLedger {
 
 #[derive(Debug, Clone)]
 enum MemoryClaim {
-    InProgress { token: String, hold_until: DateTime<Utc> },
+    InProgress {
+        token: String,
+        hold_until: DateTime<Utc>,
+    },
     Completed(Report),
 }
 
@@ -262,7 +316,12 @@ pub struct InMemoryLedger {
 
 impl InMemoryLedger {
     pub fn completed(&self, dedupe_id: &str) -> Option<Report> {
-        match self.claims.lock().unwrap_or_else(|p| p.into_inner()).get(dedupe_id) {
+        match self
+            .claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(dedupe_id)
+        {
             Some(MemoryClaim::Completed(report)) => Some(report.clone()),
             _ => None,
         }
@@ -270,7 +329,10 @@ impl InMemoryLedger {
 
     pub fn is_held(&self, dedupe_id: &str) -> bool {
         matches!(
-            self.claims.lock().unwrap_or_else(|p| p.into_inner()).get(dedupe_id),
+            self.claims
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(dedupe_id),
             Some(MemoryClaim::InProgress { .. })
         )
     }
@@ -278,10 +340,17 @@ impl InMemoryLedger {
 
 #[async_trait]
 impl Ledger for InMemoryLedger {
-    async fn claim(&self, dedupe_id: &str, now: DateTime<Utc>, hold_for: Duration) -> Result<ClaimResult> {
+    async fn claim(
+        &self,
+        dedupe_id: &str,
+        now: DateTime<Utc>,
+        hold_for: Duration,
+    ) -> Result<ClaimResult> {
         let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
         match claims.get(dedupe_id) {
-            Some(MemoryClaim::Completed(report)) => return Ok(ClaimResult::Completed(report.clone())),
+            Some(MemoryClaim::Completed(report)) => {
+                return Ok(ClaimResult::Completed(report.clone()));
+            }
             Some(MemoryClaim::InProgress { hold_until, .. }) if *hold_until >= now => {
                 return Ok(ClaimResult::InProgress {
                     hold_until: *hold_until,
@@ -307,13 +376,19 @@ impl Ledger for InMemoryLedger {
         let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
         match claims.get(&claim.dedupe_id) {
             Some(MemoryClaim::InProgress { token, .. }) if *token == claim.token => {
-                claims.insert(claim.dedupe_id.clone(), MemoryClaim::Completed(report.clone()));
+                claims.insert(
+                    claim.dedupe_id.clone(),
+                    MemoryClaim::Completed(report.clone()),
+                );
                 Ok(())
             }
             _ => Err(Error::Aws {
                 service: "dynamodb",
                 operation: "UpdateItem",
-                message: format!("claim on {} was taken over before it completed", claim.dedupe_id),
+                message: format!(
+                    "claim on {} was taken over before it completed",
+                    claim.dedupe_id
+                ),
                 transient: false,
             }),
         }
@@ -341,7 +416,10 @@ mod tests {
         let ClaimResult::Claimed(claim) = ledger.claim("t1", now, hold).await.unwrap() else {
             panic!("first claim must win");
         };
-        assert!(matches!(ledger.claim("t1", now, hold).await.unwrap(), ClaimResult::InProgress { .. }));
+        assert!(matches!(
+            ledger.claim("t1", now, hold).await.unwrap(),
+            ClaimResult::InProgress { .. }
+        ));
         // After the hold expires, a redelivery takes over; the old holder can no longer complete.
         let later = now + Duration::seconds(31);
         let ClaimResult::Claimed(takeover) = ledger.claim("t1", later, hold).await.unwrap() else {
@@ -359,6 +437,9 @@ mod tests {
             panic!()
         };
         ledger.release(&other).await.unwrap();
-        assert!(matches!(ledger.claim("t2", now, hold).await.unwrap(), ClaimResult::Claimed(_)));
+        assert!(matches!(
+            ledger.claim("t2", now, hold).await.unwrap(),
+            ClaimResult::Claimed(_)
+        ));
     }
 }

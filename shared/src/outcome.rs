@@ -111,7 +111,12 @@ mod tests {
 
     #[test]
     fn words_round_trip() {
-        for outcome in [Outcome::Executed, Outcome::DryRun, Outcome::Duplicate, Outcome::Rejected] {
+        for outcome in [
+            Outcome::Executed,
+            Outcome::DryRun,
+            Outcome::Duplicate,
+            Outcome::Rejected,
+        ] {
             assert_eq!(Outcome::parse(outcome.as_str()), Some(outcome));
             assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
         }

@@ -66,7 +66,10 @@ impl ParameterStoreSecrets {
     }
 
     fn cached(&self, parameter: &str) -> Option<(Secret, bool)> {
-        let cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         cache
             .get(parameter)
             .map(|(secret, read_at)| (secret.clone(), read_at.elapsed() < self.ttl))
@@ -102,7 +105,10 @@ impl SecretStore for ParameterStoreSecrets {
         };
         match self.fetch(parameter).await {
             Ok(secret) => {
-                let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut cache = self
+                    .cache
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 cache.insert(parameter.to_owned(), (secret.clone(), Instant::now()));
                 Ok(secret)
             }
@@ -160,7 +166,11 @@ mod tests {
     #[test]
     fn lines_split_rotation_secrets() {
         let secret = Secret::new("  old-secret \n\n new-secret\r\n");
-        let lines: Vec<String> = secret.lines().iter().map(|s| s.expose().to_owned()).collect();
+        let lines: Vec<String> = secret
+            .lines()
+            .iter()
+            .map(|s| s.expose().to_owned())
+            .collect();
         assert_eq!(lines, ["old-secret", "new-secret"]);
     }
 }

@@ -17,7 +17,7 @@ pub const MAX_COMMENT_CHARS: usize = 100;
 /// Turn an SSM SDK error into ours (see [`Error::from_sdk`]).
 pub fn classify_sdk_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + crate::error::ModeledTransient + std::error::Error + 'static,
 {
     Error::from_sdk("ssm", operation, error)
 }
@@ -73,7 +73,11 @@ impl CommandExecutor for SsmCommandExecutor {
                     .map(|(name, values)| (name.clone(), values.clone()))
                     .collect::<HashMap<_, _>>(),
             ))
-            .set_timeout_seconds(request.delivery_timeout_seconds.map(|seconds| seconds as i32))
+            .set_timeout_seconds(
+                request
+                    .delivery_timeout_seconds
+                    .map(|seconds| seconds as i32),
+            )
             .set_max_concurrency(request.max_concurrency.clone())
             .set_max_errors(request.max_errors.clone());
         call = match &request.targets {
@@ -120,12 +124,18 @@ pub struct RecordingExecutor {
 impl RecordingExecutor {
     /// The next calls fail with these errors, in order, before calls succeed again.
     pub fn fail_next(&self, errors: Vec<Error>) {
-        let mut failures = self.failures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         *failures = errors.into_iter().rev().collect();
     }
 
     pub fn sent(&self) -> Vec<CommandRequest> {
-        self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 
@@ -140,7 +150,10 @@ impl CommandExecutor for RecordingExecutor {
         {
             return Err(error);
         }
-        let mut sent = self.sent.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         sent.push(request.clone());
         Ok(StartedCommand {
             command_id: format!("00000000-0000-4000-8000-{:012}", sent.len()),

@@ -9,6 +9,7 @@
 //! those without retry and disables a subscription after three in a row), 5xx only for a
 //! transient failure where the ledger makes the retry safe, 2xx for every decision.
 
+use crate::Error;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::config::WebhookSettings;
@@ -17,14 +18,13 @@ use crate::ledger::{Claim, ClaimResult, Ledger};
 use crate::metrics;
 use crate::notes;
 use crate::outcome::{NoteDelivery, Outcome, Report};
+use crate::pagerduty::PagerDutyApi;
 use crate::pagerduty::custom_action::{self, ActionEvent, CUSTOM_LOG_ENTRY};
 use crate::pagerduty::signature::{self, SignatureCheck};
 use crate::pagerduty::webhook_v3::{self, V3Event};
-use crate::pagerduty::PagerDutyApi;
 use crate::secrets::{Secret, SecretStore};
 use crate::ssm::CommandExecutor;
 use crate::trigger::Trigger;
-use crate::Error;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use std::sync::Arc;
@@ -82,7 +82,10 @@ impl Reply {
     }
 
     fn rejected(status: u16, reason: &str) -> Self {
-        Self::report(status, &Report::new(Outcome::Rejected, Some(reason.to_owned())))
+        Self::report(
+            status,
+            &Report::new(Outcome::Rejected, Some(reason.to_owned())),
+        )
     }
 
     fn transient(error: &Error) -> Self {
@@ -121,11 +124,16 @@ fn route(path: &str) -> Result<Route<'_>, Reply> {
             let name = name.trim_end_matches('/');
             let valid = !name.is_empty()
                 && name.len() <= 63
-                && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if valid {
                 Ok(Route::Action(name))
             } else {
-                Err(Reply::error(404, "unknown action: the path must be /actions/<lowercase-name>"))
+                Err(Reply::error(
+                    404,
+                    "unknown action: the path must be /actions/<lowercase-name>",
+                ))
             }
         }
     }
@@ -156,7 +164,11 @@ impl WebhookApp {
         let started = Instant::now();
         let path = request.uri().path().to_owned();
         let reply = self.dispatch(&request, started).await;
-        let outcome = reply.body.get("outcome").and_then(|value| value.as_str()).map(str::to_owned);
+        let outcome = reply
+            .body
+            .get("outcome")
+            .and_then(|value| value.as_str())
+            .map(str::to_owned);
         tracing::info!(
             path,
             status = reply.status,
@@ -187,7 +199,10 @@ impl WebhookApp {
         }
         match route {
             Route::V3 => self.handle_v3(request, body, started + V3_BUDGET).await,
-            Route::Action(action) => self.handle_action(request, body, action, started + ACTION_BUDGET).await,
+            Route::Action(action) => {
+                self.handle_action(request, body, action, started + ACTION_BUDGET)
+                    .await
+            }
         }
     }
 
@@ -199,7 +214,10 @@ impl WebhookApp {
                 // A missing or empty secret parameter is a deployment fault: say so loudly, and
                 // let the sender retry (a fixed parameter makes the retry succeed).
                 tracing::error!(%error, parameter, "secret parameter unreadable");
-                Err(Reply::error(503, "not configured to authenticate this request"))
+                Err(Reply::error(
+                    503,
+                    "not configured to authenticate this request",
+                ))
             }
         }
     }
@@ -212,7 +230,10 @@ impl WebhookApp {
             Ok(secrets) => secrets,
             Err(reply) => return reply,
         };
-        let header = request.headers().get(signature::SIGNATURE_HEADER).map(|value| value.as_bytes());
+        let header = request
+            .headers()
+            .get(signature::SIGNATURE_HEADER)
+            .map(|value| value.as_bytes());
         match signature::verify(header, body, &secrets) {
             SignatureCheck::Valid => {}
             SignatureCheck::Missing => {
@@ -229,31 +250,57 @@ impl WebhookApp {
             Err(message) => return Reply::error(400, message),
         };
         match event {
-            V3Event::Ping => Reply::report(200, &Report::new(Outcome::Ignored, Some("ping received".to_owned()))),
-            V3Event::OtherResource { event_type, resource_type } => Reply::report(
+            V3Event::Ping => Reply::report(
+                200,
+                &Report::new(Outcome::Ignored, Some("ping received".to_owned())),
+            ),
+            V3Event::OtherResource {
+                event_type,
+                resource_type,
+            } => Reply::report(
                 200,
                 &Report::new(
                     Outcome::Ignored,
-                    Some(format!("{event_type} is about a {resource_type}, not an incident")),
+                    Some(format!(
+                        "{event_type} is about a {resource_type}, not an incident"
+                    )),
                 ),
             ),
             V3Event::Incident(trigger) => {
                 let span = trigger_span(&trigger);
-                self.process(*trigger, deadline, false).instrument(span).await
+                self.process(*trigger, deadline, false)
+                    .instrument(span)
+                    .await
             }
         }
     }
 
-    async fn handle_action(&self, request: &Request, body: &[u8], action: &str, deadline: Instant) -> Reply {
+    async fn handle_action(
+        &self,
+        request: &Request,
+        body: &[u8],
+        action: &str,
+        deadline: Instant,
+    ) -> Reply {
         let Some(parameter) = &self.settings.action_token_parameter else {
-            return Reply::error(404, "Custom Incident Actions are not enabled on this endpoint");
+            return Reply::error(
+                404,
+                "Custom Incident Actions are not enabled on this endpoint",
+            );
         };
         let tokens = match self.load_secrets(parameter).await {
             Ok(tokens) => tokens,
             Err(reply) => return reply,
         };
-        let Some(presented) = request.headers().get(self.settings.action_token_header.as_str()) else {
-            tracing::warn!(action, header = self.settings.action_token_header, "action without its token header");
+        let Some(presented) = request
+            .headers()
+            .get(self.settings.action_token_header.as_str())
+        else {
+            tracing::warn!(
+                action,
+                header = self.settings.action_token_header,
+                "action without its token header"
+            );
             return Reply::rejected(401, "missing action token header");
         };
         let mut matched = subtle::Choice::from(0u8);
@@ -271,11 +318,16 @@ impl WebhookApp {
         match event {
             ActionEvent::NotCustom { event } => Reply::report(
                 200,
-                &Report::new(Outcome::Ignored, Some(format!("{event} is not a Custom Incident Action tap"))),
+                &Report::new(
+                    Outcome::Ignored,
+                    Some(format!("{event} is not a Custom Incident Action tap")),
+                ),
             ),
             ActionEvent::Tap(trigger) => {
                 let span = trigger_span(&trigger);
-                self.process(*trigger, deadline, true).instrument(span).await
+                self.process(*trigger, deadline, true)
+                    .instrument(span)
+                    .await
             }
         }
     }
@@ -309,7 +361,10 @@ impl WebhookApp {
             }
             Ok(ClaimResult::InProgress { hold_until }) => {
                 tracing::info!(%hold_until, "another delivery is handling this trigger");
-                return Reply::error(503, "this event is being handled by another delivery; retry later");
+                return Reply::error(
+                    503,
+                    "this event is being handled by another delivery; retry later",
+                );
             }
             Err(error) => return Reply::transient(&error),
         };
@@ -333,7 +388,14 @@ impl WebhookApp {
                 let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
                 report.runbook = Some(runbook.clone());
                 tracing::warn!(runbook, reason, "refused");
-                report.note = Some(self.note(&trigger, &notes::refused(&trigger, &runbook, &reason), deadline).await);
+                report.note = Some(
+                    self.note(
+                        &trigger,
+                        &notes::refused(&trigger, &runbook, &reason),
+                        deadline,
+                    )
+                    .await,
+                );
                 report
             }
             Decision::Execute(plan) => match self.execute(&trigger, &plan, deadline).await {
@@ -355,12 +417,23 @@ impl WebhookApp {
     /// Re-read the incident (a tap on a resolved incident runs nothing) and, unless turned off,
     /// find the tap in the incident's log entries (a leaked header secret alone cannot act as a
     /// user). A refusal comes back as the reply to send.
-    async fn confirm_tap(&self, trigger: &mut Trigger, runbook: &str, deadline: Instant) -> Result<(), ConfirmFailure> {
+    async fn confirm_tap(
+        &self,
+        trigger: &mut Trigger,
+        runbook: &str,
+        deadline: Instant,
+    ) -> Result<(), ConfirmFailure> {
         let Some(incident_id) = trigger.incident_id().map(str::to_owned) else {
-            return Err(ConfirmFailure::Refused("the tap names no incident".to_owned()));
+            return Err(ConfirmFailure::Refused(
+                "the tap names no incident".to_owned(),
+            ));
         };
         let call_deadline = deadline - ANSWER_MARGIN;
-        match self.pagerduty.get_incident(&incident_id, call_deadline).await {
+        match self
+            .pagerduty
+            .get_incident(&incident_id, call_deadline)
+            .await
+        {
             Ok(fresh) => trigger.incident = Some(fresh),
             Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
             Err(error) => {
@@ -373,23 +446,35 @@ impl WebhookApp {
             return Ok(());
         }
         let Some(actor) = trigger.actor.clone() else {
-            return Err(ConfirmFailure::Refused("the tap names no person".to_owned()));
+            return Err(ConfirmFailure::Refused(
+                "the tap names no person".to_owned(),
+            ));
         };
         let since = trigger.occurred_at - TAP_CONFIRM_WINDOW;
-        let entries = match self.pagerduty.log_entries_since(&incident_id, since, call_deadline).await {
+        let entries = match self
+            .pagerduty
+            .log_entries_since(&incident_id, since, call_deadline)
+            .await
+        {
             Ok(entries) => entries,
             Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
             Err(error) => {
-                return Err(ConfirmFailure::Refused(format!("PagerDuty log entries unreadable: {error}")));
+                return Err(ConfirmFailure::Refused(format!(
+                    "PagerDuty log entries unreadable: {error}"
+                )));
             }
         };
-        let confirmed = entries
-            .iter()
-            .any(|entry| entry.kind == CUSTOM_LOG_ENTRY && entry.agent_id.as_deref() == Some(actor.id.as_str()));
+        let confirmed = entries.iter().any(|entry| {
+            entry.kind == CUSTOM_LOG_ENTRY && entry.agent_id.as_deref() == Some(actor.id.as_str())
+        });
         if confirmed {
             Ok(())
         } else {
-            tracing::warn!(runbook, actor = actor.id, "tap not found in the incident's log entries");
+            tracing::warn!(
+                runbook,
+                actor = actor.id,
+                "tap not found in the incident's log entries"
+            );
             Err(ConfirmFailure::Unconfirmed(format!(
                 "PagerDuty's log of the incident shows no recent action by {} ({}): the request was not a tap in PagerDuty",
                 actor.name, actor.id
@@ -416,7 +501,12 @@ impl WebhookApp {
 
     /// Run the plan (or report the dry run) and note it on the incident. An error means nothing
     /// was executed and a retry is safe.
-    async fn execute(&self, trigger: &Trigger, plan: &Plan, deadline: Instant) -> Result<Report, Error> {
+    async fn execute(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        deadline: Instant,
+    ) -> Result<Report, Error> {
         let mut report = Report::new(Outcome::Executed, None);
         report.runbook = Some(plan.runbook.clone());
         report.run_id = Some(plan.run_id.clone());
@@ -424,7 +514,10 @@ impl WebhookApp {
             report.outcome = Outcome::DryRun;
             report.reason = Some(why.clone());
             tracing::info!(runbook = plan.runbook, run_id = plan.run_id, why, "dry run");
-            report.note = Some(self.note(trigger, &notes::dry_run(trigger, plan), deadline).await);
+            report.note = Some(
+                self.note(trigger, &notes::dry_run(trigger, plan), deadline)
+                    .await,
+            );
             return Ok(report);
         }
         match self.executor.send_command(&plan.command).await {
@@ -447,11 +540,23 @@ impl WebhookApp {
                 // SSM said no (unknown document, bad parameters, no permission): retrying cannot
                 // help, so the run is refused and people are told why.
                 let message = error.to_string();
-                tracing::error!(runbook = plan.runbook, run_id = plan.run_id, error = message, "SSM refused the command");
+                tracing::error!(
+                    runbook = plan.runbook,
+                    run_id = plan.run_id,
+                    error = message,
+                    "SSM refused the command"
+                );
                 report.outcome = Outcome::Refused;
                 report.start_error = Some(message.clone());
                 report.reason = Some(format!("SSM refused the command: {message}"));
-                report.note = Some(self.note(trigger, &notes::start_failed(trigger, plan, &message), deadline).await);
+                report.note = Some(
+                    self.note(
+                        trigger,
+                        &notes::start_failed(trigger, plan, &message),
+                        deadline,
+                    )
+                    .await,
+                );
                 Ok(report)
             }
         }
@@ -463,7 +568,11 @@ impl WebhookApp {
         let Some(incident_id) = trigger.incident_id() else {
             return NoteDelivery::NotApplicable;
         };
-        match self.pagerduty.create_note(incident_id, content, deadline - ANSWER_MARGIN).await {
+        match self
+            .pagerduty
+            .create_note(incident_id, content, deadline - ANSWER_MARGIN)
+            .await
+        {
             Ok(()) => {
                 tracing::info!(incident_id, "note posted");
                 NoteDelivery::Posted

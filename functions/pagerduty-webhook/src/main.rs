@@ -1,7 +1,7 @@
 //! PagerDuty v3 webhooks and Custom Incident Actions, behind a Lambda Function URL.
 //! All logic lives in `remediate_shared::webhook`; this file wires it to the runtime.
 
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{Error, Request, run, service_fn};
 use remediate_shared::webhook::WebhookApp;
 use std::convert::Infallible;
 

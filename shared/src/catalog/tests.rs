@@ -28,7 +28,12 @@ runbooks:
 #[test]
 fn built_in_catalog_is_valid() {
     let catalog = Catalog::built_in().expect("infra/runbooks.yaml must be valid");
-    assert!(catalog.runbooks.iter().any(|runbook| runbook.name == "restart-web"));
+    assert!(
+        catalog
+            .runbooks
+            .iter()
+            .any(|runbook| runbook.name == "restart-web")
+    );
     assert_eq!(catalog.version.len(), 12);
 }
 
@@ -36,10 +41,16 @@ fn built_in_catalog_is_valid() {
 fn minimal_catalog_parses_with_single_string_parameter() {
     let catalog = Catalog::parse(MINIMAL, "runbooks.yaml").unwrap();
     let Action::SsmCommand(command) = &catalog.runbooks[0].action;
-    assert_eq!(command.parameters["commands"], vec!["systemctl restart nginx"]);
+    assert_eq!(
+        command.parameters["commands"],
+        vec!["systemctl restart nginx"]
+    );
     assert_eq!(
         command.targets,
-        Targets::Tags(BTreeMap::from([("Role".to_owned(), vec!["web".to_owned()])]))
+        Targets::Tags(BTreeMap::from([(
+            "Role".to_owned(),
+            vec!["web".to_owned()]
+        )]))
     );
     assert_eq!(command.targets.describe(), "tag:Role=web");
 }
@@ -65,7 +76,10 @@ fn unknown_field_is_an_error_with_its_line() {
 fn yaml_syntax_error_names_the_line() {
     let problems = problems_of("version: 1\nrunbooks:\n  - name: [unclosed\n");
     assert!(problems[0].starts_with("runbooks.yaml:"), "{problems:?}");
-    assert!(!problems[0].starts_with("runbooks.yaml:1:1:"), "{problems:?}");
+    assert!(
+        !problems[0].starts_with("runbooks.yaml:1:1:"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -90,12 +104,32 @@ runbooks:
         .iter()
         .map(|problem| problem.split(':').nth(1).unwrap())
         .collect();
-    assert!(problems.iter().any(|p| p.contains("Restart_Web")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("regular expression")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("document name")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("not-an-instance")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("max_concurrency")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("delivery_timeout_seconds")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("Restart_Web")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("regular expression")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("document name")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("not-an-instance")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("max_concurrency")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("delivery_timeout_seconds")),
+        "{problems:?}"
+    );
     assert!(lines.contains(&"3"), "name on line 3: {problems:?}");
     assert!(lines.contains(&"6"), "title on line 6: {problems:?}");
     assert!(lines.contains(&"9"), "document on line 9: {problems:?}");
@@ -119,7 +153,10 @@ fn when_without_conditions_is_rejected() {
 
 #[test]
 fn targets_need_exactly_one_kind() {
-    let both = MINIMAL.replace("          tags: { Role: web }\n", "          tags: { Role: web }\n          instance_ids: [i-0123456789abcdef0]\n");
+    let both = MINIMAL.replace(
+        "          tags: { Role: web }\n",
+        "          tags: { Role: web }\n          instance_ids: [i-0123456789abcdef0]\n",
+    );
     assert!(problems_of(&both)[0].contains("exactly one"));
     let neither = MINIMAL.replace("          tags: { Role: web }\n", "          tags: {}\n");
     assert!(problems_of(&neither)[0].contains("exactly one"));
@@ -153,7 +190,10 @@ runbooks:
             id: "P1".into(),
             title: "High LATENCY on checkout".into(),
             status: "triggered".into(),
-            service: Some(Reference { id: "PF9KMXH".into(), name: "API Service".into() }),
+            service: Some(Reference {
+                id: "PF9KMXH".into(),
+                name: "API Service".into(),
+            }),
             ..Incident::default()
         }),
         actor: None,
@@ -161,7 +201,10 @@ runbooks:
     assert_eq!(when.first_mismatch(&trigger), None);
     trigger.incident.as_mut().unwrap().title = "Disk full".into();
     assert_eq!(when.first_mismatch(&trigger), Some("title"));
-    trigger.incident.as_mut().unwrap().service = Some(Reference { id: "OTHER".into(), name: "Other".into() });
+    trigger.incident.as_mut().unwrap().service = Some(Reference {
+        id: "OTHER".into(),
+        name: "Other".into(),
+    });
     assert_eq!(when.first_mismatch(&trigger), Some("services"));
     trigger.event_type = "incident.resolved".into();
     assert_eq!(when.first_mismatch(&trigger), Some("event_types"));

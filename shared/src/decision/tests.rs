@@ -50,26 +50,41 @@ fn tap(action: &str, now: DateTime<Utc>) -> Trigger {
             number: Some(7),
             title: "Web down".into(),
             status: "triggered".into(),
-            service: Some(Reference { id: "PSVC".into(), name: "Web".into() }),
+            service: Some(Reference {
+                id: "PSVC".into(),
+                name: "Web".into(),
+            }),
             ..Incident::default()
         }),
-        actor: Some(Actor { id: "PALICE".into(), name: "Alice".into(), kind: "user_reference".into() }),
+        actor: Some(Actor {
+            id: "PALICE".into(),
+            name: "Alice".into(),
+            kind: "user_reference".into(),
+        }),
     }
 }
 
 #[test]
 fn a_tap_becomes_a_plan() {
     let now = Utc::now();
-    let Decision::Execute(plan) = decide(&tap("restart-web", now), &catalog(), &context(now)) else {
+    let Decision::Execute(plan) = decide(&tap("restart-web", now), &catalog(), &context(now))
+    else {
         panic!("expected a plan");
     };
     assert_eq!(plan.runbook, "restart-web");
     assert_eq!(plan.dry_run, None);
     assert_eq!(plan.catalog_version, catalog().version);
     assert_eq!(plan.command.parameters["executionTimeout"], vec!["120"]);
-    assert_eq!(plan.command.parameters["commands"], vec!["systemctl restart nginx"]);
+    assert_eq!(
+        plan.command.parameters["commands"],
+        vec!["systemctl restart nginx"]
+    );
     assert!(matches!(plan.command.targets, Targets::Tags(_)));
-    assert!(plan.command.comment.starts_with(&format!("remediate {}", plan.run_id)));
+    assert!(
+        plan.command
+            .comment
+            .starts_with(&format!("remediate {}", plan.run_id))
+    );
     assert_eq!(plan.run_id, run_id("pagerduty-action:m1", "restart-web"));
 }
 
@@ -83,7 +98,8 @@ fn run_ids_are_stable_per_trigger_and_runbook() {
 #[test]
 fn unknown_action_is_ignored_with_an_explanation() {
     let now = Utc::now();
-    let Decision::Ignore { reason } = decide(&tap("reboot-db", now), &catalog(), &context(now)) else {
+    let Decision::Ignore { reason } = decide(&tap("reboot-db", now), &catalog(), &context(now))
+    else {
         panic!("expected ignore");
     };
     assert!(reason.contains("reboot-db"), "{reason}");
@@ -117,12 +133,19 @@ fn dry_run_switches_apply_global_first() {
     v3.source = Source::PagerDutyV3;
     v3.event_type = "incident.triggered".into();
     v3.action = None;
-    let Decision::Execute(plan) = decide(&v3, &catalog(), &context(now)) else { panic!() };
-    assert_eq!(plan.dry_run.as_deref(), Some("runbook diagnose is marked dry_run"));
+    let Decision::Execute(plan) = decide(&v3, &catalog(), &context(now)) else {
+        panic!()
+    };
+    assert_eq!(
+        plan.dry_run.as_deref(),
+        Some("runbook diagnose is marked dry_run")
+    );
 
     let mut global = context(now);
     global.global_dry_run = Some("REMEDIATE_DRY_RUN is true".into());
-    let Decision::Execute(plan) = decide(&tap("restart-web", now), &catalog(), &global) else { panic!() };
+    let Decision::Execute(plan) = decide(&tap("restart-web", now), &catalog(), &global) else {
+        panic!()
+    };
     assert_eq!(plan.dry_run.as_deref(), Some("REMEDIATE_DRY_RUN is true"));
 }
 

@@ -116,7 +116,8 @@ impl HttpPagerDuty {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
+                    let retryable =
+                        status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error();
                     let wait = rate_limit_wait(response.headers());
                     let message = error_message(response).await;
                     let failure = Error::PagerDuty {
@@ -161,7 +162,9 @@ fn backoff(attempt: u32) -> Duration {
     let ceiling = BACKOFF_BASE
         .saturating_mul(2u32.saturating_pow(attempt))
         .min(BACKOFF_CAP);
-    ceiling.mul_f64(fastrand::f64()).max(Duration::from_millis(20))
+    ceiling
+        .mul_f64(fastrand::f64())
+        .max(Duration::from_millis(20))
 }
 
 /// PagerDuty says when its rate limit resets (`ratelimit-reset`, seconds); `retry-after` too.
@@ -260,7 +263,14 @@ impl PagerDutyApi for HttpPagerDuty {
             ("limit", "100".to_owned()),
         ];
         let response = self
-            .send("ListIncidentLogEntries", Method::GET, &path, &query, None, deadline)
+            .send(
+                "ListIncidentLogEntries",
+                Method::GET,
+                &path,
+                &query,
+                None,
+                deadline,
+            )
             .await?;
         let body: Body = response.json().await.map_err(|error| Error::PagerDuty {
             operation: "ListIncidentLogEntries",
@@ -282,9 +292,16 @@ impl PagerDutyApi for HttpPagerDuty {
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()> {
         let path = incident_path(incident_id, "/notes")?;
         let body = serde_json::json!({ "note": { "content": content } });
-        self.send("CreateIncidentNote", Method::POST, &path, &[], Some(&body), deadline)
-            .await
-            .map(|_| ())
+        self.send(
+            "CreateIncidentNote",
+            Method::POST,
+            &path,
+            &[],
+            Some(&body),
+            deadline,
+        )
+        .await
+        .map(|_| ())
     }
 }
 
@@ -296,6 +313,8 @@ pub struct InMemoryPagerDuty {
     pub log_entries: Mutex<HashMap<String, Vec<LogEntry>>>,
     pub notes: Mutex<Vec<(String, String)>>,
     pub fail_notes: Mutex<Option<Error>>,
+    /// The next read (incident or log entries) fails with this error.
+    pub fail_reads: Mutex<Option<Error>>,
 }
 
 impl InMemoryPagerDuty {
@@ -307,6 +326,14 @@ impl InMemoryPagerDuty {
 #[async_trait]
 impl PagerDutyApi for InMemoryPagerDuty {
     async fn get_incident(&self, incident_id: &str, _deadline: Instant) -> Result<Incident> {
+        if let Some(error) = self
+            .fail_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
         self.incidents
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -338,8 +365,18 @@ impl PagerDutyApi for InMemoryPagerDuty {
             .collect())
     }
 
-    async fn create_note(&self, incident_id: &str, content: &str, _deadline: Instant) -> Result<()> {
-        if let Some(error) = self.fail_notes.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    async fn create_note(
+        &self,
+        incident_id: &str,
+        content: &str,
+        _deadline: Instant,
+    ) -> Result<()> {
+        if let Some(error) = self
+            .fail_notes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
             return Err(error);
         }
         self.notes

@@ -40,7 +40,9 @@ struct LogEntryJson {
 #[derive(Debug)]
 pub enum ActionEvent {
     /// A v2 message that is not a button tap (`incident.trigger`, ...): this route ignores it.
-    NotCustom { event: String },
+    NotCustom {
+        event: String,
+    },
     Tap(Box<Trigger>),
 }
 
@@ -65,16 +67,18 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
         .iter()
         .find(|entry| entry.kind == CUSTOM_LOG_ENTRY)
         .ok_or_else(|| format!("{CUSTOM_EVENT} message without a {CUSTOM_LOG_ENTRY}"))?;
-    let agent = tap
-        .agent
-        .as_ref()
-        .ok_or_else(|| format!("{CUSTOM_LOG_ENTRY} without an agent: no one to attribute the tap to"))?;
+    let agent = tap.agent.as_ref().ok_or_else(|| {
+        format!("{CUSTOM_LOG_ENTRY} without an agent: no one to attribute the tap to")
+    })?;
     let occurred_at = tap
         .created_at
         .or(message.created_on)
         .ok_or_else(|| "the tap carries no time (created_at or created_on)".to_owned())?;
     if !is_pagerduty_id(&message.incident.id) {
-        return Err(format!("incident id {:?} is not a PagerDuty id", message.incident.id));
+        return Err(format!(
+            "incident id {:?} is not a PagerDuty id",
+            message.incident.id
+        ));
     }
     Ok(ActionEvent::Tap(Box::new(Trigger {
         source: Source::PagerDutyAction,
@@ -105,31 +109,55 @@ mod tests {
         assert_eq!(actor.name, "Alice Oncall");
         let incident = trigger.incident.as_ref().unwrap();
         assert_eq!(incident.number, Some(33));
-        assert_eq!(incident.service.as_ref().unwrap().name, "Production XDB Cluster");
+        assert_eq!(
+            incident.service.as_ref().unwrap().name,
+            "Production XDB Cluster"
+        );
     }
 
     #[test]
     fn other_v2_events_are_not_taps() {
         let trigger = include_str!("../../../events/fixtures/v2-incident.trigger.json");
-        assert!(matches!(parse(trigger.as_bytes(), "x"), Ok(ActionEvent::NotCustom { .. })));
+        assert!(matches!(
+            parse(trigger.as_bytes(), "x"),
+            Ok(ActionEvent::NotCustom { .. })
+        ));
     }
 
     #[test]
     fn malformed_payloads_are_errors() {
         let mut value: serde_json::Value = serde_json::from_str(TAP).unwrap();
         value["messages"][0]["log_entries"][0]["type"] = "trigger_log_entry".into();
-        assert!(parse(value.to_string().as_bytes(), "x").unwrap_err().contains("custom_log_entry"));
+        assert!(
+            parse(value.to_string().as_bytes(), "x")
+                .unwrap_err()
+                .contains("custom_log_entry")
+        );
 
         let mut value: serde_json::Value = serde_json::from_str(TAP).unwrap();
         value["messages"][0]["log_entries"][0]["agent"] = serde_json::Value::Null;
-        assert!(parse(value.to_string().as_bytes(), "x").unwrap_err().contains("agent"));
+        assert!(
+            parse(value.to_string().as_bytes(), "x")
+                .unwrap_err()
+                .contains("agent")
+        );
 
         let mut value: serde_json::Value = serde_json::from_str(TAP).unwrap();
         let message = value["messages"][0].clone();
         value["messages"].as_array_mut().unwrap().push(message);
-        assert!(parse(value.to_string().as_bytes(), "x").unwrap_err().contains("exactly one"));
+        assert!(
+            parse(value.to_string().as_bytes(), "x")
+                .unwrap_err()
+                .contains("exactly one")
+        );
 
-        for body in ["[]", "{}", r#"{"messages":[]}"#, r#"{"messages":[{"id":"1"}]}"#, "\u{0}"] {
+        for body in [
+            "[]",
+            "{}",
+            r#"{"messages":[]}"#,
+            r#"{"messages":[{"id":"1"}]}"#,
+            "\u{0}",
+        ] {
             assert!(parse(body.as_bytes(), "x").is_err(), "{body}");
         }
     }

@@ -38,7 +38,10 @@ impl ReferenceJson {
         Actor {
             id: self.id.clone(),
             name: self.display_name(),
-            kind: self.kind.clone().unwrap_or_else(|| "user_reference".to_owned()),
+            kind: self
+                .kind
+                .clone()
+                .unwrap_or_else(|| "user_reference".to_owned()),
         }
     }
 }

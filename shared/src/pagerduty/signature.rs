@@ -41,7 +41,9 @@ pub fn verify(header: Option<&[u8]>, body: &[u8], secrets: &[Secret]) -> Signatu
         .filter(|hex_digest| hex_digest.len() == SIGNATURE_HEX_LEN)
         .filter_map(|hex_digest| {
             let mut bytes = [0u8; 32];
-            hex::decode_to_slice(hex_digest, &mut bytes).ok().map(|()| bytes)
+            hex::decode_to_slice(hex_digest, &mut bytes)
+                .ok()
+                .map(|()| bytes)
         })
         .collect();
     if candidates.is_empty() {
@@ -66,7 +68,10 @@ pub fn verify(header: Option<&[u8]>, body: &[u8], secrets: &[Secret]) -> Signatu
 /// The header value PagerDuty would send for this body and secret. Tests and the demo use it to
 /// make valid signatures instead of pasting them.
 pub fn sign(secret: &str, body: &[u8]) -> String {
-    format!("{SCHEME_PREFIX}{}", hex::encode(digest(secret.as_bytes(), body)))
+    format!(
+        "{SCHEME_PREFIX}{}",
+        hex::encode(digest(secret.as_bytes(), body))
+    )
 }
 
 fn digest(key: &[u8], body: &[u8]) -> [u8; 32] {
@@ -118,24 +123,49 @@ mod tests {
         let all = secrets(&["secret-a"]);
         assert_eq!(verify(None, BODY, &all), SignatureCheck::Missing);
         let wrong = sign("secret-b", BODY);
-        assert_eq!(verify(Some(wrong.as_bytes()), BODY, &all), SignatureCheck::Mismatch);
+        assert_eq!(
+            verify(Some(wrong.as_bytes()), BODY, &all),
+            SignatureCheck::Mismatch
+        );
         let tampered = sign("secret-a", b"{\"event\":{\"id\":\"02\"}}");
-        assert_eq!(verify(Some(tampered.as_bytes()), BODY, &all), SignatureCheck::Mismatch);
-        for header in ["", "v1=", "v2=abc", "v1=zz", "garbage", &sign("secret-a", BODY)[3..]] {
-            assert_eq!(verify(Some(header.as_bytes()), BODY, &all), SignatureCheck::Mismatch, "{header}");
+        assert_eq!(
+            verify(Some(tampered.as_bytes()), BODY, &all),
+            SignatureCheck::Mismatch
+        );
+        for header in [
+            "",
+            "v1=",
+            "v2=abc",
+            "v1=zz",
+            "garbage",
+            &sign("secret-a", BODY)[3..],
+        ] {
+            assert_eq!(
+                verify(Some(header.as_bytes()), BODY, &all),
+                SignatureCheck::Mismatch,
+                "{header}"
+            );
         }
-        assert_eq!(verify(Some(&[0xff, 0xfe]), BODY, &all), SignatureCheck::Mismatch);
+        assert_eq!(
+            verify(Some(&[0xff, 0xfe]), BODY, &all),
+            SignatureCheck::Mismatch
+        );
     }
 
     #[test]
     fn no_secret_configured_never_validates() {
         let header = sign("", BODY);
-        assert_eq!(verify(Some(header.as_bytes()), BODY, &[]), SignatureCheck::Mismatch);
+        assert_eq!(
+            verify(Some(header.as_bytes()), BODY, &[]),
+            SignatureCheck::Mismatch
+        );
     }
 
     #[test]
     fn uppercase_hex_is_accepted() {
-        let header = sign("secret-a", BODY).to_uppercase().replacen("V1=", "v1=", 1);
+        let header = sign("secret-a", BODY)
+            .to_uppercase()
+            .replacen("V1=", "v1=", 1);
         assert_eq!(
             verify(Some(header.as_bytes()), BODY, &secrets(&["secret-a"])),
             SignatureCheck::Valid

@@ -41,8 +41,8 @@ pub enum V3Event {
 /// Parse a body whose signature has been verified. An error is a body that can never be
 /// understood (400), with a message safe to return to the sender.
 pub fn parse(body: &[u8]) -> Result<V3Event, String> {
-    let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|error| format!("not a PagerDuty v3 webhook: {error}"))?;
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|error| format!("not a PagerDuty v3 webhook: {error}"))?;
     let event = envelope.event;
     if event.event_type == PING_EVENT_TYPE {
         return Ok(V3Event::Ping);
@@ -56,10 +56,17 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
     let data = event
         .data
         .ok_or_else(|| format!("{} event without data", event.event_type))?;
-    let incident: IncidentJson = serde_json::from_value(data)
-        .map_err(|error| format!("{} event with unreadable incident data: {error}", event.event_type))?;
+    let incident: IncidentJson = serde_json::from_value(data).map_err(|error| {
+        format!(
+            "{} event with unreadable incident data: {error}",
+            event.event_type
+        )
+    })?;
     if !is_pagerduty_id(&incident.id) {
-        return Err(format!("incident id {:?} is not a PagerDuty id", incident.id));
+        return Err(format!(
+            "incident id {:?} is not a PagerDuty id",
+            incident.id
+        ));
     }
     Ok(V3Event::Incident(Box::new(Trigger {
         source: Source::PagerDutyV3,
@@ -76,14 +83,18 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
 mod tests {
     use super::*;
 
-    const PRIORITY_UPDATED: &str = include_str!("../../../events/fixtures/v3-incident.priority_updated.json");
+    const PRIORITY_UPDATED: &str =
+        include_str!("../../../events/fixtures/v3-incident.priority_updated.json");
 
     #[test]
     fn reads_pagerduty_sample() {
         let V3Event::Incident(trigger) = parse(PRIORITY_UPDATED.as_bytes()).unwrap() else {
             panic!("expected an incident event");
         };
-        assert_eq!(trigger.dedupe_id, "pagerduty-v3:5ac64822-4adc-4fda-ade0-410becf0de4f");
+        assert_eq!(
+            trigger.dedupe_id,
+            "pagerduty-v3:5ac64822-4adc-4fda-ade0-410becf0de4f"
+        );
         assert_eq!(trigger.event_type, "incident.priority_updated");
         let incident = trigger.incident.as_ref().unwrap();
         assert_eq!(incident.id, "PGR0VU2");
@@ -100,7 +111,10 @@ mod tests {
         let ping = r#"{"event":{"id":"1","event_type":"pagey.ping","resource_type":"pagey","occurred_at":"2026-01-01T00:00:00Z","data":{"message":"Hello from your friend Pagey!","type":"ping"}}}"#;
         assert!(matches!(parse(ping.as_bytes()), Ok(V3Event::Ping)));
         let service = include_str!("../../../events/fixtures/v3-service.updated.json");
-        assert!(matches!(parse(service.as_bytes()), Ok(V3Event::OtherResource { .. })));
+        assert!(matches!(
+            parse(service.as_bytes()),
+            Ok(V3Event::OtherResource { .. })
+        ));
     }
 
     #[test]

@@ -1,0 +1,86 @@
+# Shared by scripts/test, scripts/demo and .ci/run: install the pinned tools into local folders
+# and start the emulators on free loopback ports. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$ROOT/.tools"
+VENV="$TOOLS/venv"
+LOGS="$TOOLS/logs"
+PRISM_SPEC="$ROOT/tests/fixtures/pagerduty/openapi-incidents.json"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# pip and npm packages, pinned (tools/requirements.txt, tools/package-lock.json), into .tools/ and
+# tools/node_modules. Skipped when the pins have not changed since the last install.
+install_tools() {
+    command -v python3 >/dev/null || die "python3 is required"
+    command -v npm >/dev/null || die "node and npm are required"
+    mkdir -p "$TOOLS" "$LOGS"
+    local pins
+    pins="$(cat "$ROOT/tools/requirements.txt" "$ROOT/tools/package-lock.json" | sha256sum | cut -c1-16)"
+    if [[ -f "$TOOLS/installed" && "$(cat "$TOOLS/installed")" == "$pins" \
+          && -x "$VENV/bin/python" && -x "$ROOT/tools/node_modules/.bin/prism" ]]; then
+        return 0
+    fi
+    say "installing test tools into .tools/ and tools/node_modules (pinned versions)"
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tools/requirements.txt" \
+        || die "pip install of tools/requirements.txt failed"
+    (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error) \
+        || die "npm ci in tools/ failed"
+    echo "$pins" > "$TOOLS/installed"
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+EMULATOR_PIDS=()
+stop_emulators() {
+    local pid
+    for pid in "${EMULATOR_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${EMULATOR_PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    EMULATOR_PIDS=()
+}
+
+# wait_for NAME URL PID LOG: poll until the URL answers at all, or fail loudly with the log.
+wait_for() {
+    local name="$1" url="$2" pid="$3" log="$4"
+    for _ in $(seq 1 150); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 30 "$log" >&2
+            die "$name exited while starting (log above: $log)"
+        fi
+        if curl -s -o /dev/null --max-time 1 "$url"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -n 30 "$log" >&2
+    die "$name did not answer at $url within 30 s (log above: $log)"
+}
+
+# Starts moto (single-threaded) and Prism; exports REMEDIATE_TEST_MOTO_URL and
+# REMEDIATE_TEST_PRISM_URL, which the tests and the demo read.
+start_emulators() {
+    local moto_port prism_port
+    moto_port="$(free_port)"
+    "$VENV/bin/python" "$ROOT/scripts/moto_server.py" "$moto_port" > "$LOGS/moto.log" 2>&1 &
+    EMULATOR_PIDS+=("$!")
+    wait_for moto "http://127.0.0.1:$moto_port/moto-api/" "$!" "$LOGS/moto.log"
+
+    prism_port="$(free_port)"
+    "$ROOT/tools/node_modules/.bin/prism" mock --host 127.0.0.1 --port "$prism_port" \
+        "$PRISM_SPEC" > "$LOGS/prism.log" 2>&1 &
+    EMULATOR_PIDS+=("$!")
+    wait_for prism "http://127.0.0.1:$prism_port/users/me" "$!" "$LOGS/prism.log"
+
+    export REMEDIATE_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
+    export REMEDIATE_TEST_PRISM_URL="http://127.0.0.1:$prism_port"
+    say "moto at $REMEDIATE_TEST_MOTO_URL, Prism (PagerDuty spec) at $REMEDIATE_TEST_PRISM_URL"
+}

@@ -1,0 +1,221 @@
+//! The PagerDuty client: request shapes against Prism (PagerDuty's official spec), and retry
+//! behaviour against a scripted stub (Prism cannot play sequences such as 429 then 200).
+
+mod support;
+
+use chrono::Utc;
+use remediate_shared::pagerduty::{HttpPagerDuty, PagerDutyApi};
+use remediate_shared::secrets::StaticSecrets;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN_PARAMETER: &str = "/remediate/api-token";
+
+fn client(base_url: &str) -> HttpPagerDuty {
+    let secrets = Arc::new(StaticSecrets::new([(
+        TOKEN_PARAMETER,
+        "y_NbAkKc66ryYTWUXYEu",
+    )]));
+    HttpPagerDuty::new(
+        base_url,
+        "remediate-bot@example.com",
+        secrets,
+        TOKEN_PARAMETER,
+    )
+    .unwrap()
+}
+
+fn deadline(seconds: u64) -> Instant {
+    Instant::now() + Duration::from_secs(seconds)
+}
+
+#[tokio::test]
+async fn every_call_passes_pagerduty_spec_validation() {
+    let pagerduty = client(&support::prism_url());
+    let incident = pagerduty
+        .get_incident("PT4KHLK", deadline(5))
+        .await
+        .expect("GET /incidents/{id}");
+    assert!(!incident.id.is_empty());
+    assert!(!incident.status.is_empty());
+    let entries = pagerduty
+        .log_entries_since(
+            "PT4KHLK",
+            Utc::now() - chrono::Duration::minutes(2),
+            deadline(5),
+        )
+        .await
+        .expect("GET /incidents/{id}/log_entries");
+    assert!(!entries.is_empty());
+    pagerduty
+        .create_note(
+            "PT4KHLK",
+            "remediate: restart-web started by Alice",
+            deadline(5),
+        )
+        .await
+        .expect("POST /incidents/{id}/notes");
+}
+
+#[tokio::test]
+async fn prism_rejects_what_the_spec_forbids() {
+    // Guard against a Prism that accepts anything (which would make the test above vacuous):
+    // a note without its From header must be refused.
+    let response = reqwest::Client::new()
+        .post(format!("{}/incidents/PT4KHLK/notes", support::prism_url()))
+        .header("Authorization", "Token token=y_NbAkKc66ryYTWUXYEu")
+        .header("Accept", "application/vnd.pagerduty+json;version=2")
+        .header("Content-Type", "application/json")
+        .body(r#"{"note":{"content":"x"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.headers().contains_key("sl-violations"));
+}
+
+#[tokio::test]
+async fn notes_carry_pagerduty_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/incidents/PINC1/notes"))
+        .and(header("authorization", "Token token=y_NbAkKc66ryYTWUXYEu"))
+        .and(header("from", "remediate-bot@example.com"))
+        .and(header("accept", "application/vnd.pagerduty+json;version=2"))
+        .and(header("content-type", "application/json"))
+        .and(body_json(
+            serde_json::json!({ "note": { "content": "hello" } }),
+        ))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server.uri())
+        .create_note("PINC1", "hello", deadline(4))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn rate_limit_is_honoured_then_the_note_lands() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("ratelimit-reset", "1"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    client(&server.uri())
+        .create_note("PINC1", "x", deadline(4))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited for ratelimit-reset"
+    );
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server.uri())
+        .create_note("PINC1", "x", deadline(4))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_reset_beyond_the_budget_fails_at_once_as_transient() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("ratelimit-reset", "30"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let error = client(&server.uri())
+        .create_note("PINC1", "x", deadline(4))
+        .await
+        .unwrap_err();
+    assert!(error.is_transient(), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "did not wait for a reset it cannot use"
+    );
+}
+
+#[tokio::test]
+async fn client_errors_are_final_and_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": { "message": "Invalid Input Provided", "code": 2001, "errors": ["Note content is too long"] }
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let error = client(&server.uri())
+        .create_note("PINC1", "x", deadline(4))
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient());
+    assert!(
+        error.to_string().contains("Note content is too long"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_pagerduty_cannot_hold_the_answer_past_the_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_delay(Duration::from_secs(10)))
+        .mount(&server)
+        .await;
+    let started = Instant::now();
+    let error = client(&server.uri())
+        .create_note("PINC1", "x", deadline(2))
+        .await
+        .unwrap_err();
+    assert!(error.is_transient());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn ids_that_are_not_pagerduty_ids_never_reach_a_url() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let error = client(&server.uri())
+        .create_note("../users/P1", "x", deadline(2))
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient());
+}
