@@ -13,7 +13,7 @@ pub fn command_console_url(region: &str, command_id: &str) -> String {
 }
 
 fn footer(plan: &Plan) -> String {
-    format!("Run {} · catalog {}", plan.run_id, plan.catalog_version)
+    format!("Run {}, catalog {}", plan.run_id, plan.catalog_version)
 }
 
 pub fn started(trigger: &Trigger, plan: &Plan, command: &StartedCommand, region: &str) -> String {

@@ -574,7 +574,7 @@ impl WebhookApp {
             .await
         {
             Ok(()) => {
-                tracing::info!(incident_id, "note posted");
+                tracing::info!(incident_id, note = content, "note posted");
                 NoteDelivery::Posted
             }
             Err(error) => {

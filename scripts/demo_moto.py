@@ -1,0 +1,53 @@
+"""Demo helper for moto: `seed` creates what the example catalog needs; `report` prints the
+commands SSM received. Run with the tools venv's Python (boto3 comes with moto)."""
+import os
+import sys
+
+import boto3
+
+ENDPOINT = os.environ["REMEDIATE_TEST_MOTO_URL"]
+REGION = "us-east-1"
+
+
+def client(service):
+    return boto3.client(service, endpoint_url=ENDPOINT, region_name=REGION,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def seed(table: str) -> None:
+    ec2 = client("ec2")
+    for role, count in (("web", 3), ("api", 2), ("cache", 1)):
+        ec2.run_instances(ImageId="ami-12c6146b", InstanceType="t3.micro", MinCount=count, MaxCount=count,
+                          TagSpecifications=[{"ResourceType": "instance",
+                                              "Tags": [{"Key": "Role", "Value": role}]}])
+    ssm = client("ssm")
+    for name, value in (("/remediate/pagerduty/webhook-secrets", "remediate-demo-signing-secret"),
+                        ("/remediate/pagerduty/action-token", "remediate-demo-action-token"),
+                        ("/remediate/pagerduty/api-token", "demo-api-token")):
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    client("dynamodb").create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    print("seeded moto: 6 EC2 instances (Role=web x3, api x2, cache x1), 3 SecureString parameters, "
+          f"DynamoDB table {table}")
+
+
+def report() -> None:
+    ssm = client("ssm")
+    commands = ssm.list_commands()["Commands"]
+    print(f"SSM received {len(commands)} command(s):")
+    for command in sorted(commands, key=lambda c: c["RequestedDateTime"]):
+        targets = ", ".join(f"{t['Key']}={','.join(t['Values'])}" for t in command.get("Targets", []))
+        print(f"  {command['CommandId']}  {command['DocumentName']}  targets [{targets or ', '.join(command.get('InstanceIds', []))}]"
+              f"  on {command['TargetCount']} instance(s)  status {command['Status']}")
+        print(f"    comment:    {command['Comment']}")
+        print(f"    parameters: {command['Parameters']}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "seed":
+        seed(sys.argv[2])
+    else:
+        report()
