@@ -434,7 +434,12 @@ impl WebhookApp {
             .get_incident(&incident_id, call_deadline)
             .await
         {
-            Ok(fresh) => trigger.incident = Some(fresh),
+            Ok(mut fresh) => {
+                // Notes go to the incident that was tapped, whatever id the answer carries (a
+                // mock answers every id with its one example).
+                fresh.id = incident_id.clone();
+                trigger.incident = Some(fresh);
+            }
             Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
             Err(error) => {
                 return Err(ConfirmFailure::Refused(format!(
