@@ -6,6 +6,8 @@
     reason = "each test file uses a different part of this module"
 )]
 
+pub mod emulated;
+
 use aws_config::BehaviorVersion;
 use aws_credential_types::Credentials;
 use std::time::Duration;
