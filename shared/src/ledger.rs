@@ -20,7 +20,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -34,6 +34,9 @@ pub struct Claim {
     pub dedupe_id: String,
     /// Proves that this holder still holds the claim when it completes or releases it.
     pub token: String,
+    /// The claim was taken over from a holder whose hold expired: that holder may have started
+    /// the run before it died, so the executor must be asked before starting it again.
+    pub taken_over: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +61,18 @@ pub trait Ledger: Send + Sync {
     async fn complete(&self, claim: &Claim, report: &Report, now: DateTime<Utc>) -> Result<()>;
     /// Give the claim up (nothing was done), so a retry can take it at once.
     async fn release(&self, claim: &Claim) -> Result<()>;
+}
+
+fn taken_over(claim: &Claim) -> Error {
+    Error::Aws {
+        service: "dynamodb",
+        operation: "UpdateItem",
+        message: format!(
+            "claim on {} was taken over before it completed",
+            claim.dedupe_id
+        ),
+        transient: false,
+    }
 }
 
 fn new_token() -> String {
@@ -164,13 +179,16 @@ impl Ledger for DynamoLedger {
                 AttributeValue::S(STATE_IN_PROGRESS.into()),
             )
             .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .return_values(ReturnValue::AllOld)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(ClaimResult::Claimed(Claim {
+            Ok(output) => Ok(ClaimResult::Claimed(Claim {
                 dedupe_id: dedupe_id.to_owned(),
                 token,
+                // ReturnValues ALL_OLD hands back the expired claim we replaced, at no extra cost.
+                taken_over: output.attributes.is_some_and(|old| !old.is_empty()),
             })),
             Err(SdkError::ServiceError(service_error))
                 if matches!(
@@ -257,15 +275,7 @@ impl Ledger for DynamoLedger {
                         UpdateItemError::ConditionalCheckFailedException(_)
                     ) =>
                 {
-                    Error::Aws {
-                        service: "dynamodb",
-                        operation: "UpdateItem",
-                        message: format!(
-                            "claim on {} was taken over before it completed",
-                            claim.dedupe_id
-                        ),
-                        transient: false,
-                    }
+                    taken_over(claim)
                 }
                 _ => classify("UpdateItem", error),
             })
@@ -359,6 +369,7 @@ impl Ledger for InMemoryLedger {
             _ => {}
         }
         let token = new_token();
+        let taken_over = claims.contains_key(dedupe_id);
         claims.insert(
             dedupe_id.to_owned(),
             MemoryClaim::InProgress {
@@ -369,6 +380,7 @@ impl Ledger for InMemoryLedger {
         Ok(ClaimResult::Claimed(Claim {
             dedupe_id: dedupe_id.to_owned(),
             token,
+            taken_over,
         }))
     }
 
@@ -382,15 +394,7 @@ impl Ledger for InMemoryLedger {
                 );
                 Ok(())
             }
-            _ => Err(Error::Aws {
-                service: "dynamodb",
-                operation: "UpdateItem",
-                message: format!(
-                    "claim on {} was taken over before it completed",
-                    claim.dedupe_id
-                ),
-                transient: false,
-            }),
+            _ => Err(taken_over(claim)),
         }
     }
 
@@ -425,6 +429,8 @@ mod tests {
         let ClaimResult::Claimed(takeover) = ledger.claim("t1", later, hold).await.unwrap() else {
             panic!("expired claim must be taken over");
         };
+        assert!(!claim.taken_over);
+        assert!(takeover.taken_over);
         let report = Report::new(Outcome::Executed, None);
         assert!(ledger.complete(&claim, &report, later).await.is_err());
         ledger.complete(&takeover, &report, later).await.unwrap();

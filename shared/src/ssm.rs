@@ -6,7 +6,8 @@ use crate::{Error, Result};
 use async_trait::async_trait;
 use aws_sdk_ssm::config::http::HttpResponse;
 use aws_sdk_ssm::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ssm::types::Target;
+use aws_sdk_ssm::types::{CommandFilter, CommandFilterKey, Target};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -46,7 +47,19 @@ pub struct StartedCommand {
 #[async_trait]
 pub trait CommandExecutor: Send + Sync {
     async fn send_command(&self, request: &CommandRequest) -> Result<StartedCommand>;
+
+    /// A command sent since `sent_after` whose Comment is exactly `comment`, if any. SendCommand
+    /// has no idempotency token: this is how a run whose first attempt may have reached SSM (a
+    /// timeout, a holder that died) is found instead of being sent twice.
+    async fn find_command(
+        &self,
+        comment: &str,
+        sent_after: DateTime<Utc>,
+    ) -> Result<Option<StartedCommand>>;
 }
+
+/// How many ListCommands pages (50 commands each) a search reads before giving up.
+const FIND_MAX_PAGES: usize = 10;
 
 pub struct SsmCommandExecutor {
     client: aws_sdk_ssm::Client,
@@ -112,6 +125,59 @@ impl CommandExecutor for SsmCommandExecutor {
             target_count: Some(command.target_count),
         })
     }
+
+    async fn find_command(
+        &self,
+        comment: &str,
+        sent_after: DateTime<Utc>,
+    ) -> Result<Option<StartedCommand>> {
+        let filter = CommandFilter::builder()
+            .key(CommandFilterKey::InvokedAfter)
+            .value(sent_after.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .build()
+            .map_err(|error| Error::Aws {
+                service: "ssm",
+                operation: "ListCommands",
+                message: error.to_string(),
+                transient: false,
+            })?;
+        let mut next_token = None;
+        for _ in 0..FIND_MAX_PAGES {
+            let page = self
+                .client
+                .list_commands()
+                .filters(filter.clone())
+                .max_results(50)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|error| classify_sdk_error("ListCommands", error))?;
+            let found = page.commands().iter().find(|command| {
+                command.comment() == Some(comment)
+                    && command
+                        .requested_date_time()
+                        .is_none_or(|at| at.secs() >= sent_after.timestamp())
+            });
+            if let Some(command) = found {
+                return Ok(Some(StartedCommand {
+                    command_id: command.command_id().unwrap_or_default().to_owned(),
+                    target_count: Some(command.target_count()),
+                }));
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(None);
+            }
+        }
+        Err(Error::Aws {
+            service: "ssm",
+            operation: "ListCommands",
+            message: format!(
+                "more than {FIND_MAX_PAGES} pages of commands since {sent_after}; cannot tell whether the run was sent"
+            ),
+            transient: true,
+        })
+    }
 }
 
 /// Records every request and answers from a script: for unit tests of the handlers.
@@ -119,6 +185,8 @@ impl CommandExecutor for SsmCommandExecutor {
 pub struct RecordingExecutor {
     pub sent: Mutex<Vec<CommandRequest>>,
     failures: Mutex<Vec<Error>>,
+    /// The next send reaches "SSM" (it is recorded) but its answer is lost: this error comes back.
+    lost_answer: Mutex<Option<Error>>,
 }
 
 impl RecordingExecutor {
@@ -129,6 +197,14 @@ impl RecordingExecutor {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *failures = errors.into_iter().rev().collect();
+    }
+
+    /// The next call is sent, but the caller sees this error (a timeout after SSM got it).
+    pub fn lose_next_answer(&self, error: Error) {
+        *self
+            .lost_answer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(error);
     }
 
     pub fn sent(&self) -> Vec<CommandRequest> {
@@ -155,9 +231,39 @@ impl CommandExecutor for RecordingExecutor {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         sent.push(request.clone());
+        if let Some(error) = self
+            .lost_answer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
         Ok(StartedCommand {
-            command_id: format!("00000000-0000-4000-8000-{:012}", sent.len()),
+            command_id: recorded_command_id(sent.len()),
             target_count: Some(1),
         })
     }
+
+    async fn find_command(
+        &self,
+        comment: &str,
+        _sent_after: DateTime<Utc>,
+    ) -> Result<Option<StartedCommand>> {
+        let sent = self
+            .sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(sent
+            .iter()
+            .position(|request| request.comment == comment)
+            .map(|index| StartedCommand {
+                command_id: recorded_command_id(index + 1),
+                target_count: Some(1),
+            }))
+    }
+}
+
+fn recorded_command_id(sequence: usize) -> String {
+    format!("00000000-0000-4000-8000-{sequence:012}")
 }

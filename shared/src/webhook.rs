@@ -398,16 +398,24 @@ impl WebhookApp {
                 );
                 report
             }
-            Decision::Execute(plan) => match self.execute(&trigger, &plan, deadline).await {
-                Ok(report) => report,
-                Err(error) => {
-                    // Nothing was sent: give the claim back so the sender's retry can run it.
-                    if let Err(release_error) = self.ledger.release(&claim).await {
-                        tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
+            Decision::Execute(plan) => {
+                match self.execute(&trigger, &plan, &claim, now, deadline).await {
+                    Ok(report) => report,
+                    Err(NotStarted::Release(error)) => {
+                        // Nothing was sent: give the claim back so the sender's retry can run it.
+                        if let Err(release_error) = self.ledger.release(&claim).await {
+                            tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
+                        }
+                        return Reply::transient(&error);
                     }
-                    return Reply::transient(&error);
+                    Err(NotStarted::Hold(error)) => {
+                        // The command may have reached SSM and we cannot tell: keep the claim. A
+                        // retry after it expires takes it over and looks for the command first.
+                        tracing::error!(%error, run_id = plan.run_id, "cannot tell whether the command was sent; holding the claim");
+                        return Reply::transient(&error);
+                    }
                 }
-            },
+            }
         };
         report.trigger_id = Some(trigger.dedupe_id.clone());
         self.complete(&claim, &report).await;
@@ -510,8 +518,10 @@ impl WebhookApp {
         &self,
         trigger: &Trigger,
         plan: &Plan,
+        claim: &Claim,
+        claimed_at: chrono::DateTime<chrono::Utc>,
         deadline: Instant,
-    ) -> Result<Report, Error> {
+    ) -> Result<Report, NotStarted> {
         let mut report = Report::new(Outcome::Executed, None);
         report.runbook = Some(plan.runbook.clone());
         report.run_id = Some(plan.run_id.clone());
@@ -525,22 +535,48 @@ impl WebhookApp {
             );
             return Ok(report);
         }
-        match self.executor.send_command(&plan.command).await {
-            Ok(command) => {
-                tracing::info!(
-                    runbook = plan.runbook,
-                    run_id = plan.run_id,
-                    command_id = command.command_id,
-                    document = plan.command.document,
-                    targets = plan.command.targets.describe(),
-                    "command sent"
-                );
-                report.command_id = Some(command.command_id.clone());
-                let text = notes::started(trigger, plan, &command, &self.settings.region);
-                report.note = Some(self.note(trigger, &text, deadline).await);
-                Ok(report)
+        if claim.taken_over {
+            // The previous holder died after claiming; it may have sent the command first.
+            let since = claimed_at - CLAIM_HOLD * 2;
+            match self
+                .executor
+                .find_command(&plan.command.comment, since)
+                .await
+            {
+                Ok(Some(command)) => {
+                    tracing::warn!(
+                        run_id = plan.run_id,
+                        command_id = command.command_id,
+                        "the previous delivery had sent the command; not sending it again"
+                    );
+                    return Ok(self.started(trigger, plan, command, report, deadline).await);
+                }
+                Ok(None) => {}
+                Err(error) => return Err(NotStarted::Release(error)),
             }
-            Err(error) if error.is_transient() => Err(error),
+        }
+        match self.executor.send_command(&plan.command).await {
+            Ok(command) => Ok(self.started(trigger, plan, command, report, deadline).await),
+            Err(error) if error.is_transient() => {
+                // A timeout may come after SSM accepted the command: look before answering
+                // "retry", or the retry would run it twice.
+                let since = claimed_at - chrono::Duration::minutes(1);
+                match self
+                    .executor
+                    .find_command(&plan.command.comment, since)
+                    .await
+                {
+                    Ok(Some(command)) => {
+                        tracing::warn!(run_id = plan.run_id, %error, "SendCommand failed but the command exists");
+                        Ok(self.started(trigger, plan, command, report, deadline).await)
+                    }
+                    Ok(None) => Err(NotStarted::Release(error)),
+                    Err(find_error) => {
+                        tracing::error!(%find_error, "could not look for the command");
+                        Err(NotStarted::Hold(error))
+                    }
+                }
+            }
             Err(error) => {
                 // SSM said no (unknown document, bad parameters, no permission): retrying cannot
                 // help, so the run is refused and people are told why.
@@ -565,6 +601,28 @@ impl WebhookApp {
                 Ok(report)
             }
         }
+    }
+
+    async fn started(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        command: crate::ssm::StartedCommand,
+        mut report: Report,
+        deadline: Instant,
+    ) -> Report {
+        tracing::info!(
+            runbook = plan.runbook,
+            run_id = plan.run_id,
+            command_id = command.command_id,
+            document = plan.command.document,
+            targets = plan.command.targets.describe(),
+            "command sent"
+        );
+        let text = notes::started(trigger, plan, &command, &self.settings.region);
+        report.command_id = Some(command.command_id);
+        report.note = Some(self.note(trigger, &text, deadline).await);
+        report
     }
 
     /// Post a note within what is left of the budget. A failure never undoes or repeats the run:
@@ -609,6 +667,14 @@ impl WebhookApp {
             );
         }
     }
+}
+
+/// Why a run did not start, and whether the claim may be given back.
+enum NotStarted {
+    /// Nothing was sent: a retry may run it.
+    Release(Error),
+    /// It may have been sent: keep the claim so that only a takeover (which looks first) retries.
+    Hold(Error),
 }
 
 enum ConfirmFailure {

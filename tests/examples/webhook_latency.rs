@@ -35,13 +35,27 @@ fn report(label: &str, mut samples: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
     let executing = world(false).await;
     let confirming = world(true).await;
 
     // Warm the caches a cold start would fill (secrets, connections), then measure warm requests.
     let warm = v3_body(&unique("warm"));
-    send(&executing.app, post("/", &warm, &[("x-pagerduty-signature", sign(SIGNING_SECRET, warm.as_bytes()))])).await;
+    send(
+        &executing.app,
+        post(
+            "/",
+            &warm,
+            &[(
+                "x-pagerduty-signature",
+                sign(SIGNING_SECRET, warm.as_bytes()),
+            )],
+        ),
+    )
+    .await;
 
     let mut executed = Vec::new();
     let mut duplicates = Vec::new();
@@ -52,28 +66,60 @@ async fn main() {
         let body = v3_body(&unique("ev"));
         let signature = sign(SIGNING_SECRET, body.as_bytes());
         let started = Instant::now();
-        let (status, _) = send(&executing.app, post("/", &body, &[("x-pagerduty-signature", signature.clone())])).await;
+        let (status, _) = send(
+            &executing.app,
+            post("/", &body, &[("x-pagerduty-signature", signature.clone())]),
+        )
+        .await;
         executed.push(started.elapsed());
         assert_eq!(status, 202);
 
         let started = Instant::now();
-        let (status, _) = send(&executing.app, post("/", &body, &[("x-pagerduty-signature", signature)])).await;
+        let (status, _) = send(
+            &executing.app,
+            post("/", &body, &[("x-pagerduty-signature", signature)]),
+        )
+        .await;
         duplicates.push(started.elapsed());
         assert_eq!(status, 200);
 
         let started = Instant::now();
-        let (status, _) = send(&executing.app, post("/", &body, &[("x-pagerduty-signature", sign("forged", body.as_bytes()))])).await;
+        let (status, _) = send(
+            &executing.app,
+            post(
+                "/",
+                &body,
+                &[("x-pagerduty-signature", sign("forged", body.as_bytes()))],
+            ),
+        )
+        .await;
         rejected.push(started.elapsed());
         assert_eq!(status, 403);
 
         let tap = tap_body(&unique("msg"));
         let started = Instant::now();
-        let (status, _) = send(&executing.app, post("/actions/restart-web", &tap, &[("x-remediate-token", ACTION_TOKEN.into())])).await;
+        let (status, _) = send(
+            &executing.app,
+            post(
+                "/actions/restart-web",
+                &tap,
+                &[("x-remediate-token", ACTION_TOKEN.into())],
+            ),
+        )
+        .await;
         taps.push(started.elapsed());
         assert_eq!(status, 202);
 
         let started = Instant::now();
-        let (status, _) = send(&confirming.app, post("/actions/restart-web", &tap, &[("x-remediate-token", ACTION_TOKEN.into())])).await;
+        let (status, _) = send(
+            &confirming.app,
+            post(
+                "/actions/restart-web",
+                &tap,
+                &[("x-remediate-token", ACTION_TOKEN.into())],
+            ),
+        )
+        .await;
         unconfirmed.push(started.elapsed());
         assert_eq!(status, 200);
     }

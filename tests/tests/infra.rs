@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 #[test]
@@ -38,7 +41,10 @@ fn template_sets_every_required_variable_of_the_function() {
         "PAGERDUTY_FROM_EMAIL",
         "LEDGER_TABLE",
     ] {
-        assert!(template.contains(&format!("{variable}:")), "template does not set {variable}");
+        assert!(
+            template.contains(&format!("{variable}:")),
+            "template does not set {variable}"
+        );
     }
 }
 
@@ -48,10 +54,14 @@ fn every_variable_the_code_reads_is_documented_in_the_readme() {
     let config = std::fs::read_to_string(root().join("shared/src/config.rs")).unwrap();
     let mut found = 0;
     for piece in config.split('"').skip(1).step_by(2) {
-        let is_variable = piece.len() > 3 && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+        let is_variable =
+            piece.len() > 3 && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_');
         if is_variable {
             found += 1;
-            assert!(readme.contains(&format!("`{piece}`")), "README's configuration table lacks `{piece}`");
+            assert!(
+                readme.contains(&format!("`{piece}`")),
+                "README's configuration table lacks `{piece}`"
+            );
         }
     }
     assert!(found >= 10, "found only {found} variables in config.rs");

@@ -204,3 +204,64 @@ async fn wrong_token_and_signature_are_rejected_with_moto_secrets() {
     .await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test]
+async fn a_takeover_finds_the_dead_holders_command_in_ssm() {
+    use remediate_shared::decision::{correlation_comment, run_id};
+    use remediate_shared::ledger::{ClaimResult, DynamoLedger, Ledger};
+    let world = world(true).await;
+    let event_id = unique("ev");
+    let trigger_id = format!("pagerduty-v3:{event_id}");
+    // A first delivery claimed the trigger three minutes ago, sent the command, and died.
+    let aws = moto_config().await;
+    let ledger = DynamoLedger::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        world.app.settings.ledger_table.clone(),
+    );
+    let claimed_at = chrono::Utc::now() - chrono::Duration::minutes(3);
+    let ClaimResult::Claimed(_) = ledger
+        .claim(&trigger_id, claimed_at, chrono::Duration::seconds(120))
+        .await
+        .unwrap()
+    else {
+        panic!("first claim must win");
+    };
+    let run = run_id(&trigger_id, "diagnose-api");
+    let sent = world
+        .ssm
+        .send_command()
+        .document_name("AWS-RunShellScript")
+        .instance_ids(world.instances[0].clone())
+        .parameters("commands", vec!["uptime".to_owned()])
+        .comment(correlation_comment(&run, "diagnose-api"))
+        .send()
+        .await
+        .unwrap();
+    let first_command = sent.command().unwrap().command_id().unwrap().to_owned();
+
+    // PagerDuty's retry: the claim has expired, so this delivery takes it over.
+    let body = v3_body(&event_id);
+    let (status, reply) = send(
+        &world.app,
+        post(
+            "/",
+            &body,
+            &[(
+                "x-pagerduty-signature",
+                sign(SIGNING_SECRET, body.as_bytes()),
+            )],
+        ),
+    )
+    .await;
+    assert_eq!(status, 202, "{reply}");
+    assert_eq!(
+        reply["command_id"],
+        first_command.as_str(),
+        "the earlier command is reported, not a new one"
+    );
+    assert_eq!(
+        commands_for_run(&world.ssm, &run).await.len(),
+        1,
+        "SSM holds exactly one command for the run"
+    );
+}

@@ -734,3 +734,110 @@ async fn the_clock_decides_staleness() {
     let (_, reply) = send(&h, signed(&body)).await;
     assert_eq!(reply["outcome"], "refused");
 }
+
+#[tokio::test]
+async fn a_timeout_after_ssm_accepted_the_command_is_not_a_second_run() {
+    let h = harness();
+    h.executor.lose_next_answer(Error::Aws {
+        service: "ssm",
+        operation: "SendCommand",
+        message: "operation timed out".into(),
+        transient: true,
+    });
+    let body = v3_body("ev-lost", "incident.triggered", "API latency", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (202, Some("executed")),
+        "{reply}"
+    );
+    assert_eq!(h.executor.sent().len(), 1);
+    assert_eq!(send(&h, signed(&body)).await.1["outcome"], "duplicate");
+    assert_eq!(h.executor.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_takeover_finds_the_command_its_dead_predecessor_sent() {
+    let h = harness();
+    let trigger_id = "pagerduty-v3:ev-dead";
+    // A first delivery claimed the trigger, sent the command, and died before recording it.
+    let ClaimResult::Claimed(_) = h
+        .ledger
+        .claim(trigger_id, now() - chrono::Duration::minutes(3), CLAIM_HOLD)
+        .await
+        .unwrap()
+    else {
+        panic!("first claim")
+    };
+    let comment = decision::correlation_comment(
+        &decision::run_id(trigger_id, "diagnose-api"),
+        "diagnose-api",
+    );
+    h.executor
+        .send_command(&crate::ssm::CommandRequest {
+            document: "AWS-RunShellScript".into(),
+            targets: crate::catalog::Targets::InstanceIds(vec!["i-0123456789abcdef0".into()]),
+            parameters: Default::default(),
+            delivery_timeout_seconds: None,
+            max_concurrency: None,
+            max_errors: None,
+            comment,
+        })
+        .await
+        .unwrap();
+    // PagerDuty's retry arrives after the hold expired.
+    let body = v3_body(
+        "ev-dead",
+        "incident.triggered",
+        "API latency",
+        now() - chrono::Duration::seconds(30),
+    );
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (202, Some("executed")),
+        "{reply}"
+    );
+    assert_eq!(
+        h.executor.sent().len(),
+        1,
+        "the command was not sent a second time"
+    );
+    assert_eq!(reply["command_id"], "00000000-0000-4000-8000-000000000001");
+}
+
+#[tokio::test]
+async fn a_takeover_with_nothing_sent_runs_once() {
+    let h = harness();
+    let ClaimResult::Claimed(_) = h
+        .ledger
+        .claim(
+            "pagerduty-v3:ev-early",
+            now() - chrono::Duration::minutes(3),
+            CLAIM_HOLD,
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("first claim")
+    };
+    let body = v3_body("ev-early", "incident.triggered", "API latency", now());
+    assert_eq!(send(&h, signed(&body)).await.0, 202);
+    assert_eq!(h.executor.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn redeliveries_while_a_claim_is_held_are_told_to_retry() {
+    let h = harness();
+    let ClaimResult::Claimed(_) = h
+        .ledger
+        .claim("pagerduty-v3:ev-busy", now(), CLAIM_HOLD)
+        .await
+        .unwrap()
+    else {
+        panic!("first claim")
+    };
+    let body = v3_body("ev-busy", "incident.triggered", "API latency", now());
+    assert_eq!(send(&h, signed(&body)).await.0, 503);
+    assert!(h.executor.sent().is_empty());
+}

@@ -151,4 +151,3 @@ pub async fn send(app: &WebhookApp, request: Request) -> (u16, Value) {
     };
     (status, serde_json::from_str(text).unwrap())
 }
-
