@@ -9,10 +9,13 @@
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
 //! | trigger claim | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until, outcome, run_id, runbook, command_id, reason, note, updated_at |
+//! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
+//! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
 //!
 //! A first delivery costs two writes (the claim, then its completion) and no reads: a lost
 //! claim race returns the existing item with the failed condition, so it needs no read either.
 
+use crate::guards::{GuardStore, Reservation, Reserved, window_start};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -305,6 +308,185 @@ impl Ledger for DynamoLedger {
             Err(error) => Err(classify("DeleteItem", error)),
         }
     }
+}
+
+/// Cooldowns and rate windows with conditional writes, so that guards hold across concurrent
+/// function instances. The cooldown is taken first, then a place in the window; a full window
+/// gives the cooldown back. Costs one write per guard a runbook has, no reads.
+#[async_trait]
+impl GuardStore for DynamoLedger {
+    async fn reserve(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Reserved> {
+        let mut cooldown_until = None;
+        if let Some(seconds) = reservation.cooldown_seconds {
+            let until = now + Duration::seconds(seconds as i64);
+            let mut item = cooldown_key(reservation);
+            item.insert(
+                "until".into(),
+                AttributeValue::N(until.timestamp().to_string()),
+            );
+            item.insert(
+                "expires_at_ttl".into(),
+                AttributeValue::N((until + Duration::days(1)).timestamp().to_string()),
+            );
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            match result {
+                Ok(_) => cooldown_until = Some(until),
+                Err(SdkError::ServiceError(service_error))
+                    if matches!(
+                        service_error.err(),
+                        PutItemError::ConditionalCheckFailedException(_)
+                    ) =>
+                {
+                    let PutItemError::ConditionalCheckFailedException(failure) =
+                        service_error.into_err()
+                    else {
+                        unreachable!("matched above");
+                    };
+                    let until = failure
+                        .item
+                        .as_ref()
+                        .and_then(|item| number_attr(item, "until"))
+                        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+                        .unwrap_or(now);
+                    return Ok(Reserved::CoolingDown { until });
+                }
+                Err(error) => return Err(classify("PutItem", error)),
+            }
+        }
+        if let Some(limit) = reservation.max_runs {
+            let start = window_start(now, limit.window_seconds);
+            let expires =
+                start + Duration::seconds(limit.window_seconds as i64) + Duration::days(1);
+            let result = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(window_key(reservation, start)))
+                .update_expression("ADD runs :one SET expires_at_ttl = :expires")
+                .condition_expression("attribute_not_exists(runs) OR runs < :limit")
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":limit", AttributeValue::N(limit.count.to_string()))
+                .expression_attribute_values(
+                    ":expires",
+                    AttributeValue::N(expires.timestamp().to_string()),
+                )
+                .send()
+                .await;
+            let full = match result {
+                Ok(_) => false,
+                Err(SdkError::ServiceError(service_error))
+                    if matches!(
+                        service_error.err(),
+                        UpdateItemError::ConditionalCheckFailedException(_)
+                    ) =>
+                {
+                    true
+                }
+                Err(error) => {
+                    if cooldown_until.is_some() {
+                        self.release_cooldown(reservation).await?;
+                    }
+                    return Err(classify("UpdateItem", error));
+                }
+            };
+            if full {
+                if cooldown_until.is_some() {
+                    self.release_cooldown(reservation).await?;
+                }
+                return Ok(Reserved::WindowFull {
+                    limit,
+                    window_start: start,
+                });
+            }
+        }
+        Ok(Reserved::Granted)
+    }
+
+    async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()> {
+        if reservation.cooldown_seconds.is_some() {
+            self.release_cooldown(reservation).await?;
+        }
+        if let Some(limit) = reservation.max_runs {
+            self.client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(window_key(
+                    reservation,
+                    window_start(now, limit.window_seconds),
+                )))
+                .update_expression("ADD runs :minus_one")
+                .condition_expression("runs > :zero")
+                .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
+                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .send()
+                .await
+                .map(|_| ())
+                .or_else(|error| match &error {
+                    SdkError::ServiceError(service_error)
+                        if matches!(
+                            service_error.err(),
+                            UpdateItemError::ConditionalCheckFailedException(_)
+                        ) =>
+                    {
+                        Ok(())
+                    }
+                    _ => Err(classify("UpdateItem", error)),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+impl DynamoLedger {
+    async fn release_cooldown(&self, reservation: &Reservation) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(cooldown_key(reservation)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|error| classify("DeleteItem", error))
+    }
+}
+
+fn cooldown_key(reservation: &Reservation) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (
+            "pk".to_owned(),
+            AttributeValue::S(format!(
+                "COOLDOWN#{}#{}",
+                reservation.runbook, reservation.target
+            )),
+        ),
+        ("sk".to_owned(), AttributeValue::S("COOLDOWN".to_owned())),
+    ])
+}
+
+fn window_key(reservation: &Reservation, start: DateTime<Utc>) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (
+            "pk".to_owned(),
+            AttributeValue::S(format!(
+                "WINDOW#{}#{}",
+                reservation.runbook,
+                start.timestamp()
+            )),
+        ),
+        ("sk".to_owned(), AttributeValue::S("WINDOW".to_owned())),
+    ])
 }
 
 // ---------------------------------------------------------------------------------------------

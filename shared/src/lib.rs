@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod decision;
 pub mod error;
+pub mod guards;
 pub mod ledger;
 pub mod metrics;
 pub mod notes;
@@ -18,6 +19,7 @@ pub mod outcome;
 pub mod pagerduty;
 pub mod secrets;
 pub mod ssm;
+pub mod template;
 pub mod trigger;
 pub mod webhook;
 

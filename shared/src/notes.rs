@@ -29,9 +29,9 @@ pub fn started(trigger: &Trigger, plan: &Plan, command: &StartedCommand, region:
          {footer}",
         runbook = plan.runbook,
         cause = trigger.cause(),
-        targets = plan.command.targets.describe(),
+        targets = plan.targets(),
         id = command.command_id,
-        document = plan.command.document,
+        document = plan.what(),
         url = command_console_url(region, &command.command_id),
         footer = footer(plan),
     )
@@ -43,8 +43,8 @@ pub fn dry_run(trigger: &Trigger, plan: &Plan) -> String {
          {footer}",
         runbook = plan.runbook,
         cause = trigger.cause(),
-        document = plan.command.document,
-        targets = plan.command.targets.describe(),
+        document = plan.what(),
+        targets = plan.targets(),
         why = plan.dry_run.as_deref().unwrap_or("dry run"),
         footer = footer(plan),
     )
@@ -63,5 +63,12 @@ pub fn start_failed(trigger: &Trigger, plan: &Plan, error: &str) -> String {
         runbook = plan.runbook,
         cause = trigger.cause(),
         footer = footer(plan),
+    )
+}
+
+pub fn suppressed(trigger: &Trigger, runbook: &str, reason: &str) -> String {
+    format!(
+        "remediate: {runbook} held back for {cause}: {reason}.",
+        cause = trigger.cause()
     )
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Where a trigger came from. The names are the ones the catalog's `when.sources` uses.
@@ -71,6 +72,31 @@ pub struct Actor {
     pub kind: String,
 }
 
+/// A CloudWatch alarm state change (delivered through SNS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Alarm {
+    pub name: String,
+    pub arn: Option<String>,
+    /// ALARM, OK or INSUFFICIENT_DATA.
+    pub state: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub namespace: Option<String>,
+    pub metric: Option<String>,
+    pub dimensions: BTreeMap<String, String>,
+}
+
+/// Another AWS event (a Security Hub or GuardDuty finding, ...), from EventBridge through SNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct AwsEvent {
+    pub id: String,
+    pub source: String,
+    pub detail_type: String,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub resources: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trigger {
     pub source: Source,
@@ -84,9 +110,106 @@ pub struct Trigger {
     pub occurred_at: DateTime<Utc>,
     pub incident: Option<Incident>,
     pub actor: Option<Actor>,
+    pub alarm: Option<Alarm>,
+    pub event: Option<AwsEvent>,
+}
+
+/// The names by which a catalog's parameter expressions (`{{ incident.service.name }}`) read a
+/// trigger. Documented in the README; anything else is a catalog error at load time.
+pub const FIELDS: &[&str] = &[
+    "source",
+    "event_type",
+    "action",
+    "trigger.id",
+    "incident.id",
+    "incident.number",
+    "incident.url",
+    "incident.key",
+    "incident.title",
+    "incident.status",
+    "incident.urgency",
+    "incident.priority",
+    "incident.service.id",
+    "incident.service.name",
+    "incident.team.id",
+    "incident.team.name",
+    "actor.id",
+    "actor.name",
+    "alarm.name",
+    "alarm.arn",
+    "alarm.state",
+    "alarm.account",
+    "alarm.region",
+    "alarm.namespace",
+    "alarm.metric",
+    "event.id",
+    "event.source",
+    "event.detail_type",
+    "event.account",
+    "event.region",
+    "event.resource",
+];
+/// Alarm dimensions are read as `alarm.dimensions.<Name>`.
+pub const DIMENSION_PREFIX: &str = "alarm.dimensions.";
+
+/// Whether `path` names a field [`Trigger::field`] can read.
+pub fn is_known_field(path: &str) -> bool {
+    FIELDS.contains(&path)
+        || path
+            .strip_prefix(DIMENSION_PREFIX)
+            .is_some_and(|name| !name.is_empty() && !name.contains(char::is_whitespace))
 }
 
 impl Trigger {
+    /// The value of a documented field, if the trigger has it. Values are raw and untrusted: they
+    /// reach an action only through a parameter's pattern or enum.
+    pub fn field(&self, path: &str) -> Option<String> {
+        let incident = self.incident.as_ref();
+        let alarm = self.alarm.as_ref();
+        let event = self.event.as_ref();
+        let team = incident.and_then(|incident| incident.teams.first());
+        match path {
+            "source" => Some(self.source.as_str().to_owned()),
+            "event_type" => Some(self.event_type.clone()),
+            "action" => self.action.clone(),
+            "trigger.id" => Some(self.dedupe_id.clone()),
+            "incident.id" => incident.map(|i| i.id.clone()),
+            "incident.number" => incident.and_then(|i| i.number).map(|n| n.to_string()),
+            "incident.url" => incident.and_then(|i| i.url.clone()),
+            "incident.key" => incident.and_then(|i| i.key.clone()),
+            "incident.title" => incident.map(|i| i.title.clone()),
+            "incident.status" => incident.map(|i| i.status.clone()),
+            "incident.urgency" => incident.and_then(|i| i.urgency.clone()),
+            "incident.priority" => incident.and_then(|i| i.priority.clone()),
+            "incident.service.id" => incident
+                .and_then(|i| i.service.as_ref())
+                .map(|s| s.id.clone()),
+            "incident.service.name" => incident
+                .and_then(|i| i.service.as_ref())
+                .map(|s| s.name.clone()),
+            "incident.team.id" => team.map(|t| t.id.clone()),
+            "incident.team.name" => team.map(|t| t.name.clone()),
+            "actor.id" => self.actor.as_ref().map(|a| a.id.clone()),
+            "actor.name" => self.actor.as_ref().map(|a| a.name.clone()),
+            "alarm.name" => alarm.map(|a| a.name.clone()),
+            "alarm.arn" => alarm.and_then(|a| a.arn.clone()),
+            "alarm.state" => alarm.map(|a| a.state.clone()),
+            "alarm.account" => alarm.and_then(|a| a.account.clone()),
+            "alarm.region" => alarm.and_then(|a| a.region.clone()),
+            "alarm.namespace" => alarm.and_then(|a| a.namespace.clone()),
+            "alarm.metric" => alarm.and_then(|a| a.metric.clone()),
+            "event.id" => event.map(|e| e.id.clone()),
+            "event.source" => event.map(|e| e.source.clone()),
+            "event.detail_type" => event.map(|e| e.detail_type.clone()),
+            "event.account" => event.and_then(|e| e.account.clone()),
+            "event.region" => event.and_then(|e| e.region.clone()),
+            "event.resource" => event.and_then(|e| e.resources.first().cloned()),
+            other => other
+                .strip_prefix(DIMENSION_PREFIX)
+                .and_then(|name| alarm.and_then(|a| a.dimensions.get(name).cloned())),
+        }
+    }
+
     /// A one-line description of who or what caused this, for notes and logs.
     pub fn cause(&self) -> String {
         match (&self.source, &self.actor) {

@@ -13,7 +13,8 @@ use crate::Error;
 use crate::catalog::Catalog;
 use crate::clock::Clock;
 use crate::config::WebhookSettings;
-use crate::decision::{self, Decision, DecisionContext, Plan};
+use crate::decision::{self, Decision, DecisionContext, ExecutionRequest, Plan};
+use crate::guards::{GuardStore, NoHistory, Reserved};
 use crate::ledger::{Claim, ClaimResult, Ledger};
 use crate::metrics;
 use crate::notes;
@@ -24,6 +25,7 @@ use crate::pagerduty::signature::{self, SignatureCheck};
 use crate::pagerduty::webhook_v3::{self, V3Event};
 use crate::secrets::{Secret, SecretStore};
 use crate::ssm::CommandExecutor;
+use crate::ssm::CommandRequest;
 use crate::trigger::Trigger;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -56,6 +58,7 @@ pub struct WebhookApp {
     pub pagerduty: Arc<dyn PagerDutyApi>,
     pub executor: Arc<dyn CommandExecutor>,
     pub ledger: Arc<dyn Ledger>,
+    pub guards: Arc<dyn GuardStore>,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -381,7 +384,8 @@ impl WebhookApp {
                 .unwrap_or(chrono::Duration::minutes(15)),
             global_dry_run: self.settings.global_dry_run.clone(),
         };
-        let decision = decision::decide(&trigger, &self.catalog, &context);
+        // No reads of guard state here: the reservation below takes cooldowns atomically.
+        let decision = decision::decide(&trigger, &self.catalog, &context, &NoHistory);
         let mut report = match decision {
             Decision::Ignore { reason } => Report::new(Outcome::Ignored, Some(reason)),
             Decision::Refuse { runbook, reason } => {
@@ -396,6 +400,11 @@ impl WebhookApp {
                     )
                     .await,
                 );
+                report
+            }
+            Decision::Suppress { runbook, reason } => {
+                let mut report = Report::new(Outcome::Suppressed, Some(reason));
+                report.runbook = Some(runbook);
                 report
             }
             Decision::Execute(plan) => {
@@ -513,7 +522,7 @@ impl WebhookApp {
     }
 
     /// Run the plan (or report the dry run) and note it on the incident. An error means nothing
-    /// was executed and a retry is safe.
+    /// was executed; whether the claim may be given back says the error.
     async fn execute(
         &self,
         trigger: &Trigger,
@@ -535,14 +544,31 @@ impl WebhookApp {
             );
             return Ok(report);
         }
+        let ExecutionRequest::SsmCommand(request) = &plan.request else {
+            // The catalog and the plan describe these already; their executors come later. Say
+            // so on the incident rather than drop the run.
+            let reason = format!(
+                "{} uses an executor this function cannot start yet",
+                plan.runbook
+            );
+            tracing::error!(runbook = plan.runbook, reason, "refused");
+            report.outcome = Outcome::Refused;
+            report.note = Some(
+                self.note(
+                    trigger,
+                    &notes::refused(trigger, &plan.runbook, &reason),
+                    deadline,
+                )
+                .await,
+            );
+            report.reason = Some(reason);
+            return Ok(report);
+        };
         if claim.taken_over {
-            // The previous holder died after claiming; it may have sent the command first.
+            // The previous holder died after claiming; it may have sent the command first (and
+            // taken the cooldown with it).
             let since = claimed_at - CLAIM_HOLD * 2;
-            match self
-                .executor
-                .find_command(&plan.command.comment, since)
-                .await
-            {
+            match self.executor.find_command(&request.comment, since).await {
                 Ok(Some(command)) => {
                     tracing::warn!(
                         run_id = plan.run_id,
@@ -555,17 +581,62 @@ impl WebhookApp {
                 Err(error) => return Err(NotStarted::Release(error)),
             }
         }
-        match self.executor.send_command(&plan.command).await {
+        if let Some(reservation) = &plan.reservation {
+            let held_back = match self.guards.reserve(reservation, claimed_at).await {
+                Ok(Reserved::Granted) => None,
+                Ok(Reserved::CoolingDown { until }) => Some(format!(
+                    "{} ran on {} recently; cooling down until {}",
+                    plan.runbook,
+                    reservation.target,
+                    until.to_rfc3339()
+                )),
+                Ok(Reserved::WindowFull {
+                    limit,
+                    window_start,
+                }) => Some(format!(
+                    "{} already ran {} time(s) in the window that started {} (max_runs)",
+                    plan.runbook,
+                    limit.count,
+                    window_start.to_rfc3339()
+                )),
+                Err(error) => return Err(NotStarted::Release(error)),
+            };
+            if let Some(reason) = held_back {
+                // Suppressed runs are logged, counted and recorded, not noted one by one: a storm
+                // of them must not become a storm of notes.
+                tracing::warn!(runbook = plan.runbook, reason, "suppressed");
+                report.outcome = Outcome::Suppressed;
+                report.reason = Some(reason);
+                return Ok(report);
+            }
+        }
+        let result = self
+            .send(trigger, plan, request, report, claimed_at, deadline)
+            .await;
+        if let (Err(NotStarted::Release(_)), Some(reservation)) = (&result, &plan.reservation)
+            && let Err(error) = self.guards.release(reservation, claimed_at).await
+        {
+            tracing::error!(%error, "could not give back the cooldown; the next run may be held back");
+        }
+        result
+    }
+
+    async fn send(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        request: &CommandRequest,
+        mut report: Report,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+        deadline: Instant,
+    ) -> Result<Report, NotStarted> {
+        match self.executor.send_command(request).await {
             Ok(command) => Ok(self.started(trigger, plan, command, report, deadline).await),
             Err(error) if error.is_transient() => {
                 // A timeout may come after SSM accepted the command: look before answering
                 // "retry", or the retry would run it twice.
                 let since = claimed_at - chrono::Duration::minutes(1);
-                match self
-                    .executor
-                    .find_command(&plan.command.comment, since)
-                    .await
-                {
+                match self.executor.find_command(&request.comment, since).await {
                     Ok(Some(command)) => {
                         tracing::warn!(run_id = plan.run_id, %error, "SendCommand failed but the command exists");
                         Ok(self.started(trigger, plan, command, report, deadline).await)
@@ -615,8 +686,8 @@ impl WebhookApp {
             runbook = plan.runbook,
             run_id = plan.run_id,
             command_id = command.command_id,
-            document = plan.command.document,
-            targets = plan.command.targets.describe(),
+            document = plan.what(),
+            targets = plan.targets(),
             "command sent"
         );
         let text = notes::started(trigger, plan, &command, &self.settings.region);
@@ -722,17 +793,18 @@ impl WebhookApp {
             secrets.clone(),
             settings.api_token_parameter.clone(),
         )?;
-        let ledger = crate::ledger::DynamoLedger::new(
+        let ledger = Arc::new(crate::ledger::DynamoLedger::new(
             aws_sdk_dynamodb::Client::new(&aws),
             settings.ledger_table.clone(),
-        );
+        ));
         Ok(Self {
             settings,
             catalog: Arc::new(catalog),
             secrets,
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(crate::ssm::SsmCommandExecutor::new(ssm)),
-            ledger: Arc::new(ledger),
+            ledger: ledger.clone(),
+            guards: ledger,
             clock: Arc::new(crate::clock::SystemClock),
         })
     }

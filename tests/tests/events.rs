@@ -67,6 +67,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
         pagerduty: Arc::new(pagerduty),
         executor,
         ledger: Arc::new(InMemoryLedger::default()),
+        guards: Arc::new(remediate_shared::guards::InMemoryGuards::default()),
         clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(5))),
     }
 }

@@ -40,19 +40,13 @@ fn built_in_catalog_is_valid() {
 #[test]
 fn minimal_catalog_parses_with_single_string_parameter() {
     let catalog = Catalog::parse(MINIMAL, "runbooks.yaml").unwrap();
-    let Action::SsmCommand(command) = &catalog.runbooks[0].action;
-    assert_eq!(
-        command.parameters["commands"],
-        vec!["systemctl restart nginx"]
-    );
-    assert_eq!(
-        command.targets,
-        Targets::Tags(BTreeMap::from([(
-            "Role".to_owned(),
-            vec!["web".to_owned()]
-        )]))
-    );
-    assert_eq!(command.targets.describe(), "tag:Role=web");
+    let Action::SsmCommand(command) = &catalog.runbooks[0].action else {
+        panic!("expected ssm_command")
+    };
+    assert_eq!(command.parameters["commands"].len(), 1);
+    assert!(command.parameters["commands"][0].is_literal());
+    assert!(matches!(&command.targets, TargetSpec::Tags(tags) if tags.contains_key("Role")));
+    assert_eq!(command.shell, crate::template::Quoting::Posix);
 }
 
 #[test]
@@ -197,6 +191,8 @@ runbooks:
             ..Incident::default()
         }),
         actor: None,
+        alarm: None,
+        event: None,
     };
     assert_eq!(when.first_mismatch(&trigger), None);
     trigger.incident.as_mut().unwrap().title = "Disk full".into();
@@ -209,5 +205,5 @@ runbooks:
     trigger.event_type = "incident.resolved".into();
     assert_eq!(when.first_mismatch(&trigger), Some("event_types"));
     trigger.source = Source::PagerDutyAction;
-    assert_eq!(when.first_mismatch(&trigger), Some("source"));
+    assert_eq!(when.first_mismatch(&trigger), Some("sources"));
 }

@@ -88,6 +88,8 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
         occurred_at,
         incident: Some(message.incident.to_incident()),
         actor: Some(agent.to_actor()),
+        alarm: None,
+        event: None,
     })))
 }
 

@@ -76,6 +76,8 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
         occurred_at: event.occurred_at,
         incident: Some(incident.to_incident()),
         actor: event.agent.as_ref().map(ReferenceJson::to_actor),
+        alarm: None,
+        event: None,
     })))
 }
 

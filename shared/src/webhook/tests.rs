@@ -111,6 +111,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
         pagerduty: pagerduty.clone(),
         executor: executor.clone(),
         ledger: ledger.clone(),
+        guards: Arc::new(crate::guards::InMemoryGuards::default()),
         clock: clock.clone(),
     };
     Harness {

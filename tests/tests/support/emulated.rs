@@ -92,13 +92,15 @@ runbooks:
         settings.api_token_parameter.clone(),
     )
     .unwrap();
+    let ledger = Arc::new(DynamoLedger::new(dynamodb, table));
     let app = WebhookApp {
         settings,
         catalog: Arc::new(catalog),
         secrets,
         pagerduty: Arc::new(pagerduty),
         executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
-        ledger: Arc::new(DynamoLedger::new(dynamodb, table)),
+        ledger: ledger.clone(),
+        guards: ledger,
         clock: Arc::new(SystemClock),
     };
     World {

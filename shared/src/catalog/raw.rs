@@ -1,0 +1,220 @@
+//! The catalog as users write it. Unknown fields are errors everywhere; positions are kept
+//! (`Spanned`) wherever a later check may need to point at a line.
+
+use crate::template::Quoting;
+use crate::trigger::Source;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCatalog {
+    pub version: Spanned<u32>,
+    #[serde(default)]
+    pub runbooks: Vec<Spanned<RawRunbook>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRunbook {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub when: Spanned<RawWhen>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Spanned<RawParam>>,
+    #[serde(default)]
+    pub guards: Option<Spanned<RawGuards>>,
+    pub action: Spanned<RawAction>,
+    #[serde(default)]
+    pub report: Option<RawReport>,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawWhen {
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    #[serde(default)]
+    pub event_types: Vec<String>,
+    #[serde(default)]
+    pub actions: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub services: Vec<String>,
+    #[serde(default)]
+    pub title: Option<Spanned<String>>,
+    #[serde(default)]
+    pub urgency: Vec<String>,
+    #[serde(default)]
+    pub priority: Vec<String>,
+    #[serde(default)]
+    pub teams: Vec<String>,
+    #[serde(default)]
+    pub status: Vec<String>,
+    #[serde(default)]
+    pub alarm: Option<Spanned<RawAlarmMatch>>,
+    #[serde(default)]
+    pub event: Option<RawEventMatch>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlarmMatch {
+    /// A glob: `*` any run of characters, `?` one character.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub name_regex: Option<Spanned<String>>,
+    /// Default: ALARM only.
+    #[serde(default)]
+    pub state: Option<Vec<String>>,
+    #[serde(default)]
+    pub namespace: Vec<String>,
+    #[serde(default)]
+    pub metric: Vec<String>,
+    /// Dimension name to a glob its value must match.
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawEventMatch {
+    #[serde(default)]
+    pub source: Vec<String>,
+    #[serde(default)]
+    pub detail_type: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParam {
+    pub from: Spanned<String>,
+    #[serde(default)]
+    pub pattern: Option<Spanned<String>>,
+    #[serde(default, rename = "enum")]
+    pub allowed: Option<Vec<String>>,
+    #[serde(default)]
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuards {
+    #[serde(default)]
+    pub allowed_users: Vec<String>,
+    #[serde(default)]
+    pub allowed_teams: Vec<String>,
+    #[serde(default)]
+    pub incident_status: Vec<String>,
+    #[serde(default)]
+    pub urgency: Vec<String>,
+    #[serde(default)]
+    pub max_targets: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub cooldown_seconds: Option<Spanned<u64>>,
+    #[serde(default)]
+    pub max_runs: Option<Spanned<RawRateLimit>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateLimit {
+    pub count: u32,
+    pub window_seconds: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum RawAction {
+    SsmCommand(RawSsmCommand),
+    SsmAutomation(RawSsmAutomation),
+    Rundeck(RawRundeck),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSsmCommand {
+    pub document: Spanned<String>,
+    #[serde(default)]
+    pub shell: Option<Quoting>,
+    pub targets: Spanned<RawTargets>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Spanned<OneOrMany>>,
+    #[serde(default)]
+    pub delivery_timeout_seconds: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub execution_timeout_seconds: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub max_concurrency: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_errors: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSsmAutomation {
+    pub document: Spanned<String>,
+    #[serde(default)]
+    pub document_version: Option<String>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Spanned<OneOrMany>>,
+    #[serde(default)]
+    pub target_parameter: Option<String>,
+    #[serde(default)]
+    pub targets: Option<Spanned<RawTargets>>,
+    #[serde(default)]
+    pub max_concurrency: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_errors: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRundeck {
+    pub job_id: Spanned<String>,
+    #[serde(default)]
+    pub options: BTreeMap<String, Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    #[serde(default)]
+    pub instance_ids: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    #[serde(default)]
+    pub note_on_start: Option<bool>,
+    #[serde(default)]
+    pub note_on_finish: Option<bool>,
+    #[serde(default)]
+    pub resolve_on_success: Option<bool>,
+    #[serde(default)]
+    pub publish: Option<bool>,
+}
+
+/// A document parameter value: YAML may give one string or a list of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(value) => vec![value],
+            OneOrMany::Many(values) => values,
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Guard state: cooldowns per runbook and target, and run counts per window. A port, so that the
+//! decision engine and the CLI read it through [`GuardView`] and the functions take places
+//! atomically through [`GuardStore`] (the DynamoDB ledger in Lambda, memory in tests).
+//!
+//! Windows are fixed and aligned to multiples of `window_seconds` since the Unix epoch: "at most 3
+//! runs per hour" means per clock hour. (A sliding window would need every run's time in one item.)
+
+use crate::Result;
+use crate::catalog::RateLimit;
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// What one run takes from the guard state before it executes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reservation {
+    pub runbook: String,
+    /// The cooldown's subject: the rendered targets (`i-0abc`, `tag:Role=web`).
+    pub target: String,
+    pub cooldown_seconds: Option<u64>,
+    pub max_runs: Option<RateLimit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    Granted,
+    CoolingDown {
+        until: DateTime<Utc>,
+    },
+    WindowFull {
+        limit: RateLimit,
+        window_start: DateTime<Utc>,
+    },
+}
+
+/// The start of the fixed window that holds `now`.
+pub fn window_start(now: DateTime<Utc>, window_seconds: u64) -> DateTime<Utc> {
+    let window = window_seconds.max(1) as i64;
+    let start = now.timestamp().div_euclid(window) * window;
+    DateTime::from_timestamp(start, 0).unwrap_or(now)
+}
+
+/// Read-only view, for decisions that explain themselves and for simulation.
+pub trait GuardView: Send + Sync {
+    fn cooldown_until(&self, runbook: &str, target: &str) -> Option<DateTime<Utc>>;
+    fn runs_in_window(&self, runbook: &str, window_start: DateTime<Utc>) -> u32;
+}
+
+/// No history at all: what a function's hot path passes (it reserves atomically instead of
+/// reading first, which costs no reads) and what `remediate simulate` assumes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHistory;
+
+impl GuardView for NoHistory {
+    fn cooldown_until(&self, _runbook: &str, _target: &str) -> Option<DateTime<Utc>> {
+        None
+    }
+
+    fn runs_in_window(&self, _runbook: &str, _window_start: DateTime<Utc>) -> u32 {
+        0
+    }
+}
+
+#[async_trait]
+pub trait GuardStore: Send + Sync {
+    /// Take the cooldown and a place in the window, or say which one is taken. All or nothing.
+    async fn reserve(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Reserved>;
+    /// Give back what `reserve` took (the run did not start after all).
+    async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()>;
+}
+
+/// Guard state in memory: unit tests, and the CLI.
+#[derive(Debug, Default)]
+pub struct InMemoryGuards {
+    cooldowns: Mutex<HashMap<(String, String), DateTime<Utc>>>,
+    windows: Mutex<HashMap<(String, i64), u32>>,
+}
+
+impl GuardView for InMemoryGuards {
+    fn cooldown_until(&self, runbook: &str, target: &str) -> Option<DateTime<Utc>> {
+        self.cooldowns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(runbook.to_owned(), target.to_owned()))
+            .copied()
+    }
+
+    fn runs_in_window(&self, runbook: &str, window_start: DateTime<Utc>) -> u32 {
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(runbook.to_owned(), window_start.timestamp()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+#[async_trait]
+impl GuardStore for InMemoryGuards {
+    async fn reserve(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Reserved> {
+        // One lock over both maps: the check and the take are one step.
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let cooldown_key = (reservation.runbook.clone(), reservation.target.clone());
+        if reservation.cooldown_seconds.is_some()
+            && let Some(until) = cooldowns.get(&cooldown_key)
+            && *until > now
+        {
+            return Ok(Reserved::CoolingDown { until: *until });
+        }
+        if let Some(limit) = reservation.max_runs {
+            let start = window_start(now, limit.window_seconds);
+            let count = windows
+                .get(&(reservation.runbook.clone(), start.timestamp()))
+                .copied()
+                .unwrap_or(0);
+            if count >= limit.count {
+                return Ok(Reserved::WindowFull {
+                    limit,
+                    window_start: start,
+                });
+            }
+            windows.insert((reservation.runbook.clone(), start.timestamp()), count + 1);
+        }
+        if let Some(seconds) = reservation.cooldown_seconds {
+            cooldowns.insert(cooldown_key, now + Duration::seconds(seconds as i64));
+        }
+        Ok(Reserved::Granted)
+    }
+
+    async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()> {
+        let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if reservation.cooldown_seconds.is_some() {
+            cooldowns.remove(&(reservation.runbook.clone(), reservation.target.clone()));
+        }
+        if let Some(limit) = reservation.max_runs {
+            let key = (
+                reservation.runbook.clone(),
+                window_start(now, limit.window_seconds).timestamp(),
+            );
+            if let Some(count) = windows.get_mut(&key) {
+                *count = count.saturating_sub(1);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reservation(cooldown: Option<u64>, max_runs: Option<RateLimit>) -> Reservation {
+        Reservation {
+            runbook: "restart-web".into(),
+            target: "i-0abc".into(),
+            cooldown_seconds: cooldown,
+            max_runs,
+        }
+    }
+
+    #[tokio::test]
+    async fn cooldown_holds_until_it_expires() {
+        let guards = InMemoryGuards::default();
+        let now: DateTime<Utc> = "2026-11-25T03:00:00Z".parse().unwrap();
+        let r = reservation(Some(600), None);
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        assert!(matches!(
+            guards
+                .reserve(&r, now + Duration::seconds(599))
+                .await
+                .unwrap(),
+            Reserved::CoolingDown { .. }
+        ));
+        assert_eq!(
+            guards
+                .reserve(&r, now + Duration::seconds(600))
+                .await
+                .unwrap(),
+            Reserved::Granted
+        );
+        let other_target = Reservation {
+            target: "i-0def".into(),
+            ..r.clone()
+        };
+        assert_eq!(
+            guards.reserve(&other_target, now).await.unwrap(),
+            Reserved::Granted
+        );
+    }
+
+    #[tokio::test]
+    async fn window_counts_and_releases() {
+        let guards = InMemoryGuards::default();
+        let now: DateTime<Utc> = "2026-11-25T03:10:00Z".parse().unwrap();
+        let limit = RateLimit {
+            count: 2,
+            window_seconds: 3600,
+        };
+        let r = reservation(None, Some(limit));
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        assert!(matches!(
+            guards.reserve(&r, now).await.unwrap(),
+            Reserved::WindowFull { .. }
+        ));
+        guards.release(&r, now).await.unwrap();
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        // The next clock hour is a new window.
+        assert_eq!(
+            guards
+                .reserve(&r, now + Duration::minutes(50))
+                .await
+                .unwrap(),
+            Reserved::Granted
+        );
+        assert_eq!(
+            guards.runs_in_window("restart-web", window_start(now, 3600)),
+            2
+        );
+    }
+
+    #[test]
+    fn windows_align_to_the_epoch() {
+        let now: DateTime<Utc> = "2026-11-25T03:59:59Z".parse().unwrap();
+        assert_eq!(
+            window_start(now, 3600).to_rfc3339(),
+            "2026-11-25T03:00:00+00:00"
+        );
+    }
+}
