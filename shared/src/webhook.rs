@@ -115,7 +115,7 @@ fn status_for(outcome: Outcome) -> u16 {
 }
 
 /// Which of the two routes a path is, or why it is neither.
-enum Route<'a> {
+pub enum Route<'a> {
     V3,
     Action(&'a str),
 }
@@ -161,6 +161,114 @@ fn body_bytes(request: &Request) -> &[u8] {
     }
 }
 
+/// Whether to check the signature or token of a request (the CLI may simulate without secrets).
+pub enum Credentials<'a> {
+    Check(&'a [Secret]),
+    Skip,
+}
+
+/// A request after authentication and parsing: a trigger to decide on, or the answer already.
+pub enum Inbound {
+    Trigger(Box<Trigger>),
+    Answer(Reply),
+}
+
+/// The checks every request passes before its route looks at it: method, route, size, media
+/// type. Returns the route and the raw body.
+pub fn precheck(request: &Request) -> Result<(Route<'_>, &[u8]), Reply> {
+    if request.method() != http::Method::POST {
+        return Err(Reply::error(405, "only POST is accepted"));
+    }
+    let route = route(request.uri().path())?;
+    let body = body_bytes(request);
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Reply::error(
+            413,
+            format!("body larger than {MAX_BODY_BYTES} bytes"),
+        ));
+    }
+    if !is_json(request) {
+        return Err(Reply::error(400, "content-type must be application/json"));
+    }
+    Ok((route, body))
+}
+
+/// Verify (before parsing) and read a v3 webhook.
+pub fn read_v3(request: &Request, body: &[u8], secrets: Credentials<'_>) -> Inbound {
+    if let Credentials::Check(secrets) = secrets {
+        let header = request
+            .headers()
+            .get(signature::SIGNATURE_HEADER)
+            .map(|value| value.as_bytes());
+        match signature::verify(header, body, secrets) {
+            SignatureCheck::Valid => {}
+            SignatureCheck::Missing => {
+                tracing::warn!("v3 webhook without X-PagerDuty-Signature");
+                return Inbound::Answer(Reply::rejected(401, "missing X-PagerDuty-Signature"));
+            }
+            SignatureCheck::Mismatch => {
+                tracing::warn!("v3 webhook signature does not match any secret");
+                return Inbound::Answer(Reply::rejected(403, "signature does not match"));
+            }
+        }
+    }
+    match webhook_v3::parse(body) {
+        Err(message) => Inbound::Answer(Reply::error(400, message)),
+        Ok(V3Event::Ping) => Inbound::Answer(Reply::report(
+            200,
+            &Report::new(Outcome::Ignored, Some("ping received".to_owned())),
+        )),
+        Ok(V3Event::OtherResource {
+            event_type,
+            resource_type,
+        }) => Inbound::Answer(Reply::report(
+            200,
+            &Report::new(
+                Outcome::Ignored,
+                Some(format!(
+                    "{event_type} is about a {resource_type}, not an incident"
+                )),
+            ),
+        )),
+        Ok(V3Event::Incident(trigger)) => Inbound::Trigger(trigger),
+    }
+}
+
+/// Authenticate (constant-time token compare, before parsing) and read a Custom Incident Action.
+pub fn read_action(
+    request: &Request,
+    body: &[u8],
+    action: &str,
+    header: &str,
+    tokens: Credentials<'_>,
+) -> Inbound {
+    if let Credentials::Check(tokens) = tokens {
+        let Some(presented) = request.headers().get(header) else {
+            tracing::warn!(action, header, "action without its token header");
+            return Inbound::Answer(Reply::rejected(401, "missing action token header"));
+        };
+        let mut matched = subtle::Choice::from(0u8);
+        for token in tokens {
+            matched |= token.expose().as_bytes().ct_eq(presented.as_bytes());
+        }
+        if !bool::from(matched) {
+            tracing::warn!(action, "action token does not match");
+            return Inbound::Answer(Reply::rejected(403, "action token does not match"));
+        }
+    }
+    match custom_action::parse(body, action) {
+        Err(message) => Inbound::Answer(Reply::error(400, message)),
+        Ok(ActionEvent::NotCustom { event }) => Inbound::Answer(Reply::report(
+            200,
+            &Report::new(
+                Outcome::Ignored,
+                Some(format!("{event} is not a Custom Incident Action tap")),
+            ),
+        )),
+        Ok(ActionEvent::Tap(trigger)) => Inbound::Trigger(trigger),
+    }
+}
+
 impl WebhookApp {
     /// Handle one Function URL request. Never fails: every problem is an answer.
     pub async fn handle(&self, request: Request) -> Response<Body> {
@@ -186,20 +294,10 @@ impl WebhookApp {
     }
 
     async fn dispatch(&self, request: &Request, started: Instant) -> Reply {
-        if request.method() != http::Method::POST {
-            return Reply::error(405, "only POST is accepted");
-        }
-        let route = match route(request.uri().path()) {
-            Ok(route) => route,
+        let (route, body) = match precheck(request) {
+            Ok(checked) => checked,
             Err(reply) => return reply,
         };
-        let body = body_bytes(request);
-        if body.len() > MAX_BODY_BYTES {
-            return Reply::error(413, format!("body larger than {MAX_BODY_BYTES} bytes"));
-        }
-        if !is_json(request) {
-            return Reply::error(400, "content-type must be application/json");
-        }
         match route {
             Route::V3 => self.handle_v3(request, body, started + V3_BUDGET).await,
             Route::Action(action) => {
@@ -233,43 +331,9 @@ impl WebhookApp {
             Ok(secrets) => secrets,
             Err(reply) => return reply,
         };
-        let header = request
-            .headers()
-            .get(signature::SIGNATURE_HEADER)
-            .map(|value| value.as_bytes());
-        match signature::verify(header, body, &secrets) {
-            SignatureCheck::Valid => {}
-            SignatureCheck::Missing => {
-                tracing::warn!("v3 webhook without X-PagerDuty-Signature");
-                return Reply::rejected(401, "missing X-PagerDuty-Signature");
-            }
-            SignatureCheck::Mismatch => {
-                tracing::warn!("v3 webhook signature does not match any secret");
-                return Reply::rejected(403, "signature does not match");
-            }
-        }
-        let event = match webhook_v3::parse(body) {
-            Ok(event) => event,
-            Err(message) => return Reply::error(400, message),
-        };
-        match event {
-            V3Event::Ping => Reply::report(
-                200,
-                &Report::new(Outcome::Ignored, Some("ping received".to_owned())),
-            ),
-            V3Event::OtherResource {
-                event_type,
-                resource_type,
-            } => Reply::report(
-                200,
-                &Report::new(
-                    Outcome::Ignored,
-                    Some(format!(
-                        "{event_type} is about a {resource_type}, not an incident"
-                    )),
-                ),
-            ),
-            V3Event::Incident(trigger) => {
+        match read_v3(request, body, Credentials::Check(&secrets)) {
+            Inbound::Answer(reply) => reply,
+            Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
                 self.process(*trigger, deadline, false)
                     .instrument(span)
@@ -295,38 +359,10 @@ impl WebhookApp {
             Ok(tokens) => tokens,
             Err(reply) => return reply,
         };
-        let Some(presented) = request
-            .headers()
-            .get(self.settings.action_token_header.as_str())
-        else {
-            tracing::warn!(
-                action,
-                header = self.settings.action_token_header,
-                "action without its token header"
-            );
-            return Reply::rejected(401, "missing action token header");
-        };
-        let mut matched = subtle::Choice::from(0u8);
-        for token in &tokens {
-            matched |= token.expose().as_bytes().ct_eq(presented.as_bytes());
-        }
-        if !bool::from(matched) {
-            tracing::warn!(action, "action token does not match");
-            return Reply::rejected(403, "action token does not match");
-        }
-        let event = match custom_action::parse(body, action) {
-            Ok(event) => event,
-            Err(message) => return Reply::error(400, message),
-        };
-        match event {
-            ActionEvent::NotCustom { event } => Reply::report(
-                200,
-                &Report::new(
-                    Outcome::Ignored,
-                    Some(format!("{event} is not a Custom Incident Action tap")),
-                ),
-            ),
-            ActionEvent::Tap(trigger) => {
+        let header = self.settings.action_token_header.as_str();
+        match read_action(request, body, action, header, Credentials::Check(&tokens)) {
+            Inbound::Answer(reply) => reply,
+            Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
                 self.process(*trigger, deadline, true)
                     .instrument(span)

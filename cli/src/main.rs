@@ -1,0 +1,99 @@
+//! `remediate`: the catalog and the decision engine at a terminal. Check a catalog, list what
+//! triggers each runbook, and simulate any event file exactly as the function would see it,
+//! with no side effects.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "remediate",
+    version,
+    about = "Check runbook catalogs and simulate events against them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate catalogs; errors print as FILE:LINE:COLUMN: MESSAGE. Exit 1 if any is invalid.
+    Check {
+        #[arg(required = true)]
+        catalogs: Vec<PathBuf>,
+    },
+    /// List the runbooks of a catalog and what triggers each.
+    List { catalog: PathBuf },
+    /// Show what the functions would decide for a Lambda event file. No side effects.
+    Simulate {
+        /// The catalog (default: the one compiled in, from infra/runbooks.yaml).
+        #[arg(long)]
+        catalog: Option<PathBuf>,
+        /// The Lambda event (a Function URL request from events/, say).
+        event: PathBuf,
+        /// Check the v3 signature with this secret (repeat for several).
+        #[arg(long = "secret")]
+        secrets: Vec<String>,
+        /// Check the Custom Incident Action header token against this value.
+        #[arg(long)]
+        token: Option<String>,
+        /// The header carrying that token.
+        #[arg(long, default_value = remediate_shared::config::DEFAULT_ACTION_TOKEN_HEADER)]
+        token_header: String,
+        /// Decide as of this time (RFC 3339). Default: the event's own time, as if just delivered.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Trigger age limit in seconds, as MAX_TRIGGER_AGE_SECONDS.
+        #[arg(long, default_value_t = 900)]
+        max_age: u64,
+        /// Decide as if REMEDIATE_DRY_RUN were on.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { catalogs } => commands::check(&catalogs),
+        Command::List { catalog } => commands::list(&catalog),
+        Command::Simulate {
+            catalog,
+            event,
+            secrets,
+            token,
+            token_header,
+            now,
+            max_age,
+            dry_run,
+            json,
+        } => commands::simulate(&commands::SimulateOptions {
+            catalog,
+            event,
+            secrets,
+            token,
+            token_header,
+            now,
+            max_age,
+            dry_run,
+            json,
+        }),
+    };
+    match result {
+        Ok(output) => {
+            commands::emit(&output.text);
+            ExitCode::from(output.code)
+        }
+        Err(message) => {
+            eprintln!("remediate: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

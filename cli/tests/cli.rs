@@ -1,0 +1,177 @@
+//! The `remediate` binary, run as people run it.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn remediate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_remediate"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("remediate runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn check_accepts_the_example_catalog() {
+    let output = remediate(&["check", "infra/runbooks.yaml"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(stdout(&output).starts_with("infra/runbooks.yaml: ok, 7 runbook(s), version "));
+}
+
+#[test]
+fn check_reports_file_line_column_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrunbooks:\n  - name: x\n    when: { actions: [go] }\n    params:\n      host: { from: '{{ incident.nope }}', pattern: '.*' }\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: { instance_ids: ['{{ params.other }}'] }\n",
+    )
+    .unwrap();
+    let output = remediate(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let prefix = format!("{}:", path.display());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines.iter().all(|line| line.starts_with(&prefix)), "{text}");
+    assert!(
+        text.contains(":6:") && text.contains("incident.nope"),
+        "{text}"
+    );
+    assert!(
+        text.contains(":10:") && text.contains("no parameter \"other\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_names_every_runbook_in_order() {
+    let output = remediate(&["list", "infra/runbooks.yaml"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    let first = text.find("1. restart-web").unwrap();
+    let second = text.find("2. diagnose-api-latency").unwrap();
+    assert!(first < second, "{text}");
+    assert!(text.contains("cooldown 300 s per target"), "{text}");
+    assert!(text.contains("[dry run]"), "{text}");
+}
+
+/// The simulation must agree with the function on every sample: expected.json says what the
+/// function answers (held to it by tests/tests/events.rs), and simulate must say the same.
+#[test]
+fn simulate_agrees_with_the_function_on_every_sample() {
+    let dir = root().join("events/webhook");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    for (name, want) in expected.as_object().unwrap() {
+        let event = format!("events/webhook/{name}.json");
+        let output = remediate(&[
+            "simulate",
+            "--catalog",
+            "infra/runbooks.yaml",
+            &event,
+            "--secret",
+            "remediate-demo-signing-secret",
+            "--token",
+            "remediate-demo-action-token",
+            "--json",
+        ]);
+        assert!(output.status.success(), "{name}: {output:?}");
+        let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(got["status"], want["status"], "{name}: {got}");
+        let decision = match want["outcome"].as_str() {
+            Some("executed") | Some("dry_run") => "execute",
+            Some("ignored") => "ignore",
+            Some("refused") => "refuse",
+            _ => "reject",
+        };
+        assert_eq!(got["decision"], decision, "{name}: {got}");
+        if want["outcome"] == "dry_run" {
+            assert!(got["plan"]["dry_run"].is_string(), "{name}: {got}");
+        }
+    }
+}
+
+#[test]
+fn simulate_json_has_the_documented_fields() {
+    let output = remediate(&[
+        "simulate",
+        "events/webhook/action-restart-web.json",
+        "--json",
+    ]);
+    let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for field in [
+        "decision",
+        "status",
+        "runbook",
+        "reason",
+        "plan",
+        "trigger",
+        "verdicts",
+        "note",
+        "authentication",
+    ] {
+        assert!(got.get(field).is_some(), "missing {field}: {got}");
+    }
+    assert_eq!(got["plan"]["request"]["kind"], "ssm_command");
+    assert_eq!(got["plan"]["params"]["incident"], "33");
+    assert_eq!(
+        got["plan"]["request"]["parameters"]["commands"][0],
+        "logger -t remediate \"restart-web for PagerDuty incident\" '33'"
+    );
+    assert!(
+        got["note"]
+            .as_str()
+            .unwrap()
+            .contains("restart-web started by Alice Oncall")
+    );
+    assert!(
+        got["authentication"]
+            .as_str()
+            .unwrap()
+            .contains("not checked")
+    );
+}
+
+#[test]
+fn simulate_explains_a_refusal_in_text() {
+    // An hour later the same tap is stale: refused, with the note people would see.
+    let output = remediate(&[
+        "simulate",
+        "events/webhook/action-restart-web.json",
+        "--now",
+        "2026-11-25T04:30:00Z",
+    ]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("decision   REFUSE restart-web (HTTP 200)"),
+        "{text}"
+    );
+    assert!(text.contains("check      FAIL age"), "{text}");
+    assert!(
+        text.contains("note       remediate: restart-web not run for Alice Oncall"),
+        "{text}"
+    );
+}
+
+#[test]
+fn simulate_rejects_what_is_not_a_function_url_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sns.json");
+    std::fs::write(&path, r#"{"Records":[{"EventSource":"aws:sns"}]}"#).unwrap();
+    let output = remediate(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a Lambda Function URL event"));
+}
