@@ -8,6 +8,14 @@ use std::time::Duration;
 pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
 pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSource {
+    BuiltIn,
+    File(String),
+    Parameter { name: String, refresh: Duration },
+    S3 { uri: String, refresh: Duration },
+}
+
 /// Settings of the `pagerduty-webhook` function. See the README's configuration table.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
@@ -74,17 +82,44 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
-    /// The catalog: `RUNBOOKS_FILE` if set, else the copy compiled into the binary.
+    /// Where the catalog comes from: at most one of `RUNBOOKS_FILE`, `RUNBOOKS_PARAMETER`,
+    /// `RUNBOOKS_S3_URI`; none means the copy compiled into the binary.
+    pub fn catalog_source(&self) -> Result<CatalogSource> {
+        let file = self.optional("RUNBOOKS_FILE");
+        let parameter = self.optional("RUNBOOKS_PARAMETER");
+        let s3 = self.optional("RUNBOOKS_S3_URI");
+        let refresh = self.seconds("RUNBOOKS_REFRESH_SECONDS", Duration::from_secs(60))?;
+        match (file, parameter, s3) {
+            (None, None, None) => Ok(CatalogSource::BuiltIn),
+            (Some(path), None, None) => Ok(CatalogSource::File(path)),
+            (None, Some(name), None) => Ok(CatalogSource::Parameter { name, refresh }),
+            (None, None, Some(uri)) => {
+                crate::catalog_store::S3Catalog::parse_uri(&uri)?;
+                Ok(CatalogSource::S3 { uri, refresh })
+            }
+            _ => Err(Error::config(
+                "RUNBOOKS_FILE",
+                "set at most one of RUNBOOKS_FILE, RUNBOOKS_PARAMETER and RUNBOOKS_S3_URI",
+            )),
+        }
+    }
+
+    /// A local catalog (built in or a file); remote ones are read by the catalog store.
     pub fn catalog(&self) -> Result<Catalog> {
-        match self.optional("RUNBOOKS_FILE") {
-            Some(path) => {
+        match self.catalog_source()? {
+            CatalogSource::File(path) => {
                 let text = std::fs::read_to_string(&path).map_err(|error| {
                     Error::config("RUNBOOKS_FILE", format!("cannot read {path}: {error}"))
                 })?;
                 Catalog::parse(&text, &path)
             }
-            None => Catalog::built_in(),
+            _ => Catalog::built_in(),
         }
+    }
+
+    /// `REMEDIATE_KILL_SWITCH_PARAMETER`: an SSM parameter whose value `on` makes every run dry.
+    pub fn kill_switch_parameter(&self) -> Option<String> {
+        self.optional("REMEDIATE_KILL_SWITCH_PARAMETER")
     }
 
     pub fn webhook_settings(&self) -> Result<WebhookSettings> {
@@ -193,6 +228,31 @@ mod tests {
         assert!(
             error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn one_catalog_source_at_most() {
+        assert_eq!(env(&[]).catalog_source().unwrap(), CatalogSource::BuiltIn);
+        assert_eq!(
+            env(&[
+                ("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml"),
+                ("RUNBOOKS_REFRESH_SECONDS", "30")
+            ])
+            .catalog_source()
+            .unwrap(),
+            CatalogSource::S3 {
+                uri: "s3://b/runbooks.yaml".into(),
+                refresh: Duration::from_secs(30)
+            }
+        );
+        let both =
+            env(&[("RUNBOOKS_FILE", "a.yaml"), ("RUNBOOKS_PARAMETER", "/p")]).catalog_source();
+        assert!(both.unwrap_err().to_string().contains("at most one"));
+        assert!(
+            env(&[("RUNBOOKS_S3_URI", "bucket/key")])
+                .catalog_source()
+                .is_err()
         );
     }
 

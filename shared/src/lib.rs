@@ -7,6 +7,7 @@
 
 pub mod aws;
 pub mod catalog;
+pub mod catalog_store;
 pub mod clock;
 pub mod config;
 pub mod decision;

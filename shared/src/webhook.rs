@@ -10,9 +10,9 @@
 //! transient failure where the ledger makes the retry safe, 2xx for every decision.
 
 use crate::Error;
-use crate::catalog::Catalog;
+use crate::catalog_store::{CatalogStore, KillSwitch};
 use crate::clock::Clock;
-use crate::config::WebhookSettings;
+use crate::config::{CatalogSource, WebhookSettings};
 use crate::decision::{self, Decision, DecisionContext, ExecutionRequest, Plan};
 use crate::guards::{GuardStore, NoHistory, Reserved};
 use crate::ledger::{Claim, ClaimResult, Ledger};
@@ -53,7 +53,8 @@ const ACTIONS_PREFIX: &str = "/actions/";
 
 pub struct WebhookApp {
     pub settings: WebhookSettings,
-    pub catalog: Arc<Catalog>,
+    pub catalogs: Arc<CatalogStore>,
+    pub kill_switch: Arc<KillSwitch>,
     pub secrets: Arc<dyn SecretStore>,
     pub pagerduty: Arc<dyn PagerDutyApi>,
     pub executor: Arc<dyn CommandExecutor>,
@@ -373,8 +374,9 @@ impl WebhookApp {
 
     /// From a verified, parsed trigger to an answer: select, claim, (re-check), decide, act, note.
     async fn process(&self, mut trigger: Trigger, deadline: Instant, unsigned: bool) -> Reply {
+        let catalog = self.catalogs.current().await;
         // Only triggers that some runbook wants cost a ledger write; the rest are answered at once.
-        let runbook = match decision::select(&trigger, &self.catalog) {
+        let runbook = match decision::select(&trigger, &catalog) {
             Ok(runbook) => runbook.name.clone(),
             Err(reason) => {
                 tracing::info!(reason, "ignored");
@@ -418,10 +420,14 @@ impl WebhookApp {
             now,
             max_trigger_age: chrono::Duration::from_std(self.settings.max_trigger_age)
                 .unwrap_or(chrono::Duration::minutes(15)),
-            global_dry_run: self.settings.global_dry_run.clone(),
+            // The kill switch is the strongest of the three dry-run switches.
+            global_dry_run: match self.kill_switch.reason().await {
+                Some(reason) => Some(reason),
+                None => self.settings.global_dry_run.clone(),
+            },
         };
         // No reads of guard state here: the reservation below takes cooldowns atomically.
-        let decision = decision::decide(&trigger, &self.catalog, &context, &NoHistory);
+        let decision = decision::decide(&trigger, &catalog, &context, &NoHistory);
         let mut report = match decision {
             Decision::Ignore { reason } => Report::new(Outcome::Ignored, Some(reason)),
             Decision::Refuse { runbook, reason } => {
@@ -809,7 +815,43 @@ impl WebhookApp {
     pub async fn from_env() -> crate::Result<Self> {
         let env = crate::config::Env(|name: &str| std::env::var(name).ok());
         let settings = env.webhook_settings()?;
-        let catalog = env.catalog()?;
+        let aws = crate::aws::load_config().await;
+        let ssm = aws_sdk_ssm::Client::new(&aws);
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let catalogs = match env.catalog_source()? {
+            CatalogSource::BuiltIn | CatalogSource::File(_) => {
+                CatalogStore::fixed(env.catalog()?, clock.clone())
+            }
+            CatalogSource::Parameter { name, refresh } => {
+                let fetcher = crate::catalog_store::ParameterCatalog {
+                    client: ssm.clone(),
+                    name,
+                };
+                CatalogStore::remote(
+                    Box::new(fetcher),
+                    chrono::Duration::from_std(refresh)
+                        .unwrap_or(crate::catalog_store::DEFAULT_REFRESH),
+                    clock.clone(),
+                )
+                .await?
+            }
+            CatalogSource::S3 { uri, refresh } => {
+                let (bucket, key) = crate::catalog_store::S3Catalog::parse_uri(&uri)?;
+                let fetcher = crate::catalog_store::S3Catalog {
+                    client: aws_sdk_s3::Client::new(&aws),
+                    bucket,
+                    key,
+                };
+                CatalogStore::remote(
+                    Box::new(fetcher),
+                    chrono::Duration::from_std(refresh)
+                        .unwrap_or(crate::catalog_store::DEFAULT_REFRESH),
+                    clock.clone(),
+                )
+                .await?
+            }
+        };
+        let catalog = catalogs.current().await;
         tracing::info!(
             catalog = catalog.source_name,
             version = catalog.version,
@@ -817,8 +859,10 @@ impl WebhookApp {
             dry_run = settings.global_dry_run.is_some(),
             "catalog loaded"
         );
-        let aws = crate::aws::load_config().await;
-        let ssm = aws_sdk_ssm::Client::new(&aws);
+        let kill_switch = match env.kill_switch_parameter() {
+            Some(parameter) => KillSwitch::new(ssm.clone(), parameter, clock.clone()),
+            None => KillSwitch::absent(clock.clone()),
+        };
         let secrets: Arc<dyn SecretStore> = Arc::new(crate::secrets::ParameterStoreSecrets::new(
             ssm.clone(),
             crate::secrets::DEFAULT_SECRET_TTL,
@@ -835,13 +879,14 @@ impl WebhookApp {
         ));
         Ok(Self {
             settings,
-            catalog: Arc::new(catalog),
+            catalogs: Arc::new(catalogs),
+            kill_switch: Arc::new(kill_switch),
             secrets,
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(crate::ssm::SsmCommandExecutor::new(ssm)),
             ledger: ledger.clone(),
             guards: ledger,
-            clock: Arc::new(crate::clock::SystemClock),
+            clock,
         })
     }
 }

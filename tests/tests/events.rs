@@ -55,7 +55,13 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             global_dry_run: None,
             region: "eu-west-1".into(),
         },
-        catalog: Arc::new(Catalog::built_in().unwrap()),
+        catalogs: Arc::new(remediate_shared::catalog_store::CatalogStore::fixed(
+            Catalog::built_in().unwrap(),
+            Arc::new(remediate_shared::clock::SystemClock),
+        )),
+        kill_switch: Arc::new(remediate_shared::catalog_store::KillSwitch::absent(
+            Arc::new(remediate_shared::clock::SystemClock),
+        )),
         secrets: Arc::new(StaticSecrets::new([
             (
                 "/remediate/webhook-secrets",

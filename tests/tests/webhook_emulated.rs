@@ -265,3 +265,49 @@ async fn a_takeover_finds_the_dead_holders_command_in_ssm() {
         "SSM holds exactly one command for the run"
     );
 }
+
+#[tokio::test]
+async fn the_kill_switch_turns_a_tap_into_a_dry_run() {
+    use remediate_shared::catalog_store::KillSwitch;
+    use remediate_shared::clock::SystemClock;
+    let mut world = world(false).await;
+    let name = unique("/remediate-test/kill");
+    world
+        .ssm
+        .put_parameter()
+        .name(&name)
+        .value("on")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    Arc::get_mut(&mut world.app).unwrap().kill_switch = Arc::new(KillSwitch::new(
+        world.ssm.clone(),
+        name.clone(),
+        Arc::new(SystemClock),
+    ));
+    let body = tap_body(&unique("msg"));
+    let (status, reply) = send(
+        &world.app,
+        post(
+            "/actions/restart-web",
+            &body,
+            &[("x-remediate-token", ACTION_TOKEN.into())],
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("dry_run")),
+        "{reply}"
+    );
+    assert!(
+        reply["reason"].as_str().unwrap().contains("kill switch"),
+        "{reply}"
+    );
+    assert!(
+        commands_for_run(&world.ssm, reply["run_id"].as_str().unwrap())
+            .await
+            .is_empty()
+    );
+}

@@ -99,7 +99,13 @@ fn harness_with(settings: WebhookSettings) -> Harness {
     );
     let app = WebhookApp {
         settings,
-        catalog: Arc::new(Catalog::parse(CATALOG, "test").unwrap()),
+        catalogs: Arc::new(crate::catalog_store::CatalogStore::fixed(
+            Catalog::parse(CATALOG, "test").unwrap(),
+            Arc::new(crate::clock::SystemClock),
+        )),
+        kill_switch: Arc::new(crate::catalog_store::KillSwitch::absent(Arc::new(
+            crate::clock::SystemClock,
+        ))),
         secrets: Arc::new(StaticSecrets::new([
             (
                 "/remediate/webhook-secrets",

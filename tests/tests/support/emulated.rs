@@ -95,7 +95,13 @@ runbooks:
     let ledger = Arc::new(DynamoLedger::new(dynamodb, table));
     let app = WebhookApp {
         settings,
-        catalog: Arc::new(catalog),
+        catalogs: Arc::new(remediate_shared::catalog_store::CatalogStore::fixed(
+            catalog,
+            Arc::new(remediate_shared::clock::SystemClock),
+        )),
+        kill_switch: Arc::new(remediate_shared::catalog_store::KillSwitch::absent(
+            Arc::new(remediate_shared::clock::SystemClock),
+        )),
         secrets,
         pagerduty: Arc::new(pagerduty),
         executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),

@@ -1,0 +1,389 @@
+//! Where a function gets its catalog, and the global kill switch.
+//!
+//! Sources: compiled in from `infra/runbooks.yaml` (the default), a file (`RUNBOOKS_FILE`, for
+//! local runs), an SSM parameter (`RUNBOOKS_PARAMETER`, small catalogs: 8 KB at most) or an S3
+//! object (`RUNBOOKS_S3_URI`, any size up to 5 MB). Remote catalogs are read again every
+//! `RUNBOOKS_REFRESH_SECONDS`, so runbooks change without a redeploy; a refresh that fails or
+//! reads an invalid catalog keeps the last good one and logs an error. A bad catalog at cold
+//! start fails the init with the errors.
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::{Arc, Mutex};
+
+/// SSM Advanced parameters hold 8 KB; larger catalogs belong in S3.
+pub const MAX_PARAMETER_CATALOG_BYTES: usize = 8 * 1024;
+/// A catalog this large is a mistake, not a catalog.
+pub const MAX_S3_CATALOG_BYTES: usize = 5 * 1024 * 1024;
+pub const DEFAULT_REFRESH: Duration = Duration::seconds(60);
+
+/// A remote place a catalog's text is read from.
+#[async_trait]
+pub trait CatalogFetcher: Send + Sync {
+    /// A name for logs and errors (`ssm:/remediate/runbooks`, `s3://bucket/key`).
+    fn describe(&self) -> String;
+    async fn fetch(&self) -> Result<String>;
+}
+
+pub struct ParameterCatalog {
+    pub client: aws_sdk_ssm::Client,
+    pub name: String,
+}
+
+#[async_trait]
+impl CatalogFetcher for ParameterCatalog {
+    fn describe(&self) -> String {
+        format!("ssm:{}", self.name)
+    }
+
+    async fn fetch(&self) -> Result<String> {
+        let output = self
+            .client
+            .get_parameter()
+            .name(&self.name)
+            .with_decryption(true)
+            .send()
+            .await
+            .map_err(|error| crate::ssm::classify_sdk_error("GetParameter", error))?;
+        let text = output
+            .parameter
+            .and_then(|parameter| parameter.value)
+            .unwrap_or_default();
+        if text.len() > MAX_PARAMETER_CATALOG_BYTES {
+            return Err(Error::config(
+                "RUNBOOKS_PARAMETER",
+                "the catalog is larger than 8 KB: use RUNBOOKS_S3_URI",
+            ));
+        }
+        Ok(text)
+    }
+}
+
+pub struct S3Catalog {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+    pub key: String,
+}
+
+impl S3Catalog {
+    /// `s3://bucket/key/with/slashes`.
+    pub fn parse_uri(uri: &str) -> Result<(String, String)> {
+        let rest = uri
+            .strip_prefix("s3://")
+            .ok_or_else(|| Error::config("RUNBOOKS_S3_URI", "must look like s3://bucket/key"))?;
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok((bucket.to_owned(), key.to_owned()))
+            }
+            _ => Err(Error::config(
+                "RUNBOOKS_S3_URI",
+                "must look like s3://bucket/key",
+            )),
+        }
+    }
+}
+
+#[async_trait]
+impl CatalogFetcher for S3Catalog {
+    fn describe(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    async fn fetch(&self) -> Result<String> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await
+            .map_err(|error| Error::from_sdk("s3", "GetObject", error))?;
+        if output.content_length.unwrap_or(0) as usize > MAX_S3_CATALOG_BYTES {
+            return Err(Error::config(
+                "RUNBOOKS_S3_URI",
+                "the catalog object is larger than 5 MB",
+            ));
+        }
+        let bytes = output.body.collect().await.map_err(|error| Error::Aws {
+            service: "s3",
+            operation: "GetObject",
+            message: format!("reading the body: {error}"),
+            transient: true,
+        })?;
+        String::from_utf8(bytes.to_vec())
+            .map_err(|_| Error::config("RUNBOOKS_S3_URI", "the catalog is not UTF-8"))
+    }
+}
+
+struct Loaded {
+    catalog: Arc<Catalog>,
+    read_at: DateTime<Utc>,
+}
+
+/// The current catalog, refreshed from its remote source on a TTL.
+pub struct CatalogStore {
+    fetcher: Option<Box<dyn CatalogFetcher>>,
+    refresh: Duration,
+    clock: Arc<dyn Clock>,
+    loaded: Mutex<Loaded>,
+    /// One refresh at a time; others use the current catalog meanwhile.
+    refreshing: tokio::sync::Mutex<()>,
+}
+
+impl CatalogStore {
+    /// A catalog that never changes (built in, or a local file).
+    pub fn fixed(catalog: Catalog, clock: Arc<dyn Clock>) -> Self {
+        let read_at = clock.now();
+        Self {
+            fetcher: None,
+            refresh: DEFAULT_REFRESH,
+            clock,
+            loaded: Mutex::new(Loaded {
+                catalog: Arc::new(catalog),
+                read_at,
+            }),
+            refreshing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Read the remote catalog now; an unreadable or invalid one fails the cold start.
+    pub async fn remote(
+        fetcher: Box<dyn CatalogFetcher>,
+        refresh: Duration,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
+        let source = fetcher.describe();
+        let text = fetcher.fetch().await?;
+        let catalog = Catalog::parse(&text, &source)?;
+        let read_at = clock.now();
+        Ok(Self {
+            fetcher: Some(fetcher),
+            refresh,
+            clock,
+            loaded: Mutex::new(Loaded {
+                catalog: Arc::new(catalog),
+                read_at,
+            }),
+            refreshing: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn snapshot(&self) -> (Arc<Catalog>, DateTime<Utc>) {
+        let loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        (loaded.catalog.clone(), loaded.read_at)
+    }
+
+    /// The catalog to decide with: refreshed first if it is older than the TTL.
+    pub async fn current(&self) -> Arc<Catalog> {
+        let (catalog, read_at) = self.snapshot();
+        let Some(fetcher) = &self.fetcher else {
+            return catalog;
+        };
+        if self.clock.now() - read_at < self.refresh {
+            return catalog;
+        }
+        let Ok(_guard) = self.refreshing.try_lock() else {
+            return catalog;
+        };
+        let now = self.clock.now();
+        let refreshed = match fetcher.fetch().await {
+            Ok(text) => Catalog::parse(&text, &fetcher.describe()),
+            Err(error) => Err(error),
+        };
+        let mut loaded = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        // Either way, wait a whole TTL before trying again.
+        loaded.read_at = now;
+        match refreshed {
+            Ok(fresh) => {
+                if fresh.version != loaded.catalog.version {
+                    tracing::info!(
+                        source = fresh.source_name,
+                        version = fresh.version,
+                        runbooks = fresh.runbooks.len(),
+                        "catalog changed"
+                    );
+                }
+                loaded.catalog = Arc::new(fresh);
+            }
+            Err(error) => {
+                tracing::error!(%error, kept = loaded.catalog.version, "catalog refresh failed; keeping the last good catalog");
+            }
+        }
+        loaded.catalog.clone()
+    }
+}
+
+/// The global kill switch: an SSM parameter whose value `on` makes every run of every function a
+/// dry run. Read with a short TTL. Fails closed: if it cannot be read and no earlier value is
+/// known, runs are dry, since the switch exists for the moment automation must stop.
+pub struct KillSwitch {
+    client: Option<aws_sdk_ssm::Client>,
+    parameter: String,
+    ttl: Duration,
+    clock: Arc<dyn Clock>,
+    state: Mutex<Option<(bool, DateTime<Utc>)>>,
+}
+
+pub const KILL_SWITCH_TTL: Duration = Duration::seconds(30);
+
+impl KillSwitch {
+    pub fn new(client: aws_sdk_ssm::Client, parameter: String, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            client: Some(client),
+            parameter,
+            ttl: KILL_SWITCH_TTL,
+            clock,
+            state: Mutex::new(None),
+        }
+    }
+
+    /// No switch configured: never on.
+    pub fn absent(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            client: None,
+            parameter: String::new(),
+            ttl: KILL_SWITCH_TTL,
+            clock,
+            state: Mutex::new(None),
+        }
+    }
+
+    /// Why runs must be dry now, if the switch says so.
+    pub async fn reason(&self) -> Option<String> {
+        let client = self.client.as_ref()?;
+        let now = self.clock.now();
+        let known = *self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((on, read_at)) = known
+            && now - read_at < self.ttl
+        {
+            return on.then(|| format!("the kill switch {} is on", self.parameter));
+        }
+        let read = client
+            .get_parameter()
+            .name(&self.parameter)
+            .with_decryption(true)
+            .send()
+            .await;
+        let on = match read {
+            Ok(output) => {
+                let value = output.parameter.and_then(|p| p.value).unwrap_or_default();
+                value.trim().eq_ignore_ascii_case("on")
+            }
+            Err(error) => {
+                let error = crate::ssm::classify_sdk_error("GetParameter", error);
+                tracing::error!(%error, parameter = self.parameter, "kill switch unreadable");
+                return match known {
+                    Some((on, _)) => {
+                        on.then(|| format!("the kill switch {} is on", self.parameter))
+                    }
+                    None => Some(format!(
+                        "the kill switch {} cannot be read, so runs are dry",
+                        self.parameter
+                    )),
+                };
+            }
+        };
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some((on, now));
+        on.then(|| format!("the kill switch {} is on", self.parameter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    const GOOD: &str = "version: 1\nrunbooks:\n  - name: a\n    when: { actions: [a] }\n    action:\n      ssm_command: { document: AWS-RunShellScript, targets: { tags: { Role: web } } }\n";
+
+    struct Scripted {
+        texts: Mutex<Vec<Result<String>>>,
+        calls: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl CatalogFetcher for Scripted {
+        fn describe(&self) -> String {
+            "scripted".into()
+        }
+        async fn fetch(&self) -> Result<String> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            self.texts.lock().unwrap().remove(0)
+        }
+    }
+
+    #[tokio::test]
+    async fn refreshes_on_ttl_and_keeps_the_last_good_catalog() {
+        let clock = Arc::new(ManualClock::new(Utc::now()));
+        let fetcher = Scripted {
+            texts: Mutex::new(vec![
+                Ok(GOOD.to_owned()),
+                Ok("version: 1\nrunbooks: [{ name: BAD }]\n".to_owned()),
+                Err(Error::Aws {
+                    service: "s3",
+                    operation: "GetObject",
+                    message: "down".into(),
+                    transient: true,
+                }),
+                Ok(GOOD.replace("name: a", "name: b")),
+            ]),
+            calls: AtomicUsize::new(0),
+        };
+        let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
+            .await
+            .unwrap();
+        let first = store.current().await;
+        assert_eq!(first.runbooks[0].name, "a");
+        clock.advance(Duration::seconds(61));
+        assert_eq!(
+            store.current().await.version,
+            first.version,
+            "an invalid refresh keeps the last good"
+        );
+        clock.advance(Duration::seconds(61));
+        assert_eq!(
+            store.current().await.version,
+            first.version,
+            "a failed refresh keeps the last good"
+        );
+        clock.advance(Duration::seconds(30));
+        assert_eq!(
+            store.current().await.runbooks[0].name,
+            "a",
+            "no refresh within the TTL"
+        );
+        clock.advance(Duration::seconds(31));
+        assert_eq!(store.current().await.runbooks[0].name, "b");
+    }
+
+    #[tokio::test]
+    async fn an_invalid_catalog_fails_the_cold_start() {
+        let fetcher = Scripted {
+            texts: Mutex::new(vec![Ok("version: 2\n".to_owned())]),
+            calls: AtomicUsize::new(0),
+        };
+        let error = CatalogStore::remote(
+            Box::new(fetcher),
+            DEFAULT_REFRESH,
+            Arc::new(ManualClock::new(Utc::now())),
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(error.to_string().contains("unsupported catalog version 2"));
+    }
+
+    #[test]
+    fn s3_uris_parse() {
+        assert_eq!(
+            S3Catalog::parse_uri("s3://b/k/x.yaml").unwrap(),
+            ("b".to_owned(), "k/x.yaml".to_owned())
+        );
+        for bad in ["b/k", "s3://b", "s3:///k", "s3://b/"] {
+            assert!(S3Catalog::parse_uri(bad).is_err(), "{bad}");
+        }
+    }
+}

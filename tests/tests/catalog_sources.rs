@@ -1,0 +1,164 @@
+//! Remote catalogs and the kill switch, on moto: Parameter Store and S3, refreshed on a TTL,
+//! keeping the last good catalog when a refresh is bad.
+
+mod support;
+
+use chrono::{Duration, Utc};
+use remediate_shared::catalog_store::{CatalogStore, KillSwitch, ParameterCatalog, S3Catalog};
+use remediate_shared::clock::ManualClock;
+use std::sync::Arc;
+use support::*;
+
+fn catalog_text(runbook: &str) -> String {
+    format!(
+        "version: 1\nrunbooks:\n  - name: {runbook}\n    when: {{ actions: [go] }}\n    action:\n      ssm_command: {{ document: AWS-RunShellScript, targets: {{ tags: {{ Role: web }} }} }}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_parameter_catalog_refreshes_and_survives_a_bad_edit() {
+    let aws = moto_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let name = unique("/remediate-test/runbooks");
+    let put = |value: String| {
+        let ssm = ssm.clone();
+        let name = name.clone();
+        async move {
+            ssm.put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .overwrite(true)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    put(catalog_text("first")).await;
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let fetcher = ParameterCatalog {
+        client: ssm.clone(),
+        name: name.clone(),
+    };
+    let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.current().await.runbooks[0].name, "first");
+
+    put(catalog_text("second")).await;
+    assert_eq!(
+        store.current().await.runbooks[0].name,
+        "first",
+        "within the TTL"
+    );
+    clock.advance(Duration::seconds(61));
+    assert_eq!(store.current().await.runbooks[0].name, "second");
+
+    put("version: 1\nrunbooks: [{ name: Not Valid }]\n".to_owned()).await;
+    clock.advance(Duration::seconds(61));
+    assert_eq!(
+        store.current().await.runbooks[0].name,
+        "second",
+        "a bad edit keeps the last good catalog"
+    );
+}
+
+#[tokio::test]
+async fn an_s3_catalog_loads_and_refreshes() {
+    let aws = moto_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = unique("remediate-catalog");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let put = |text: String| {
+        let (s3, bucket) = (s3.clone(), bucket.clone());
+        async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key("catalog/runbooks.yaml")
+                .body(text.into_bytes().into())
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    put(catalog_text("from-s3")).await;
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let fetcher = S3Catalog {
+        client: s3.clone(),
+        bucket: bucket.clone(),
+        key: "catalog/runbooks.yaml".into(),
+    };
+    let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
+        .await
+        .unwrap();
+    let first = store.current().await;
+    assert_eq!(first.runbooks[0].name, "from-s3");
+    assert_eq!(
+        first.source_name,
+        format!("s3://{bucket}/catalog/runbooks.yaml")
+    );
+    put(catalog_text("updated")).await;
+    clock.advance(Duration::seconds(61));
+    assert_eq!(store.current().await.runbooks[0].name, "updated");
+}
+
+#[tokio::test]
+async fn a_missing_s3_catalog_fails_the_cold_start() {
+    let aws = moto_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .build(),
+    );
+    let fetcher = S3Catalog {
+        client: s3,
+        bucket: unique("no-such-bucket"),
+        key: "runbooks.yaml".into(),
+    };
+    let result = CatalogStore::remote(
+        Box::new(fetcher),
+        Duration::seconds(60),
+        Arc::new(ManualClock::new(Utc::now())),
+    )
+    .await;
+    assert!(result.is_err());
+}
+
+#[tokio::test]
+async fn the_kill_switch_reads_on_and_fails_closed() {
+    let aws = moto_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let name = unique("/remediate-test/kill-switch");
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let switch = KillSwitch::new(ssm.clone(), name.clone(), clock.clone());
+    let reason = switch
+        .reason()
+        .await
+        .expect("an unreadable switch makes runs dry");
+    assert!(reason.contains("cannot be read"), "{reason}");
+
+    ssm.put_parameter()
+        .name(&name)
+        .value("off")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    let switch = KillSwitch::new(ssm.clone(), name.clone(), clock.clone());
+    assert_eq!(switch.reason().await, None);
+    ssm.put_parameter()
+        .name(&name)
+        .value("ON")
+        .overwrite(true)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switch.reason().await, None, "cached within its TTL");
+    clock.advance(Duration::seconds(31));
+    assert!(switch.reason().await.unwrap().contains("is on"));
+}
