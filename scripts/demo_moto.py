@@ -25,11 +25,19 @@ def seed(table: str) -> None:
                         ("/remediate/pagerduty/action-token", "remediate-demo-action-token"),
                         ("/remediate/pagerduty/api-token", "demo-api-token")):
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    def index(name, hash_key, range_key=None):
+        schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+        if range_key:
+            schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+        return {"IndexName": name, "KeySchema": schema, "Projection": {"ProjectionType": "ALL"}}
     client("dynamodb").create_table(
         TableName=table, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                              for n in ("pk", "sk", "incident_id", "runbook", "decided_at", "command_id")],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[index("by_incident", "incident_id", "decided_at"),
+                                index("by_runbook", "runbook", "decided_at"),
+                                index("by_handle", "command_id")])
     print("seeded moto: 6 EC2 instances (Role=web x3, api x2, cache x1), 3 SecureString parameters, "
           f"DynamoDB table {table}")
 

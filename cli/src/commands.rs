@@ -474,3 +474,69 @@ fn describe_trigger(trigger: &Trigger) -> String {
     }
     text
 }
+
+pub struct HistoryQuery {
+    pub table: String,
+    pub incident: Option<String>,
+    pub runbook: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    pub json: bool,
+}
+
+pub fn history(query: &HistoryQuery) -> Result<Output, String> {
+    use remediate_shared::ledger::{DynamoLedger, RunHistory};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())?;
+    let until = query.until.unwrap_or_else(chrono::Utc::now);
+    let since = query.since.unwrap_or(until - chrono::Duration::days(7));
+    let (title, records) = runtime
+        .block_on(async {
+            let aws = remediate_shared::aws::load_config().await;
+            let ledger =
+                DynamoLedger::new(aws_sdk_dynamodb::Client::new(&aws), query.table.clone());
+            match (&query.incident, &query.runbook) {
+                (Some(incident), _) => ledger
+                    .runs_for_incident(incident)
+                    .await
+                    .map(|records| (format!("Automated actions on incident {incident}"), records)),
+                (None, Some(runbook)) => {
+                    ledger
+                        .runs_for_runbook(runbook, since, until)
+                        .await
+                        .map(|records| {
+                            (
+                                format!(
+                                    "Runs of {runbook}, {} to {}",
+                                    since.to_rfc3339(),
+                                    until.to_rfc3339()
+                                ),
+                                records,
+                            )
+                        })
+                }
+                (None, None) => ledger.runs_between(since, until).await.map(|records| {
+                    (
+                        format!(
+                            "Automated actions, {} to {}",
+                            since.to_rfc3339(),
+                            until.to_rfc3339()
+                        ),
+                        records,
+                    )
+                }),
+            }
+        })
+        .map_err(|error| error.to_string())?;
+    if query.json {
+        let mut text = serde_json::to_string_pretty(&records).map_err(|error| error.to_string())?;
+        text.push('\n');
+        return Ok(Output { text, code: 0 });
+    }
+    Ok(Output {
+        text: remediate_shared::ledger::timeline_markdown(&title, &query.table, &records),
+        code: 0,
+    })
+}

@@ -28,6 +28,26 @@ enum Command {
     },
     /// List the runbooks of a catalog and what triggers each.
     List { catalog: PathBuf },
+    /// The ledger's record of automated actions, as a Markdown timeline (or JSON): by incident,
+    /// by runbook, or by time range. Reads the table named by --table or LEDGER_TABLE.
+    History {
+        #[arg(long, env = "LEDGER_TABLE")]
+        table: String,
+        /// Every automated action on one PagerDuty incident.
+        #[arg(long, conflicts_with = "runbook")]
+        incident: Option<String>,
+        /// Every run of one runbook (within --since/--until).
+        #[arg(long)]
+        runbook: Option<String>,
+        /// Start of the time range (RFC 3339). Default: 7 days ago.
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// End of the time range (RFC 3339). Default: now.
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Show what the functions would decide for a Lambda event file. No side effects.
     Simulate {
         /// The catalog (default: the one compiled in, from infra/runbooks.yaml).
@@ -64,6 +84,21 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { catalogs } => commands::check(&catalogs),
         Command::List { catalog } => commands::list(&catalog),
+        Command::History {
+            table,
+            incident,
+            runbook,
+            since,
+            until,
+            json,
+        } => commands::history(&commands::HistoryQuery {
+            table,
+            incident,
+            runbook,
+            since,
+            until,
+            json,
+        }),
         Command::Simulate {
             catalog,
             event,

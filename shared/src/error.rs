@@ -29,6 +29,15 @@ modeled_transient! {
     aws_sdk_ssm::operation::get_parameter::GetParameterError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
     aws_sdk_s3::operation::get_object::GetObjectError => |_e| false;
+    aws_sdk_dynamodb::operation::query::QueryError => |e| e.is_internal_server_error()
+        || e.is_provisioned_throughput_exceeded_exception()
+        || e.is_request_limit_exceeded()
+        || e.is_throttling_exception();
+    aws_sdk_dynamodb::operation::create_table::CreateTableError => |e| e.is_internal_server_error();
+    aws_sdk_dynamodb::operation::scan::ScanError => |e| e.is_internal_server_error()
+        || e.is_provisioned_throughput_exceeded_exception()
+        || e.is_request_limit_exceeded()
+        || e.is_throttling_exception();
     aws_sdk_dynamodb::operation::put_item::PutItemError => |e| e.is_internal_server_error()
         || e.is_provisioned_throughput_exceeded_exception()
         || e.is_request_limit_exceeded()

@@ -8,15 +8,20 @@
 //! Key design (one DynamoDB table, string keys `pk` and `sk`, TTL attribute `expires_at_ttl`):
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | trigger claim | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until, outcome, run_id, runbook, command_id, reason, note, updated_at |
+//! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at |
 //! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
 //! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
+//!
+//! Three sparse global secondary indexes read the run records back: `by_incident` (incident_id,
+//! decided_at) and `by_runbook` (runbook, decided_at) for history, `by_handle` (command_id) to
+//! find the run of an executor's completion event.
 //!
 //! A first delivery costs two writes (the claim, then its completion) and no reads: a lost
 //! claim race returns the existing item with the failed condition, so it needs no read either.
 
 use crate::guards::{GuardStore, Reservation, Reserved, window_start};
 use crate::outcome::{NoteDelivery, Outcome, Report};
+use crate::trigger::Trigger;
 use crate::{Error, Result};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -26,6 +31,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::sync::Mutex;
 
 /// How long a completed claim is kept: longer than PagerDuty's 48 hours of retries and SNS's
@@ -60,8 +66,15 @@ pub trait Ledger: Send + Sync {
         now: DateTime<Utc>,
         hold_for: Duration,
     ) -> Result<ClaimResult>;
-    /// Record the outcome on the claim; later deliveries are answered with it.
-    async fn complete(&self, claim: &Claim, report: &Report, now: DateTime<Utc>) -> Result<()>;
+    /// Record the outcome on the claim, which becomes the run record; later deliveries are
+    /// answered with it.
+    async fn complete(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        report: &Report,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
     /// Give the claim up (nothing was done), so a retry can take it at once.
     async fn release(&self, claim: &Claim) -> Result<()>;
 }
@@ -120,6 +133,395 @@ fn number_attr(item: &HashMap<String, AttributeValue>, name: &str) -> Option<i64
     item.get(name)
         .and_then(|value| value.as_n().ok())
         .and_then(|number| number.parse().ok())
+}
+
+/// One completed trigger as the ledger keeps it: what happened, to what, why, by whom, when.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunRecord {
+    pub trigger_id: String,
+    pub source: String,
+    pub event_type: String,
+    pub incident_id: Option<String>,
+    pub incident_number: Option<u64>,
+    /// `Name (id)` of the person or agent behind the trigger.
+    pub actor: Option<String>,
+    pub runbook: Option<String>,
+    pub run_id: Option<String>,
+    pub catalog_version: Option<String>,
+    pub targets: Option<String>,
+    pub outcome: Outcome,
+    /// The run's state: started, refused, suppressed, dry_run (the end states, succeeded, failed,
+    /// cancelled, timed_out, unknown, come from the executor's completion events).
+    pub run_state: String,
+    pub reason: Option<String>,
+    /// The executor's handle (SSM command id).
+    pub command_id: Option<String>,
+    pub start_error: Option<String>,
+    pub note: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub decided_at: DateTime<Utc>,
+}
+
+fn run_state(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Executed => "started",
+        Outcome::DryRun => "dry_run",
+        Outcome::Refused => "refused",
+        Outcome::Suppressed => "suppressed",
+        Outcome::Ignored => "ignored",
+        Outcome::Rejected => "rejected",
+        Outcome::Duplicate => "duplicate",
+    }
+}
+
+impl RunRecord {
+    pub fn new(trigger: &Trigger, report: &Report, now: DateTime<Utc>) -> Self {
+        let incident = trigger.incident.as_ref();
+        Self {
+            trigger_id: trigger.dedupe_id.clone(),
+            source: trigger.source.as_str().to_owned(),
+            event_type: trigger.event_type.clone(),
+            incident_id: incident.map(|incident| incident.id.clone()),
+            incident_number: incident.and_then(|incident| incident.number),
+            actor: trigger
+                .actor
+                .as_ref()
+                .map(|actor| format!("{} ({})", actor.name, actor.id)),
+            runbook: report.runbook.clone(),
+            run_id: report.run_id.clone(),
+            catalog_version: report.catalog_version.clone(),
+            targets: report.targets.clone(),
+            outcome: report.outcome,
+            run_state: run_state(report.outcome).to_owned(),
+            reason: report.reason.clone(),
+            command_id: report.command_id.clone(),
+            start_error: report.start_error.clone(),
+            note: report.note.map(|note| match note {
+                NoteDelivery::Posted => "posted".to_owned(),
+                NoteDelivery::Pending => "pending".to_owned(),
+                NoteDelivery::NotApplicable => "not_applicable".to_owned(),
+            }),
+            occurred_at: trigger.occurred_at,
+            decided_at: now,
+        }
+    }
+
+    /// The attributes written onto the claim item (absent values are not written, which keeps
+    /// the indexes sparse).
+    fn attributes(&self) -> Vec<(&'static str, AttributeValue)> {
+        let s = |value: &str| AttributeValue::S(value.to_owned());
+        let mut out = vec![
+            ("trigger_id", s(&self.trigger_id)),
+            ("source", s(&self.source)),
+            ("event_type", s(&self.event_type)),
+            ("outcome", s(self.outcome.as_str())),
+            ("run_state", s(&self.run_state)),
+            (
+                "occurred_at",
+                s(&self
+                    .occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            ),
+            (
+                "decided_at",
+                s(&self
+                    .decided_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            ),
+        ];
+        let optional = [
+            ("incident_id", &self.incident_id),
+            ("actor", &self.actor),
+            ("runbook", &self.runbook),
+            ("run_id", &self.run_id),
+            ("catalog_version", &self.catalog_version),
+            ("targets", &self.targets),
+            ("reason", &self.reason),
+            ("command_id", &self.command_id),
+            ("start_error", &self.start_error),
+            ("note", &self.note),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter_map(|(name, value)| value.as_deref().map(|value| (name, s(value)))),
+        );
+        if let Some(number) = self.incident_number {
+            out.push(("incident_number", AttributeValue::N(number.to_string())));
+        }
+        out
+    }
+
+    fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let time = |name: &str| {
+            string_attr(item, name)
+                .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        Some(Self {
+            trigger_id: string_attr(item, "trigger_id")?,
+            source: string_attr(item, "source").unwrap_or_default(),
+            event_type: string_attr(item, "event_type").unwrap_or_default(),
+            incident_id: string_attr(item, "incident_id"),
+            incident_number: number_attr(item, "incident_number").map(|n| n as u64),
+            actor: string_attr(item, "actor"),
+            runbook: string_attr(item, "runbook"),
+            run_id: string_attr(item, "run_id"),
+            catalog_version: string_attr(item, "catalog_version"),
+            targets: string_attr(item, "targets"),
+            outcome: string_attr(item, "outcome").and_then(|text| Outcome::parse(&text))?,
+            run_state: string_attr(item, "run_state").unwrap_or_default(),
+            reason: string_attr(item, "reason"),
+            command_id: string_attr(item, "command_id"),
+            start_error: string_attr(item, "start_error"),
+            note: string_attr(item, "note"),
+            occurred_at: time("occurred_at")?,
+            decided_at: time("decided_at")?,
+        })
+    }
+}
+
+/// Reading the run records back, for people (`remediate history`) and for completion events.
+#[async_trait]
+pub trait RunHistory: Send + Sync {
+    async fn runs_for_incident(&self, incident_id: &str) -> Result<Vec<RunRecord>>;
+    async fn runs_for_runbook(
+        &self,
+        runbook: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RunRecord>>;
+    async fn runs_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RunRecord>>;
+    async fn run_by_handle(&self, handle: &str) -> Result<Option<RunRecord>>;
+}
+
+/// Create the ledger table as infra/template.yaml defines it (keys and the three sparse indexes),
+/// on demand: for local runs and tests against an emulator. Deployments use the template.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let build_error = |error: aws_sdk_dynamodb::error::BuildError| Error::Aws {
+        service: "dynamodb",
+        operation: "CreateTable",
+        message: error.to_string(),
+        transient: false,
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let index = |name: &str, hash: &str, range: Option<&str>| {
+        let mut builder = GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(hash, KeyType::Hash)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            );
+        if let Some(range) = range {
+            builder = builder.key_schema(key(range, KeyType::Range)?);
+        }
+        builder.build()
+    };
+    let mut call = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash).map_err(build_error)?)
+        .key_schema(key("sk", KeyType::Range).map_err(build_error)?)
+        .global_secondary_indexes(
+            index(INDEX_BY_INCIDENT, "incident_id", Some("decided_at")).map_err(build_error)?,
+        )
+        .global_secondary_indexes(
+            index(INDEX_BY_RUNBOOK, "runbook", Some("decided_at")).map_err(build_error)?,
+        )
+        .global_secondary_indexes(index(INDEX_BY_HANDLE, "command_id", None).map_err(build_error)?);
+    for attribute in [
+        "pk",
+        "sk",
+        "incident_id",
+        "runbook",
+        "decided_at",
+        "command_id",
+    ] {
+        call = call.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(build_error)?,
+        );
+    }
+    call.send()
+        .await
+        .map(|_| ())
+        .map_err(|error| Error::from_sdk("dynamodb", "CreateTable", error))
+}
+
+/// Index names, as infra/template.yaml defines them.
+pub const INDEX_BY_INCIDENT: &str = "by_incident";
+pub const INDEX_BY_RUNBOOK: &str = "by_runbook";
+pub const INDEX_BY_HANDLE: &str = "by_handle";
+
+fn iso(time: DateTime<Utc>) -> AttributeValue {
+    AttributeValue::S(time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+impl DynamoLedger {
+    async fn query_index(
+        &self,
+        index: &str,
+        key_condition: &str,
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<Vec<RunRecord>> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let mut call = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(key_condition)
+                .set_exclusive_start_key(start);
+            for (name, value) in &values {
+                call = call.expression_attribute_values(*name, value.clone());
+            }
+            let page = call
+                .send()
+                .await
+                .map_err(|error| Error::from_sdk("dynamodb", "Query", error))?;
+            records.extend(page.items().iter().filter_map(RunRecord::from_item));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        records.sort_by_key(|record| record.decided_at);
+        Ok(records)
+    }
+}
+
+#[async_trait]
+impl RunHistory for DynamoLedger {
+    async fn runs_for_incident(&self, incident_id: &str) -> Result<Vec<RunRecord>> {
+        self.query_index(
+            INDEX_BY_INCIDENT,
+            "incident_id = :id",
+            vec![(":id", AttributeValue::S(incident_id.to_owned()))],
+        )
+        .await
+    }
+
+    async fn runs_for_runbook(
+        &self,
+        runbook: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RunRecord>> {
+        self.query_index(
+            INDEX_BY_RUNBOOK,
+            "runbook = :runbook AND decided_at BETWEEN :from AND :to",
+            vec![
+                (":runbook", AttributeValue::S(runbook.to_owned())),
+                (":from", iso(from)),
+                (":to", iso(to)),
+            ],
+        )
+        .await
+    }
+
+    /// A time range crosses every partition: a filtered scan. Fine for a person's occasional
+    /// question; the functions never call it.
+    async fn runs_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RunRecord>> {
+        let mut records = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :prefix) AND decided_at BETWEEN :from AND :to")
+                .expression_attribute_values(":prefix", AttributeValue::S("TRIGGER#".into()))
+                .expression_attribute_values(":from", iso(from))
+                .expression_attribute_values(":to", iso(to))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|error| Error::from_sdk("dynamodb", "Scan", error))?;
+            records.extend(page.items().iter().filter_map(RunRecord::from_item));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        records.sort_by_key(|record| record.decided_at);
+        Ok(records)
+    }
+
+    async fn run_by_handle(&self, handle: &str) -> Result<Option<RunRecord>> {
+        Ok(self
+            .query_index(
+                INDEX_BY_HANDLE,
+                "command_id = :handle",
+                vec![(":handle", AttributeValue::S(handle.to_owned()))],
+            )
+            .await?
+            .into_iter()
+            .next())
+    }
+}
+
+/// The timeline as Markdown, ready to paste into a postmortem.
+pub fn timeline_markdown(title: &str, table: &str, records: &[RunRecord]) -> String {
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let mut text = format!("## {title}\n\n");
+    if records.is_empty() {
+        text.push_str("No automated actions recorded.\n");
+        return text;
+    }
+    text.push_str("| time (UTC) | runbook | outcome | triggered by | targets | details |\n|---|---|---|---|---|---|\n");
+    for record in records {
+        let mut details = Vec::new();
+        if let Some(command) = &record.command_id {
+            details.push(format!("SSM command {command}"));
+        }
+        if let Some(reason) = &record.reason {
+            details.push(reason.clone());
+        }
+        if let Some(note) = &record.note {
+            details.push(format!("note {note}"));
+        }
+        if let Some(run) = &record.run_id {
+            details.push(format!("run {run}"));
+        }
+        let cause = match &record.actor {
+            Some(actor) if record.source == "pagerduty-action" => actor.clone(),
+            Some(actor) => format!("{} ({actor})", record.event_type),
+            None => record.event_type.clone(),
+        };
+        let _ = writeln!(
+            text,
+            "| {} | {} | {} | {} | {} | {} |",
+            record.decided_at.format("%Y-%m-%d %H:%M:%S"),
+            cell(record.runbook.as_deref().unwrap_or("-")),
+            cell(&format!("{} ({})", record.outcome, record.run_state)),
+            cell(&cause),
+            cell(record.targets.as_deref().unwrap_or("-")),
+            cell(&details.join("; ")),
+        );
+    }
+    let _ = writeln!(
+        text,
+        "\n{} record(s) from the ledger table {table} (`remediate history`).",
+        records.len()
+    );
+    text
 }
 
 fn report_from_item(item: &HashMap<String, AttributeValue>) -> Report {
@@ -218,56 +620,33 @@ impl Ledger for DynamoLedger {
         }
     }
 
-    async fn complete(&self, claim: &Claim, report: &Report, now: DateTime<Utc>) -> Result<()> {
-        let mut update = vec![
-            "#state = :completed",
-            "outcome = :outcome",
-            "updated_at = :now",
-        ];
+    async fn complete(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        report: &Report,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let record = RunRecord::new(trigger, report, now);
         let mut call = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Self::claim_key(&claim.dedupe_id)))
-            .condition_expression("claim_token = :token")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":completed", AttributeValue::S(STATE_COMPLETED.into()))
-            .expression_attribute_values(
-                ":outcome",
-                AttributeValue::S(report.outcome.as_str().into()),
-            )
-            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+            .condition_expression("#claim_token = :token")
+            .expression_attribute_names("#claim_token", "claim_token")
             .expression_attribute_values(":token", AttributeValue::S(claim.token.clone()));
-        let optional = [
-            ("reason", &report.reason),
-            ("run_id", &report.run_id),
-            ("runbook", &report.runbook),
-            ("command_id", &report.command_id),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = value {
-                call = call.expression_attribute_values(
-                    format!(":{name}"),
-                    AttributeValue::S(value.clone()),
-                );
-                update.push(match name {
-                    "reason" => "reason = :reason",
-                    "run_id" => "run_id = :run_id",
-                    "runbook" => "runbook = :runbook",
-                    _ => "command_id = :command_id",
-                });
-            }
+        let mut assignments = Vec::new();
+        let mut attributes = record.attributes();
+        attributes.push(("state", AttributeValue::S(STATE_COMPLETED.into())));
+        attributes.push(("updated_at", AttributeValue::S(now.to_rfc3339())));
+        for (position, (name, value)) in attributes.into_iter().enumerate() {
+            assignments.push(format!("#a{position} = :v{position}"));
+            call = call
+                .expression_attribute_names(format!("#a{position}"), name)
+                .expression_attribute_values(format!(":v{position}"), value);
         }
-        if let Some(note) = report.note {
-            let state = match note {
-                NoteDelivery::Posted => "posted",
-                NoteDelivery::Pending => "pending",
-                NoteDelivery::NotApplicable => "not_applicable",
-            };
-            call = call.expression_attribute_values(":note", AttributeValue::S(state.into()));
-            update.push("note = :note");
-        }
-        call.update_expression(format!("SET {}", update.join(", ")))
+        call.update_expression(format!("SET {}", assignments.join(", ")))
             .send()
             .await
             .map(|_| ())
@@ -504,9 +883,17 @@ enum MemoryClaim {
 #[derive(Debug, Default)]
 pub struct InMemoryLedger {
     claims: Mutex<HashMap<String, MemoryClaim>>,
+    records: Mutex<Vec<RunRecord>>,
 }
 
 impl InMemoryLedger {
+    pub fn records(&self) -> Vec<RunRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     pub fn completed(&self, dedupe_id: &str) -> Option<Report> {
         match self
             .claims
@@ -566,7 +953,13 @@ impl Ledger for InMemoryLedger {
         }))
     }
 
-    async fn complete(&self, claim: &Claim, report: &Report, _now: DateTime<Utc>) -> Result<()> {
+    async fn complete(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        report: &Report,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
         match claims.get(&claim.dedupe_id) {
             Some(MemoryClaim::InProgress { token, .. }) if *token == claim.token => {
@@ -574,6 +967,10 @@ impl Ledger for InMemoryLedger {
                     claim.dedupe_id.clone(),
                     MemoryClaim::Completed(report.clone()),
                 );
+                self.records
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(RunRecord::new(trigger, report, now));
                 Ok(())
             }
             _ => Err(taken_over(claim)),
@@ -614,8 +1011,31 @@ mod tests {
         assert!(!claim.taken_over);
         assert!(takeover.taken_over);
         let report = Report::new(Outcome::Executed, None);
-        assert!(ledger.complete(&claim, &report, later).await.is_err());
-        ledger.complete(&takeover, &report, later).await.unwrap();
+        let trigger = Trigger {
+            source: crate::trigger::Source::PagerDutyV3,
+            dedupe_id: "t1".into(),
+            event_type: "incident.triggered".into(),
+            action: None,
+            occurred_at: now,
+            incident: None,
+            actor: None,
+            alarm: None,
+            event: None,
+        };
+        assert!(
+            ledger
+                .complete(&claim, &trigger, &report, later)
+                .await
+                .is_err()
+        );
+        ledger
+            .complete(&takeover, &trigger, &report, later)
+            .await
+            .unwrap();
+        let records = ledger.records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].run_state, "started");
+        assert_eq!(records[0].trigger_id, "t1");
         assert_eq!(
             ledger.claim("t1", later, hold).await.unwrap(),
             ClaimResult::Completed(report)

@@ -83,6 +83,12 @@ pub struct Report {
     /// The executor's handle: the SSM command id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<String>,
+    /// Which catalog decided (its content hash).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_version: Option<String>,
+    /// The run's targets, described (`tag:Role=web`, `i-0abc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub targets: Option<String>,
     /// Set when the executor refused the request (the run failed to start).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_error: Option<String>,
@@ -99,6 +105,8 @@ impl Report {
             runbook: None,
             run_id: None,
             command_id: None,
+            catalog_version: None,
+            targets: None,
             start_error: None,
             note: None,
         }

@@ -413,7 +413,9 @@ impl WebhookApp {
             // The body of a tap is not signed: what it says about the incident and the person is
             // re-read from PagerDuty before acting on it.
             if let Err(reply) = self.confirm_tap(&mut trigger, &runbook, deadline).await {
-                return self.finish_without_run(&claim, reply).await;
+                return self
+                    .finish_without_run(&claim, &trigger, &runbook, reply)
+                    .await;
             }
         }
         let context = DecisionContext {
@@ -469,7 +471,10 @@ impl WebhookApp {
             }
         };
         report.trigger_id = Some(trigger.dedupe_id.clone());
-        self.complete(&claim, &report).await;
+        if report.catalog_version.is_none() {
+            report.catalog_version = Some(catalog.version.clone());
+        }
+        self.complete(&claim, &trigger, &report).await;
         Reply::report(status_for(report.outcome), &report)
     }
 
@@ -546,7 +551,13 @@ impl WebhookApp {
         }
     }
 
-    async fn finish_without_run(&self, claim: &Claim, failure: ConfirmFailure) -> Reply {
+    async fn finish_without_run(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        runbook: &str,
+        failure: ConfirmFailure,
+    ) -> Reply {
         let reason = match failure {
             ConfirmFailure::Transient(error) => {
                 if let Err(release_error) = self.ledger.release(claim).await {
@@ -559,7 +570,8 @@ impl WebhookApp {
         tracing::warn!(reason, "refused");
         let mut report = Report::new(Outcome::Refused, Some(reason));
         report.trigger_id = Some(claim.dedupe_id.clone());
-        self.complete(claim, &report).await;
+        report.runbook = Some(runbook.to_owned());
+        self.complete(claim, trigger, &report).await;
         Reply::report(200, &report)
     }
 
@@ -576,6 +588,8 @@ impl WebhookApp {
         let mut report = Report::new(Outcome::Executed, None);
         report.runbook = Some(plan.runbook.clone());
         report.run_id = Some(plan.run_id.clone());
+        report.catalog_version = Some(plan.catalog_version.clone());
+        report.targets = Some(plan.targets());
         if let Some(why) = &plan.dry_run {
             report.outcome = Outcome::DryRun;
             report.reason = Some(why.clone());
@@ -766,8 +780,12 @@ impl WebhookApp {
         }
     }
 
-    async fn complete(&self, claim: &Claim, report: &Report) {
-        if let Err(error) = self.ledger.complete(claim, report, self.clock.now()).await {
+    async fn complete(&self, claim: &Claim, trigger: &Trigger, report: &Report) {
+        if let Err(error) = self
+            .ledger
+            .complete(claim, trigger, report, self.clock.now())
+            .await
+        {
             // The action is done and cannot be undone; the claim stays in progress until it
             // expires. Log everything the reconciler or a person needs.
             tracing::error!(
