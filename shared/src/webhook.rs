@@ -372,6 +372,15 @@ impl WebhookApp {
         }
     }
 
+    /// Decide on and act on a trigger that was authenticated some other way (an alarm verified
+    /// by its SNS signature, say), within `budget`: the same path as a signed v3 webhook.
+    pub async fn handle_trigger(&self, trigger: Trigger, budget: Duration) -> Reply {
+        let span = trigger_span(&trigger);
+        self.process(trigger, Instant::now() + budget, false)
+            .instrument(span)
+            .await
+    }
+
     /// From a verified, parsed trigger to an answer: select, claim, (re-check), decide, act, note.
     async fn process(&self, mut trigger: Trigger, deadline: Instant, unsigned: bool) -> Reply {
         let catalog = self.catalogs.current().await;
