@@ -136,3 +136,97 @@ async fn ledger_throttling_is_transient_and_claims_nothing() {
         .unwrap_err();
     assert!(error.is_transient(), "{error}");
 }
+
+/// DynamoDB throttles the claim: nothing runs, the sender is told to retry, and since the failed
+/// write left nothing behind, the retry claims and runs exactly once.
+#[tokio::test]
+async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
+    use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+    use remediate_shared::catalog::Catalog;
+    use remediate_shared::catalog_store::{CatalogStore, KillSwitch};
+    use remediate_shared::clock::SystemClock;
+    use remediate_shared::config::WebhookSettings;
+    use remediate_shared::guards::InMemoryGuards;
+    use remediate_shared::pagerduty::InMemoryPagerDuty;
+    use remediate_shared::pagerduty::signature::sign;
+    use remediate_shared::secrets::StaticSecrets;
+    use remediate_shared::ssm::RecordingExecutor;
+    use remediate_shared::webhook::WebhookApp;
+    use std::sync::Arc;
+
+    let throttled = mock!(aws_sdk_dynamodb::Client::put_item).then_error(|| {
+        PutItemError::ProvisionedThroughputExceededException(
+            ProvisionedThroughputExceededException::builder()
+                .message("slow down")
+                .build(),
+        )
+    });
+    let claimed =
+        mock!(aws_sdk_dynamodb::Client::put_item).then_output(|| PutItemOutput::builder().build());
+    let completed = mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_output(|| UpdateItemOutput::builder().build());
+    let client = mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::Sequential,
+        &[&throttled, &claimed, &completed],
+        |config| { config.retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled()) }
+    );
+    let clock = Arc::new(SystemClock);
+    let executor = Arc::new(RecordingExecutor::default());
+    let catalog = Catalog::parse(
+        "version: 1\nrunbooks:\n  - name: diagnose\n    when: { sources: [pagerduty-v3], event_types: [incident.triggered] }\n    action:\n      ssm_command: { document: AWS-RunShellScript, targets: { instance_ids: [i-0123456789abcdef0] } }\n",
+        "t",
+    )
+    .unwrap();
+    let app = WebhookApp {
+        settings: WebhookSettings {
+            webhook_secrets_parameter: Some("/secrets".into()),
+            action_token_parameter: None,
+            action_token_header: "x-remediate-token".into(),
+            confirm_taps: true,
+            api_token_parameter: "/api".into(),
+            from_email: "bot@example.com".into(),
+            api_url: "http://127.0.0.1:9".into(),
+            ledger_table: "ledger".into(),
+            max_trigger_age: std::time::Duration::from_secs(900),
+            global_dry_run: None,
+            region: "eu-west-1".into(),
+        },
+        catalogs: Arc::new(CatalogStore::fixed(catalog, clock.clone())),
+        kill_switch: Arc::new(KillSwitch::absent(clock.clone())),
+        secrets: Arc::new(StaticSecrets::new([
+            ("/secrets", "s3cret"),
+            ("/api", "token"),
+        ])),
+        pagerduty: Arc::new(InMemoryPagerDuty::default()),
+        executor: executor.clone(),
+        ledger: Arc::new(DynamoLedger::new(client, "ledger")),
+        guards: Arc::new(InMemoryGuards::default()),
+        clock,
+    };
+    let body = serde_json::json!({"event": {"id": "e-throttle", "event_type": "incident.triggered", "resource_type": "incident",
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "data": {"id": "PINC1", "status": "triggered", "title": "x"}}})
+    .to_string();
+    let request = || {
+        http::Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("content-type", "application/json")
+            .header("x-pagerduty-signature", sign("s3cret", body.as_bytes()))
+            .body(lambda_http::Body::Text(body.clone()))
+            .unwrap()
+    };
+    assert_eq!(app.handle(request()).await.status(), 503);
+    assert!(executor.sent().is_empty(), "nothing runs without a claim");
+    assert_eq!(app.handle(request()).await.status(), 202);
+    assert_eq!(executor.sent().len(), 1);
+    assert_eq!(
+        (
+            throttled.num_calls(),
+            claimed.num_calls(),
+            completed.num_calls()
+        ),
+        (1, 1, 1)
+    );
+}

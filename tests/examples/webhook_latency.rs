@@ -123,6 +123,44 @@ async fn main() {
         unconfirmed.push(started.elapsed());
         assert_eq!(status, 200);
     }
+    // The ledger's own share of a first delivery: the claim and its completion (two writes).
+    let aws = support::moto_config().await;
+    let ledger = remediate_shared::ledger::DynamoLedger::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        executing.app.settings.ledger_table.clone(),
+    );
+    let mut ledger_writes = Vec::new();
+    for _ in 0..rounds {
+        use remediate_shared::ledger::{ClaimResult, Ledger};
+        let body = v3_body(&unique("ledger"));
+        let remediate_shared::pagerduty::webhook_v3::V3Event::Incident(trigger) =
+            remediate_shared::pagerduty::webhook_v3::parse(body.as_bytes()).unwrap()
+        else {
+            panic!("incident event")
+        };
+        let report = remediate_shared::outcome::Report::new(
+            remediate_shared::outcome::Outcome::Executed,
+            None,
+        );
+        let started = Instant::now();
+        let ClaimResult::Claimed(claim) = ledger
+            .claim(
+                &trigger.dedupe_id,
+                chrono::Utc::now(),
+                chrono::Duration::seconds(120),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!("claim")
+        };
+        ledger
+            .complete(&claim, &trigger, &report, chrono::Utc::now())
+            .await
+            .unwrap();
+        ledger_writes.push(started.elapsed());
+    }
+    report("ledger alone: claim + complete (2 writes)", ledger_writes);
     report("v3 webhook, executed (claim+send+note+done)", executed);
     report("v3 webhook, duplicate delivery", duplicates);
     report("v3 webhook, forged signature (403)", rejected);

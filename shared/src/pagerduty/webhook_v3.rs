@@ -10,20 +10,22 @@ use serde::Deserialize;
 pub const PING_EVENT_TYPE: &str = "pagey.ping";
 
 #[derive(Debug, Deserialize)]
-struct Envelope {
-    event: Event,
+struct Envelope<'a> {
+    #[serde(borrow)]
+    event: Event<'a>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Event {
+struct Event<'a> {
     id: String,
     event_type: String,
     resource_type: String,
     occurred_at: DateTime<Utc>,
     #[serde(default)]
     agent: Option<ReferenceJson>,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
+    /// Kept raw until the resource type says what it is: parsed once, straight into its type.
+    #[serde(default, borrow)]
+    data: Option<&'a serde_json::value::RawValue>,
 }
 
 /// What a verified v3 body turned out to be.
@@ -56,7 +58,7 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
     let data = event
         .data
         .ok_or_else(|| format!("{} event without data", event.event_type))?;
-    let incident: IncidentJson = serde_json::from_value(data).map_err(|error| {
+    let incident: IncidentJson = serde_json::from_str(data.get()).map_err(|error| {
         format!(
             "{} event with unreadable incident data: {error}",
             event.event_type
