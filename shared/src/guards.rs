@@ -69,6 +69,14 @@ pub trait GuardStore: Send + Sync {
     async fn reserve(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Reserved>;
     /// Give back what `reserve` took (the run did not start after all).
     async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()>;
+    /// True for the first suppression of this runbook and target in the window that lasts
+    /// until `held_until`, false for every later one: one combined note per window, not one
+    /// per notification.
+    async fn first_suppression(
+        &self,
+        reservation: &Reservation,
+        held_until: DateTime<Utc>,
+    ) -> Result<bool>;
 }
 
 /// Guard state in memory: unit tests, and the CLI.
@@ -76,6 +84,7 @@ pub trait GuardStore: Send + Sync {
 pub struct InMemoryGuards {
     cooldowns: Mutex<HashMap<(String, String), DateTime<Utc>>>,
     windows: Mutex<HashMap<(String, i64), u32>>,
+    noted: Mutex<std::collections::HashSet<(String, String, i64)>>,
 }
 
 impl GuardView for InMemoryGuards {
@@ -128,6 +137,22 @@ impl GuardStore for InMemoryGuards {
             cooldowns.insert(cooldown_key, now + Duration::seconds(seconds as i64));
         }
         Ok(Reserved::Granted)
+    }
+
+    async fn first_suppression(
+        &self,
+        reservation: &Reservation,
+        held_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(self
+            .noted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((
+                reservation.runbook.clone(),
+                reservation.target.clone(),
+                held_until.timestamp(),
+            )))
     }
 
     async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()> {

@@ -11,6 +11,7 @@
 //! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at |
 //! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
 //! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
+//! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
 //!
 //! Three sparse global secondary indexes read the run records back: `by_incident` (incident_id,
 //! decided_at) and `by_runbook` (runbook, decided_at) for history, `by_handle` (command_id) to
@@ -793,6 +794,14 @@ impl GuardStore for DynamoLedger {
         Ok(Reserved::Granted)
     }
 
+    async fn first_suppression(
+        &self,
+        reservation: &Reservation,
+        held_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.first_suppression_item(reservation, held_until).await
+    }
+
     async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()> {
         if reservation.cooldown_seconds.is_some() {
             self.release_cooldown(reservation).await?;
@@ -829,6 +838,49 @@ impl GuardStore for DynamoLedger {
 }
 
 impl DynamoLedger {
+    async fn first_suppression_item(
+        &self,
+        reservation: &Reservation,
+        held_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let item = HashMap::from([
+            (
+                "pk".to_owned(),
+                AttributeValue::S(format!(
+                    "SUPPRESSED#{}#{}#{}",
+                    reservation.runbook,
+                    reservation.target,
+                    held_until.timestamp()
+                )),
+            ),
+            ("sk".to_owned(), AttributeValue::S("NOTED".to_owned())),
+            (
+                "expires_at_ttl".to_owned(),
+                AttributeValue::N((held_until + Duration::days(1)).timestamp().to_string()),
+            ),
+        ]);
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service_error))
+                if matches!(
+                    service_error.err(),
+                    PutItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify("PutItem", error)),
+        }
+    }
+
     async fn release_cooldown(&self, reservation: &Reservation) -> Result<()> {
         self.client
             .delete_item()

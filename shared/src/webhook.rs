@@ -649,28 +649,50 @@ impl WebhookApp {
         if let Some(reservation) = &plan.reservation {
             let held_back = match self.guards.reserve(reservation, claimed_at).await {
                 Ok(Reserved::Granted) => None,
-                Ok(Reserved::CoolingDown { until }) => Some(format!(
-                    "{} ran on {} recently; cooling down until {}",
-                    plan.runbook,
-                    reservation.target,
-                    until.to_rfc3339()
+                Ok(Reserved::CoolingDown { until }) => Some((
+                    format!(
+                        "{} ran on {} recently; cooling down until {}",
+                        plan.runbook,
+                        reservation.target,
+                        until.to_rfc3339()
+                    ),
+                    until,
                 )),
                 Ok(Reserved::WindowFull {
                     limit,
                     window_start,
-                }) => Some(format!(
-                    "{} already ran {} time(s) in the window that started {} (max_runs)",
-                    plan.runbook,
-                    limit.count,
-                    window_start.to_rfc3339()
+                }) => Some((
+                    format!(
+                        "{} already ran {} time(s) in the window that started {} (max_runs)",
+                        plan.runbook,
+                        limit.count,
+                        window_start.to_rfc3339()
+                    ),
+                    window_start + chrono::Duration::seconds(limit.window_seconds as i64),
                 )),
                 Err(error) => return Err(NotStarted::Release(error)),
             };
-            if let Some(reason) = held_back {
-                // Suppressed runs are logged, counted and recorded, not noted one by one: a storm
-                // of them must not become a storm of notes.
+            if let Some((reason, held_until)) = held_back {
+                // Suppressed runs are logged, counted and recorded; the incident gets one note per
+                // window (the first suppression's), not one per notification.
                 tracing::warn!(runbook = plan.runbook, reason, "suppressed");
                 report.outcome = Outcome::Suppressed;
+                match self.guards.first_suppression(reservation, held_until).await {
+                    Ok(true) => {
+                        let text = notes::suppressed(
+                            trigger,
+                            &plan.runbook,
+                            &format!(
+                                "{reason}; further triggers until then are recorded, not noted"
+                            ),
+                        );
+                        report.note = Some(self.note(trigger, &text, deadline).await);
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        tracing::error!(%error, "could not record the suppression note; not noting")
+                    }
+                }
                 report.reason = Some(reason);
                 return Ok(report);
             }

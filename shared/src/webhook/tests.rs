@@ -848,3 +848,57 @@ async fn redeliveries_while_a_claim_is_held_are_told_to_retry() {
     assert_eq!(send(&h, signed(&body)).await.0, 503);
     assert!(h.executor.sent().is_empty());
 }
+
+#[tokio::test]
+async fn repeated_taps_within_a_cooldown_get_one_combined_note() {
+    let catalog = CATALOG.replace(
+        "        parameters: { commands: [systemctl restart nginx] }\n  - name: flush-cache",
+        "        parameters: { commands: [systemctl restart nginx] }\n    guards: { cooldown_seconds: 300 }\n  - name: flush-cache",
+    );
+    let mut h = harness();
+    h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(&catalog, "t").unwrap(),
+        h.clock.clone(),
+    ));
+    let mut outcomes = Vec::new();
+    for n in 0..5 {
+        let (_, reply) = send(
+            &h,
+            tapped(
+                "restart-web",
+                &tap_body(&format!("m-cool-{n}"), "PALICE1", now()),
+            ),
+        )
+        .await;
+        outcomes.push(reply["outcome"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        outcomes,
+        [
+            "executed",
+            "suppressed",
+            "suppressed",
+            "suppressed",
+            "suppressed"
+        ]
+    );
+    assert_eq!(h.executor.sent().len(), 1);
+    let notes = h.pagerduty.notes();
+    assert_eq!(
+        notes.len(),
+        2,
+        "one note for the run, one for the whole window: {notes:?}"
+    );
+    assert!(
+        notes[1].1.contains("held back") && notes[1].1.contains("cooling down until"),
+        "{}",
+        notes[1].1
+    );
+    // After the cooldown, the next tap runs again.
+    h.clock.advance(chrono::Duration::seconds(301));
+    let later = tap_body("m-cool-late", "PALICE1", now());
+    assert_eq!(
+        send(&h, tapped("restart-web", &later)).await.1["outcome"],
+        "executed"
+    );
+}
