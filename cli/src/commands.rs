@@ -510,8 +510,8 @@ pub fn history(query: &HistoryQuery) -> Result<Output, String> {
                             (
                                 format!(
                                     "Runs of {runbook}, {} to {}",
-                                    since.to_rfc3339(),
-                                    until.to_rfc3339()
+                                    since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                    until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                                 ),
                                 records,
                             )
@@ -521,8 +521,8 @@ pub fn history(query: &HistoryQuery) -> Result<Output, String> {
                     (
                         format!(
                             "Automated actions, {} to {}",
-                            since.to_rfc3339(),
-                            until.to_rfc3339()
+                            since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
                         ),
                         records,
                     )
