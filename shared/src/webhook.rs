@@ -867,6 +867,11 @@ impl WebhookApp {
         let aws = crate::aws::load_config().await;
         let ssm = aws_sdk_ssm::Client::new(&aws);
         let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        let remote = |fetcher: Box<dyn crate::catalog_store::CatalogFetcher>, refresh: Duration| {
+            let refresh = chrono::Duration::from_std(refresh)
+                .unwrap_or(crate::catalog_store::DEFAULT_REFRESH);
+            CatalogStore::remote(fetcher, refresh, clock.clone())
+        };
         let catalogs = match env.catalog_source()? {
             CatalogSource::BuiltIn | CatalogSource::File(_) => {
                 CatalogStore::fixed(env.catalog()?, clock.clone())
@@ -876,13 +881,7 @@ impl WebhookApp {
                     client: ssm.clone(),
                     name,
                 };
-                CatalogStore::remote(
-                    Box::new(fetcher),
-                    chrono::Duration::from_std(refresh)
-                        .unwrap_or(crate::catalog_store::DEFAULT_REFRESH),
-                    clock.clone(),
-                )
-                .await?
+                remote(Box::new(fetcher), refresh).await?
             }
             CatalogSource::S3 { uri, refresh } => {
                 let (bucket, key) = crate::catalog_store::S3Catalog::parse_uri(&uri)?;
@@ -891,13 +890,7 @@ impl WebhookApp {
                     bucket,
                     key,
                 };
-                CatalogStore::remote(
-                    Box::new(fetcher),
-                    chrono::Duration::from_std(refresh)
-                        .unwrap_or(crate::catalog_store::DEFAULT_REFRESH),
-                    clock.clone(),
-                )
-                .await?
+                remote(Box::new(fetcher), refresh).await?
             }
         };
         let catalog = catalogs.current().await;
