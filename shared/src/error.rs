@@ -104,6 +104,17 @@ pub enum Error {
     #[error("secret parameter {parameter} is empty or malformed")]
     SecretMalformed { parameter: String },
 
+    /// A call whose request may have reached the service although no answer came back (a
+    /// timeout, a broken connection, a 5xx): whatever it asked for may have happened.
+    #[error(
+        "{service} {operation}: no answer, and the request may have been carried out: {message}"
+    )]
+    Ambiguous {
+        service: &'static str,
+        operation: &'static str,
+        message: String,
+    },
+
     /// The time budget for answering the sender ran out before the work was done.
     #[error("{operation} did not finish within the {budget:?} budget")]
     DeadlineExceeded {
@@ -117,7 +128,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Aws { transient, .. } | Error::PagerDuty { transient, .. } => *transient,
-            Error::DeadlineExceeded { .. } => true,
+            Error::DeadlineExceeded { .. } | Error::Ambiguous { .. } => true,
             Error::Config { .. } | Error::Catalog { .. } | Error::SecretMalformed { .. } => false,
         }
     }

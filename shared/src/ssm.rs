@@ -104,10 +104,36 @@ impl CommandExecutor for SsmCommandExecutor {
                 )
             }),
         };
+        // SendCommand has no idempotency token: the SDK must not resend it on its own. A lost
+        // answer comes back as Ambiguous, and the caller looks for the command before any retry.
         let output = call
+            .customize()
+            .config_override(
+                aws_sdk_ssm::config::Config::builder()
+                    .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled()),
+            )
             .send()
             .await
-            .map_err(|error| classify_sdk_error("SendCommand", error))?;
+            .map_err(|error| {
+                let ambiguous = match &error {
+                    SdkError::TimeoutError(_)
+                    | SdkError::DispatchFailure(_)
+                    | SdkError::ResponseError(_) => true,
+                    SdkError::ServiceError(service_error) => {
+                        service_error.raw().status().is_server_error()
+                    }
+                    _ => false,
+                };
+                if ambiguous {
+                    Error::Ambiguous {
+                        service: "ssm",
+                        operation: "SendCommand",
+                        message: aws_sdk_ssm::error::DisplayErrorContext(&error).to_string(),
+                    }
+                } else {
+                    classify_sdk_error("SendCommand", error)
+                }
+            })?;
         let command = output.command.ok_or_else(|| Error::Aws {
             service: "ssm",
             operation: "SendCommand",

@@ -630,9 +630,10 @@ impl WebhookApp {
             return Ok(report);
         };
         if claim.taken_over {
-            // The previous holder died after claiming; it may have sent the command first (and
-            // taken the cooldown with it).
-            let since = claimed_at - CLAIM_HOLD * 2;
+            // The previous holder died after claiming (or could not tell whether its command
+            // was sent); it may have sent the command first, at any time since the trigger.
+            let since = (claimed_at - CLAIM_HOLD * 2)
+                .min(trigger.occurred_at - chrono::Duration::minutes(1));
             match self.executor.find_command(&request.comment, since).await {
                 Ok(Some(command)) => {
                     tracing::warn!(
@@ -643,7 +644,8 @@ impl WebhookApp {
                     return Ok(self.started(trigger, plan, command, report, deadline).await);
                 }
                 Ok(None) => {}
-                Err(error) => return Err(NotStarted::Release(error)),
+                // Keep the claim, so that the next attempt is a takeover that looks again.
+                Err(error) => return Err(NotStarted::Hold(error)),
             }
         }
         if let Some(reservation) = &plan.reservation {
@@ -719,22 +721,25 @@ impl WebhookApp {
     ) -> Result<Report, NotStarted> {
         match self.executor.send_command(request).await {
             Ok(command) => Ok(self.started(trigger, plan, command, report, deadline).await),
-            Err(error) if error.is_transient() => {
-                // A timeout may come after SSM accepted the command: look before answering
-                // "retry", or the retry would run it twice.
+            Err(error @ Error::Ambiguous { .. }) => {
+                // The answer was lost, not the request: SSM may have the command, now or a moment
+                // from now. Look; if it is not there yet, keep the claim so that only a takeover
+                // (which looks again) can send it.
                 let since = claimed_at - chrono::Duration::minutes(1);
                 match self.executor.find_command(&request.comment, since).await {
                     Ok(Some(command)) => {
-                        tracing::warn!(run_id = plan.run_id, %error, "SendCommand failed but the command exists");
+                        tracing::warn!(run_id = plan.run_id, %error, "SendCommand's answer was lost but the command exists");
                         Ok(self.started(trigger, plan, command, report, deadline).await)
                     }
-                    Ok(None) => Err(NotStarted::Release(error)),
+                    Ok(None) => Err(NotStarted::Hold(error)),
                     Err(find_error) => {
                         tracing::error!(%find_error, "could not look for the command");
                         Err(NotStarted::Hold(error))
                     }
                 }
             }
+            // Throttling and other refusals that say SSM did not take the request: a retry is safe.
+            Err(error) if error.is_transient() => Err(NotStarted::Release(error)),
             Err(error) => {
                 // SSM said no (unknown document, bad parameters, no permission): retrying cannot
                 // help, so the run is refused and people are told why.

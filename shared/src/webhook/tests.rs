@@ -745,11 +745,10 @@ async fn the_clock_decides_staleness() {
 #[tokio::test]
 async fn a_timeout_after_ssm_accepted_the_command_is_not_a_second_run() {
     let h = harness();
-    h.executor.lose_next_answer(Error::Aws {
+    h.executor.lose_next_answer(Error::Ambiguous {
         service: "ssm",
         operation: "SendCommand",
         message: "operation timed out".into(),
-        transient: true,
     });
     let body = v3_body("ev-lost", "incident.triggered", "API latency", now());
     let (status, reply) = send(&h, signed(&body)).await;
@@ -901,4 +900,29 @@ async fn repeated_taps_within_a_cooldown_get_one_combined_note() {
         send(&h, tapped("restart-web", &later)).await.1["outcome"],
         "executed"
     );
+}
+
+#[tokio::test]
+async fn a_lost_answer_with_no_command_found_holds_the_claim_until_a_takeover() {
+    let h = harness();
+    h.executor.fail_next(vec![Error::Ambiguous {
+        service: "ssm",
+        operation: "SendCommand",
+        message: "operation timed out".into(),
+    }]);
+    let body = v3_body("ev-held", "incident.triggered", "API latency", now());
+    assert_eq!(send(&h, signed(&body)).await.0, 503);
+    assert!(
+        h.ledger.is_held("pagerduty-v3:ev-held"),
+        "the claim is kept: SSM may still have it"
+    );
+    assert_eq!(
+        send(&h, signed(&body)).await.0,
+        503,
+        "redeliveries wait for the hold to expire"
+    );
+    h.clock.advance(chrono::Duration::seconds(121));
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 202, "{reply}");
+    assert_eq!(h.executor.sent().len(), 1);
 }
