@@ -75,6 +75,31 @@ impl Template {
         Ok(Self { parts })
     }
 
+    /// Whether any placeholder stands inside a quoted string of the shell text around it. Our
+    /// quoting closes and reopens quotes, so inside `"…"` a value's `$(…)` would be live again,
+    /// and inside `'…'` the value would stand unquoted: a catalog must not do that.
+    pub fn has_placeholder_inside_quotes(&self) -> bool {
+        let (mut single, mut double, mut escaped) = (false, false, false);
+        for part in &self.parts {
+            match part {
+                Part::Placeholder(_) if single || double => return true,
+                Part::Placeholder(_) => {}
+                Part::Text(text) => {
+                    for c in text.chars() {
+                        match c {
+                            _ if escaped => escaped = false,
+                            '\\' if !single => escaped = true,
+                            '\'' if !double => single = !single,
+                            '"' if !single => double = !double,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
     /// The names of every placeholder, in order.
     pub fn placeholders(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {
@@ -158,6 +183,37 @@ mod tests {
             "{{ a }} }}",
         ] {
             assert!(Template::parse(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn placeholders_inside_shell_quotes_are_found() {
+        let inside = [
+            "echo \"{{ params.x }}\"",
+            "echo '{{ params.x }}'",
+            "echo \"a $(b) {{ params.x }} c\"",
+        ];
+        for text in inside {
+            assert!(
+                Template::parse(text)
+                    .unwrap()
+                    .has_placeholder_inside_quotes(),
+                "{text}"
+            );
+        }
+        let outside = [
+            "echo {{ params.x }}",
+            "logger \"done\" {{ params.x }}",
+            "echo \\\" {{ params.x }}",
+            "echo 'a' \"b\" {{ params.x }} 'c'",
+        ];
+        for text in outside {
+            assert!(
+                !Template::parse(text)
+                    .unwrap()
+                    .has_placeholder_inside_quotes(),
+                "{text}"
+            );
         }
     }
 

@@ -524,12 +524,29 @@ fn compile_ssm_command(
     }
     // Values rendered into a shell command are quoted for that shell: AWS's two shell documents
     // are known; any other document says which shell its `commands` run in, if any.
-    let shell = raw.shell.unwrap_or(match raw.document.value.as_str() {
-        "AWS-RunShellScript" => Quoting::Posix,
-        "AWS-RunPowerShellScript" => Quoting::Powershell,
-        _ => Quoting::None,
-    });
+    let known_shell = match raw.document.value.as_str() {
+        "AWS-RunShellScript" => Some(Quoting::Posix),
+        "AWS-RunPowerShellScript" => Some(Quoting::Powershell),
+        _ => None,
+    };
+    let shell = raw.shell.or(known_shell).unwrap_or(Quoting::None);
     let parameters = compile_parameters(raw.parameters, declared, problems);
+    if let Some(commands) = parameters.get("commands") {
+        let templated = commands.iter().any(|template| !template.is_literal());
+        if templated && raw.shell.is_none() && known_shell.is_none() {
+            // Fail closed: a document we do not know may run `commands` in a shell.
+            problems.add(
+                &raw.document.referenced,
+                "`commands` reads parameters: say which shell runs them (shell: posix | powershell | none)",
+            );
+        }
+        if shell != Quoting::None && commands.iter().any(Template::has_placeholder_inside_quotes) {
+            problems.add(
+                &raw.document.referenced,
+                "a placeholder in `commands` stands inside quotes; values are quoted for you, so write it bare",
+            );
+        }
+    }
     Some(SsmCommand {
         document: raw.document.value,
         shell,

@@ -207,3 +207,20 @@ runbooks:
     trigger.source = Source::PagerDutyAction;
     assert_eq!(when.first_mismatch(&trigger), Some("sources"));
 }
+
+#[test]
+fn shell_placeholders_must_be_bare_and_their_shell_known() {
+    let base = "version: 1\nrunbooks:\n  - name: r\n    when: { actions: [r] }\n    params: { x: { from: '{{ incident.title }}', pattern: '[a-z]+' } }\n    action:\n      ssm_command:\n        document: DOC\n        targets: { tags: { Role: web } }\n        parameters: { commands: ['CMD'] }\n";
+    let quoted = base
+        .replace("DOC", "AWS-RunShellScript")
+        .replace("CMD", "echo \"{{ params.x }}\"");
+    assert!(problems_of(&quoted)[0].contains("inside quotes"));
+    let unknown = base
+        .replace("DOC", "Acme-RunScript")
+        .replace("CMD", "echo {{ params.x }}");
+    assert!(problems_of(&unknown)[0].contains("say which shell"));
+    let declared = base
+        .replace("DOC", "Acme-RunScript\n        shell: posix")
+        .replace("CMD", "echo {{ params.x }}");
+    assert!(Catalog::parse(&declared, "t").is_ok());
+}
