@@ -513,7 +513,9 @@ impl WebhookApp {
                 fresh.id = incident_id.clone();
                 trigger.incident = Some(fresh);
             }
-            Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
+            Err(error) if error.is_transient() || is_deployment_fault(&error) => {
+                return Err(ConfirmFailure::Transient(error));
+            }
             Err(error) => {
                 return Err(ConfirmFailure::Refused(format!(
                     "PagerDuty does not confirm incident {incident_id}: {error}"
@@ -535,7 +537,9 @@ impl WebhookApp {
             .await
         {
             Ok(entries) => entries,
-            Err(error) if error.is_transient() => return Err(ConfirmFailure::Transient(error)),
+            Err(error) if error.is_transient() || is_deployment_fault(&error) => {
+                return Err(ConfirmFailure::Transient(error));
+            }
             Err(error) => {
                 return Err(ConfirmFailure::Refused(format!(
                     "PagerDuty log entries unreadable: {error}"
@@ -842,6 +846,25 @@ enum NotStarted {
     Release(Error),
     /// It may have been sent: keep the claim so that only a takeover (which looks first) retries.
     Hold(Error),
+}
+
+/// Our own credentials or configuration failed (a revoked PagerDuty key, an unreadable secret):
+/// fixing them makes a retry succeed, so the tap is not refused for good.
+fn is_deployment_fault(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::PagerDuty {
+            status: Some(401 | 403),
+            ..
+        } | Error::SecretMalformed { .. }
+            | Error::Config { .. }
+    ) || matches!(
+        error,
+        Error::Aws {
+            operation: "GetParameter",
+            ..
+        }
+    )
 }
 
 enum ConfirmFailure {

@@ -926,3 +926,19 @@ async fn a_lost_answer_with_no_command_found_holds_the_claim_until_a_takeover() 
     assert_eq!(status, 202, "{reply}");
     assert_eq!(h.executor.sent().len(), 1);
 }
+
+#[tokio::test]
+async fn a_revoked_pagerduty_key_is_retryable_not_a_refusal() {
+    let h = harness();
+    *h.pagerduty.fail_reads.lock().unwrap() = Some(Error::PagerDuty {
+        operation: "GetIncident",
+        status: Some(401),
+        message: "Unauthorized".into(),
+        transient: false,
+    });
+    let body = tap_body("m-401", "PALICE1", now());
+    assert_eq!(send(&h, tapped("restart-web", &body)).await.0, 503);
+    assert!(!h.ledger.is_held("pagerduty-action:m-401"));
+    // Once the key is fixed, PagerDuty's retry runs it.
+    assert_eq!(send(&h, tapped("restart-web", &body)).await.0, 202);
+}
