@@ -342,12 +342,9 @@ fn check_guards(
     let incident = trigger.incident.as_ref();
     if !guards.allowed_users.is_empty() && trigger.source == Source::PagerDutyAction {
         let actor = trigger.actor.as_ref();
-        let allowed = actor.is_some_and(|actor| {
-            guards
-                .allowed_users
-                .iter()
-                .any(|u| *u == actor.id || *u == actor.name)
-        });
+        // Ids only: PagerDuty confirms the id of the person who tapped, not the name in the body.
+        let allowed =
+            actor.is_some_and(|actor| guards.allowed_users.iter().any(|u| *u == actor.id));
         let who = actor.map_or_else(
             || "nobody".to_owned(),
             |actor| format!("{} ({})", actor.name, actor.id),

@@ -12,6 +12,7 @@
 //! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
 //! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
 //! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
+//! | used once (a tap's log entry) | `MARK#<key>` | `MARK` | owner (the trigger that used it) |
 //!
 //! Three sparse global secondary indexes read the run records back: `by_incident` (incident_id,
 //! decided_at) and `by_runbook` (runbook, decided_at) for history, `by_handle` (command_id) to
@@ -78,6 +79,9 @@ pub trait Ledger: Send + Sync {
     ) -> Result<()>;
     /// Give the claim up (nothing was done), so a retry can take it at once.
     async fn release(&self, claim: &Claim) -> Result<()>;
+    /// Mark `key` as used by `owner`, for the retention period. True if it was free or is
+    /// already this owner's (a redelivery), false if another owner used it.
+    async fn mark_once(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool>;
 }
 
 fn taken_over(claim: &Claim) -> Error {
@@ -664,6 +668,40 @@ impl Ledger for DynamoLedger {
             })
     }
 
+    async fn mark_once(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool> {
+        let item = HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(format!("MARK#{key}"))),
+            ("sk".to_owned(), AttributeValue::S("MARK".to_owned())),
+            ("owner".to_owned(), AttributeValue::S(owner.to_owned())),
+            (
+                "expires_at_ttl".to_owned(),
+                AttributeValue::N((now + COMPLETED_RETENTION).timestamp().to_string()),
+            ),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service_error))
+                if matches!(
+                    service_error.err(),
+                    PutItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify("PutItem", error)),
+        }
+    }
+
     async fn release(&self, claim: &Claim) -> Result<()> {
         let result = self
             .client
@@ -936,6 +974,7 @@ enum MemoryClaim {
 pub struct InMemoryLedger {
     claims: Mutex<HashMap<String, MemoryClaim>>,
     records: Mutex<Vec<RunRecord>>,
+    marks: Mutex<HashMap<String, String>>,
 }
 
 impl InMemoryLedger {
@@ -1027,6 +1066,14 @@ impl Ledger for InMemoryLedger {
             }
             _ => Err(taken_over(claim)),
         }
+    }
+
+    async fn mark_once(&self, key: &str, owner: &str, _now: DateTime<Utc>) -> Result<bool> {
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
+        let holder = marks
+            .entry(key.to_owned())
+            .or_insert_with(|| owner.to_owned());
+        Ok(holder == owner)
     }
 
     async fn release(&self, claim: &Claim) -> Result<()> {

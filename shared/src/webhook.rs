@@ -546,11 +546,42 @@ impl WebhookApp {
                 )));
             }
         };
-        let confirmed = entries.iter().any(|entry| {
-            entry.kind == CUSTOM_LOG_ENTRY && entry.agent_id.as_deref() == Some(actor.id.as_str())
-        });
-        if confirmed {
-            Ok(())
+        // The tap is the person's custom log entry close to the tap's own time (not any entry by
+        // them since a time the unsigned body chose).
+        let mut candidates: Vec<_> = entries
+            .iter()
+            .filter(|entry| {
+                entry.kind == CUSTOM_LOG_ENTRY
+                    && entry.agent_id.as_deref() == Some(actor.id.as_str())
+                    && entry
+                        .created_at
+                        .is_some_and(|at| (at - trigger.occurred_at).abs() <= TAP_CONFIRM_WINDOW)
+            })
+            .collect();
+        // The closest entry first; two quick taps each find their own.
+        candidates.sort_by_key(|entry| entry.created_at.map(|at| (at - trigger.occurred_at).abs()));
+        if !candidates.is_empty() {
+            // One log entry confirms one tap: a request replaying a real tap under a new message
+            // id finds every entry already used. A redelivery of the same trigger may reuse its own.
+            for entry in &candidates {
+                let Some(entry_id) = entry.id.as_deref() else {
+                    continue;
+                };
+                let key = format!("pagerduty-log-entry:{entry_id}");
+                match self
+                    .ledger
+                    .mark_once(&key, &trigger.dedupe_id, self.clock.now())
+                    .await
+                {
+                    Ok(true) => return Ok(()),
+                    Ok(false) => {}
+                    Err(error) => return Err(ConfirmFailure::Transient(error)),
+                }
+            }
+            Err(ConfirmFailure::Refused(
+                "every tap in PagerDuty's log that could match was already acted on; a request replaying one runs nothing"
+                    .to_owned(),
+            ))
         } else {
             tracing::warn!(
                 runbook,

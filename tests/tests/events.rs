@@ -35,11 +35,15 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
     );
     pagerduty.log_entries.lock().unwrap().insert(
         "PRORDTY".into(),
-        vec![LogEntry {
-            kind: "custom_log_entry".into(),
-            agent_id: Some("PALICE1".into()),
-            created_at: Some(at),
-        }],
+        // Two taps in the samples (restart-web and flush-cache): two log entries.
+        (1..=2)
+            .map(|n| LogEntry {
+                id: Some(format!("RLOGENTRY{n}")),
+                kind: "custom_log_entry".into(),
+                agent_id: Some("PALICE1".into()),
+                created_at: Some(at),
+            })
+            .collect(),
     );
     WebhookApp {
         settings: WebhookSettings {

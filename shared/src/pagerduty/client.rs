@@ -29,6 +29,7 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogEntry {
+    pub id: Option<String>,
     /// PagerDuty's log entry type, e.g. `custom_log_entry`.
     pub kind: String,
     pub agent_id: Option<String>,
@@ -249,6 +250,8 @@ impl PagerDutyApi for HttpPagerDuty {
         }
         #[derive(Deserialize)]
         struct Entry {
+            #[serde(default)]
+            id: Option<String>,
             #[serde(rename = "type")]
             kind: String,
             #[serde(default)]
@@ -282,6 +285,7 @@ impl PagerDutyApi for HttpPagerDuty {
             .log_entries
             .into_iter()
             .map(|entry| LogEntry {
+                id: entry.id,
                 kind: entry.kind,
                 agent_id: entry.agent.map(|agent| agent.id),
                 created_at: entry.created_at,

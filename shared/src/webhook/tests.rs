@@ -92,6 +92,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
     pagerduty.log_entries.lock().unwrap().insert(
         "PINC001".into(),
         vec![LogEntry {
+            id: Some("RLOGENTRY1".into()),
             kind: "custom_log_entry".into(),
             agent_id: Some("PALICE1".into()),
             created_at: Some(now() - chrono::Duration::seconds(3)),
@@ -855,6 +856,18 @@ async fn repeated_taps_within_a_cooldown_get_one_combined_note() {
         "        parameters: { commands: [systemctl restart nginx] }\n    guards: { cooldown_seconds: 300 }\n  - name: flush-cache",
     );
     let mut h = harness();
+    // Five real taps: five log entries.
+    h.pagerduty.log_entries.lock().unwrap().insert(
+        "PINC001".into(),
+        (0..6)
+            .map(|n| LogEntry {
+                id: Some(format!("RTAP{n}")),
+                kind: "custom_log_entry".into(),
+                agent_id: Some("PALICE1".into()),
+                created_at: Some(now() - chrono::Duration::seconds(n)),
+            })
+            .collect(),
+    );
     h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
         Catalog::parse(&catalog, "t").unwrap(),
         h.clock.clone(),
@@ -941,4 +954,47 @@ async fn a_revoked_pagerduty_key_is_retryable_not_a_refusal() {
     assert!(!h.ledger.is_held("pagerduty-action:m-401"));
     // Once the key is fixed, PagerDuty's retry runs it.
     assert_eq!(send(&h, tapped("restart-web", &body)).await.0, 202);
+}
+
+#[tokio::test]
+async fn a_replayed_tap_under_a_new_message_id_runs_nothing() {
+    let h = harness();
+    assert_eq!(
+        send(
+            &h,
+            tapped("restart-web", &tap_body("m-real", "PALICE1", now()))
+        )
+        .await
+        .0,
+        202
+    );
+    // Same person, same moment, new message id: the log entry that confirmed the first is used.
+    let (status, reply) = send(
+        &h,
+        tapped("restart-web", &tap_body("m-forged", "PALICE1", now())),
+    )
+    .await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("refused")),
+        "{reply}"
+    );
+    assert!(
+        reply["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already acted on"),
+        "{reply}"
+    );
+    assert_eq!(h.executor.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_tap_far_from_its_log_entry_is_not_confirmed() {
+    let h = harness();
+    // The body claims a tap 10 minutes before the only log entry: not the same tap.
+    let body = tap_body("m-far", "PALICE1", now() - chrono::Duration::minutes(10));
+    let (_, reply) = send(&h, tapped("restart-web", &body)).await;
+    assert_eq!(reply["outcome"], "refused", "{reply}");
+    assert!(h.executor.sent().is_empty());
 }
