@@ -343,8 +343,7 @@ fn check_guards(
     if !guards.allowed_users.is_empty() && trigger.source == Source::PagerDutyAction {
         let actor = trigger.actor.as_ref();
         // Ids only: PagerDuty confirms the id of the person who tapped, not the name in the body.
-        let allowed =
-            actor.is_some_and(|actor| guards.allowed_users.iter().any(|u| *u == actor.id));
+        let allowed = actor.is_some_and(|actor| guards.allowed_users.contains(&actor.id));
         let who = actor.map_or_else(
             || "nobody".to_owned(),
             |actor| format!("{} ({})", actor.name, actor.id),
