@@ -291,6 +291,7 @@ pub fn decide_explained(
         || runbook.guards.max_runs.is_some())
     .then(|| Reservation {
         runbook: runbook.name.clone(),
+        run_id: run_id.clone(),
         target: target_key.clone(),
         cooldown_seconds: runbook.guards.cooldown_seconds,
         max_runs: runbook.guards.max_runs,

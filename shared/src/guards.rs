@@ -17,6 +17,9 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reservation {
     pub runbook: String,
+    /// The run taking it: a takeover of the same run (its first holder died after reserving)
+    /// finds its own cooldown and goes on, instead of being held back by itself.
+    pub run_id: String,
     /// The cooldown's subject: the rendered targets (`i-0abc`, `tag:Role=web`).
     pub target: String,
     pub cooldown_seconds: Option<u64>,
@@ -79,10 +82,13 @@ pub trait GuardStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// (runbook, target).
+type CooldownKey = (String, String);
+
 /// Guard state in memory: unit tests, and the CLI.
 #[derive(Debug, Default)]
 pub struct InMemoryGuards {
-    cooldowns: Mutex<HashMap<(String, String), DateTime<Utc>>>,
+    cooldowns: Mutex<HashMap<CooldownKey, (DateTime<Utc>, String)>>,
     windows: Mutex<HashMap<(String, i64), u32>>,
     noted: Mutex<std::collections::HashSet<(String, String, i64)>>,
 }
@@ -93,7 +99,7 @@ impl GuardView for InMemoryGuards {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&(runbook.to_owned(), target.to_owned()))
-            .copied()
+            .map(|(until, _)| *until)
     }
 
     fn runs_in_window(&self, runbook: &str, window_start: DateTime<Utc>) -> u32 {
@@ -114,9 +120,13 @@ impl GuardStore for InMemoryGuards {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let cooldown_key = (reservation.runbook.clone(), reservation.target.clone());
         if reservation.cooldown_seconds.is_some()
-            && let Some(until) = cooldowns.get(&cooldown_key)
+            && let Some((until, holder)) = cooldowns.get(&cooldown_key)
             && *until > now
         {
+            if *holder == reservation.run_id {
+                // Our own reservation, from a holder of this run that died: already taken.
+                return Ok(Reserved::Granted);
+            }
             return Ok(Reserved::CoolingDown { until: *until });
         }
         if let Some(limit) = reservation.max_runs {
@@ -134,7 +144,13 @@ impl GuardStore for InMemoryGuards {
             windows.insert((reservation.runbook.clone(), start.timestamp()), count + 1);
         }
         if let Some(seconds) = reservation.cooldown_seconds {
-            cooldowns.insert(cooldown_key, now + Duration::seconds(seconds as i64));
+            cooldowns.insert(
+                cooldown_key,
+                (
+                    now + Duration::seconds(seconds as i64),
+                    reservation.run_id.clone(),
+                ),
+            );
         }
         Ok(Reserved::Granted)
     }
@@ -181,6 +197,7 @@ mod tests {
     fn reservation(cooldown: Option<u64>, max_runs: Option<RateLimit>) -> Reservation {
         Reservation {
             runbook: "restart-web".into(),
+            run_id: "run-1".into(),
             target: "i-0abc".into(),
             cooldown_seconds: cooldown,
             max_runs,
@@ -193,16 +210,20 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-25T03:00:00Z".parse().unwrap();
         let r = reservation(Some(600), None);
         assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        let next_run = Reservation {
+            run_id: "run-4".into(),
+            ..r.clone()
+        };
         assert!(matches!(
             guards
-                .reserve(&r, now + Duration::seconds(599))
+                .reserve(&next_run, now + Duration::seconds(599))
                 .await
                 .unwrap(),
             Reserved::CoolingDown { .. }
         ));
         assert_eq!(
             guards
-                .reserve(&r, now + Duration::seconds(600))
+                .reserve(&next_run, now + Duration::seconds(600))
                 .await
                 .unwrap(),
             Reserved::Granted
@@ -215,6 +236,32 @@ mod tests {
             guards.reserve(&other_target, now).await.unwrap(),
             Reserved::Granted
         );
+    }
+
+    #[tokio::test]
+    async fn a_takeover_of_the_same_run_is_not_held_back_by_its_own_cooldown() {
+        let guards = InMemoryGuards::default();
+        let now: DateTime<Utc> = "2026-11-25T03:00:00Z".parse().unwrap();
+        let r = reservation(Some(600), None);
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        assert_eq!(
+            guards
+                .reserve(&r, now + Duration::seconds(130))
+                .await
+                .unwrap(),
+            Reserved::Granted
+        );
+        let other_run = Reservation {
+            run_id: "run-9".into(),
+            ..r.clone()
+        };
+        assert!(matches!(
+            guards
+                .reserve(&other_run, now + Duration::seconds(130))
+                .await
+                .unwrap(),
+            Reserved::CoolingDown { .. }
+        ));
     }
 
     #[tokio::test]

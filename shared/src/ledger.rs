@@ -743,6 +743,10 @@ impl GuardStore for DynamoLedger {
                 AttributeValue::N(until.timestamp().to_string()),
             );
             item.insert(
+                "run_id".into(),
+                AttributeValue::S(reservation.run_id.clone()),
+            );
+            item.insert(
                 "expires_at_ttl".into(),
                 AttributeValue::N((until + Duration::days(1)).timestamp().to_string()),
             );
@@ -751,16 +755,35 @@ impl GuardStore for DynamoLedger {
                 .put_item()
                 .table_name(&self.table)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk) OR #until <= :now")
+                // Free, expired, or our own (a takeover of this run after its holder died).
+                .condition_expression(
+                    "attribute_not_exists(pk) OR #until <= :now OR run_id = :run_id",
+                )
                 .expression_attribute_names("#until", "until")
                 .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+                .expression_attribute_values(
+                    ":run_id",
+                    AttributeValue::S(reservation.run_id.clone()),
+                )
+                .return_values(ReturnValue::AllOld)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
                 .send()
                 .await;
             match result {
-                Ok(_) => cooldown_until = Some(until),
+                Ok(output) => {
+                    let ours_already = output
+                        .attributes
+                        .as_ref()
+                        .and_then(|old| string_attr(old, "run_id"))
+                        .is_some_and(|holder| holder == reservation.run_id);
+                    if ours_already {
+                        // The first holder of this run took the window's place too.
+                        return Ok(Reserved::Granted);
+                    }
+                    cooldown_until = Some(until)
+                }
                 Err(SdkError::ServiceError(service_error))
                     if matches!(
                         service_error.err(),
