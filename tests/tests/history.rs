@@ -103,3 +103,35 @@ async fn an_incident_timeline_lists_every_automated_action() {
     );
     assert!(markdown.contains("2 record(s)"), "{markdown}");
 }
+
+#[tokio::test]
+async fn a_mark_is_used_once_by_one_owner_on_dynamodb() {
+    use remediate_shared::ledger::Ledger;
+    let aws = moto_config().await;
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let table = unique("marks");
+    create_ledger_table(&client, &table).await;
+    let ledger = DynamoLedger::new(client, table);
+    let now = chrono::Utc::now();
+    let key = "pagerduty-log-entry:RLOG1";
+    assert!(
+        ledger
+            .mark_once(key, "pagerduty-action:m1", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        ledger
+            .mark_once(key, "pagerduty-action:m1", now)
+            .await
+            .unwrap(),
+        "a redelivery of its owner"
+    );
+    assert!(
+        !ledger
+            .mark_once(key, "pagerduty-action:m2", now)
+            .await
+            .unwrap(),
+        "a replay under another id"
+    );
+}
