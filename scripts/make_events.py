@@ -76,6 +76,34 @@ def v3_incident(event_id: str, event_type: str, title: str) -> str:
     return json.dumps(sample, separators=(",", ":"))
 
 
+def v3_event(event_id: str, event_type: str, data_file: str, edit=None, agent=None) -> str:
+    """A v3 envelope around PagerDuty's own example of a data type (events/fixtures/v3-event-data)."""
+    data = json.loads((FIXTURES / "v3-event-data" / data_file).read_text())
+    if edit:
+        edit(data)
+    event = {"event": {"id": event_id, "event_type": event_type, "resource_type": "incident",
+                       "occurred_at": WHEN, "agent": agent, "client": None, "data": data}}
+    return json.dumps(event, separators=(",", ":"))
+
+
+def workflow_started(event_id: str) -> str:
+    """A person starts the "Restart API service" Incident Workflow on incident PRORDTY."""
+    def edit(data: dict) -> None:
+        data["id"] = "PWFINST1"
+        data["summary"] = "Restart API service"
+        data["incident_workflow"].update({"id": "PRSTAPI", "summary": "Restart API service",
+                                          "self": "https://api.pagerduty.com/incident_workflows/PRSTAPI",
+                                          "html_url": "https://acme.pagerduty.com/incident-workflows/workflows/PRSTAPI"})
+        data["workflow_trigger"]["summary"] = "Manual trigger"
+        data["incident"].update({"id": "PRORDTY", "summary": "API latency over SLO on checkout",
+                                 "self": "https://api.pagerduty.com/incidents/PRORDTY",
+                                 "html_url": "https://acme.pagerduty.com/incidents/PRORDTY"})
+    agent = {"html_url": "https://acme.pagerduty.com/users/PBOB002", "id": "PBOB002",
+             "self": "https://api.pagerduty.com/users/PBOB002", "summary": "Bob Responder",
+             "type": "user_reference"}
+    return v3_event(event_id, "incident.workflow.started", "incident_workflow_instance.json", edit, agent)
+
+
 def tap(message_id: str, agent_id: str = "PALICE1") -> str:
     sample = json.loads((FIXTURES / "v2-incident.custom.json").read_text())
     message = sample["messages"][0]
@@ -95,6 +123,8 @@ def main() -> None:
                                  "client": None, "data": {"message": "Hello from your friend Pagey!", "type": "ping"}}},
                       separators=(",", ":"))
     service = (FIXTURES / "v3-service.updated.json").read_text()
+    annotated = v3_event("01HV3ANNOTATED0000000000001", "incident.annotated", "incident_note.json")
+    workflow = workflow_started("01HV3WORKFLOW00000000000001")
     restart = tap("7a4c2f10-aa1b-11f0-8de9-0242ac120002")
     flush = tap("7a4c2f10-aa1b-11f0-8de9-0242ac120003")
     action_headers = dict(json_type, **{"x-remediate-token": ACTION_TOKEN, "user-agent": "PagerDuty-Webhook/V2.0"})
@@ -106,6 +136,10 @@ def main() -> None:
         "v3-incident-acknowledged": (url_event("/", acknowledged, dict(json_type, **{"x-pagerduty-signature": sign(acknowledged)})), 200, "ignored"),
         "v3-ping": (url_event("/", ping, dict(json_type, **{"x-pagerduty-signature": sign(ping)})), 200, "ignored"),
         "v3-service-updated": (url_event("/", service, dict(json_type, **{"x-pagerduty-signature": sign(service)})), 200, "ignored"),
+        # A note (remediate's own notes come back like this): not an incident, 200 ignored.
+        "v3-incident-annotated": (url_event("/", annotated, dict(json_type, **{"x-pagerduty-signature": sign(annotated)})), 200, "ignored"),
+        # A manual Incident Workflow run: the signed one-tap button.
+        "v3-workflow-started": (url_event("/", workflow, dict(json_type, **{"x-pagerduty-signature": sign(workflow)})), 202, "executed"),
         "action-restart-web": (url_event("/actions/restart-web", restart, action_headers), 202, "executed"),
         "action-flush-cache": (url_event("/actions/flush-cache", flush, action_headers), 200, "dry_run"),
         # Bad variants.

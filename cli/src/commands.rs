@@ -287,6 +287,12 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
         }
         Inbound::Trigger(trigger) => trigger,
     };
+    if let Some(workflow) = &trigger.workflow {
+        simulation.not_simulated.push(format!(
+            "workflow {:?} ({}) names only its incident: the function re-reads the incident from PagerDuty before matching, so team, urgency, priority and status conditions see only the event's reference here",
+            workflow.name, workflow.id
+        ));
+    }
     let now = options.now.unwrap_or(trigger.occurred_at);
     simulation.evaluated_at = Some(now);
     let context = DecisionContext {
@@ -452,6 +458,9 @@ fn describe_trigger(trigger: &Trigger) -> String {
     );
     if let Some(action) = &trigger.action {
         let _ = write!(text, ", action {action}");
+    }
+    if let Some(workflow) = &trigger.workflow {
+        let _ = write!(text, ", workflow {:?} ({})", workflow.name, workflow.id);
     }
     if let Some(incident) = &trigger.incident {
         let _ = write!(

@@ -27,7 +27,7 @@ fn stdout(output: &Output) -> String {
 fn check_accepts_the_example_catalog() {
     let output = remediate(&["check", "infra/runbooks.yaml"]);
     assert!(output.status.success(), "{output:?}");
-    assert!(stdout(&output).starts_with("infra/runbooks.yaml: ok, 7 runbook(s), version "));
+    assert!(stdout(&output).starts_with("infra/runbooks.yaml: ok, 8 runbook(s), version "));
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn check_reports_file_line_column_and_fails() {
     let path = dir.path().join("bad.yaml");
     std::fs::write(
         &path,
-        "version: 1\nrunbooks:\n  - name: x\n    when: { actions: [go] }\n    params:\n      host: { from: '{{ incident.nope }}', pattern: '.*' }\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: { instance_ids: ['{{ params.other }}'] }\n",
+        "version: 1\nrunbooks:\n  - name: x\n    when: { actions: [go] }\n    params:\n      host: { from: '{{ incident.nope }}', pattern: '.*' }\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: { instance_ids: ['{{ params.other }}'] }\ncustom_actions:\n  go: { label: Go }\n",
     )
     .unwrap();
     let output = remediate(&["check", path.to_str().unwrap()]);
@@ -62,8 +62,9 @@ fn list_names_every_runbook_in_order() {
     assert!(output.status.success());
     let text = stdout(&output);
     let first = text.find("1. restart-web").unwrap();
-    let second = text.find("2. diagnose-api-latency").unwrap();
-    assert!(first < second, "{text}");
+    let second = text.find("2. restart-api").unwrap();
+    let third = text.find("3. diagnose-api-latency").unwrap();
+    assert!(first < second && second < third, "{text}");
     assert!(text.contains("cooldown 300 s per target"), "{text}");
     assert!(text.contains("[dry run]"), "{text}");
 }

@@ -54,9 +54,11 @@ async fn history_prints_a_postmortem_timeline() {
             id: "PALICE1".into(),
             name: "Alice Oncall".into(),
             kind: "user_reference".into(),
+            unconfirmed: false,
         }),
         alarm: None,
         event: None,
+        workflow: None,
     };
     let ClaimResult::Claimed(claim) = ledger
         .claim(

@@ -32,7 +32,16 @@ pub struct Catalog {
     /// A content hash: every decision records which catalog made it.
     pub version: String,
     pub runbooks: Vec<Runbook>,
+    /// The Custom Incident Actions (buttons) by route name: `/actions/<name>`.
+    pub custom_actions: BTreeMap<String, CustomAction>,
     pub index: index::Index,
+}
+
+/// A PagerDuty Custom Incident Action this catalog answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAction {
+    /// Its name in PagerDuty, as its log entries quote it: `<person> ran the <label> action`.
+    pub label: String,
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +61,9 @@ pub struct When {
     pub sources: Vec<Source>,
     pub event_types: Vec<String>,
     pub actions: Vec<String>,
+    /// Incident Workflow ids or names. A manual workflow start matches only runbooks that name
+    /// its workflow: starting a workflow is a request for that workflow, nothing else.
+    pub workflows: Vec<String>,
     /// Service ids or names.
     pub services: Vec<String>,
     pub title: Option<Regex>,
@@ -261,6 +273,19 @@ impl When {
         if !any_equal(&self.actions, trigger.action.as_deref()) {
             return Some("actions");
         }
+        match &trigger.workflow {
+            None if !self.workflows.is_empty() => return Some("workflows"),
+            Some(_) if self.workflows.is_empty() => return Some("workflows"),
+            Some(workflow)
+                if !self
+                    .workflows
+                    .iter()
+                    .any(|wanted| *wanted == workflow.id || *wanted == workflow.name) =>
+            {
+                return Some("workflows");
+            }
+            _ => {}
+        }
         let incident = trigger.incident.as_ref();
         if !self.services.is_empty() {
             let matched = incident
@@ -351,7 +376,10 @@ impl Catalog {
 
     /// Parse and validate. Every problem found is reported, each as `source:line:column: message`.
     pub fn parse(text: &str, source_name: &str) -> Result<Self> {
-        let runbooks = compile::compile(text, source_name).map_err(|problems| Error::Catalog {
+        let compile::Compiled {
+            runbooks,
+            custom_actions,
+        } = compile::compile(text, source_name).map_err(|problems| Error::Catalog {
             source_name: source_name.to_owned(),
             problems,
         })?;
@@ -360,6 +388,7 @@ impl Catalog {
             source_name: source_name.to_owned(),
             version: content_version(text),
             runbooks,
+            custom_actions,
             index,
         })
     }
@@ -381,6 +410,18 @@ impl Catalog {
             .iter()
             .map(|runbook| (runbook, runbook.when.first_mismatch(trigger)))
             .collect()
+    }
+
+    /// Whether any runbook names this workflow: a workflow start that none names is ignored
+    /// before anything is read from PagerDuty.
+    pub fn names_workflow(&self, workflow: &crate::trigger::Workflow) -> bool {
+        self.runbooks.iter().any(|runbook| {
+            runbook
+                .when
+                .workflows
+                .iter()
+                .any(|wanted| *wanted == workflow.id || *wanted == workflow.name)
+        })
     }
 
     pub fn get(&self, name: &str) -> Option<&Runbook> {

@@ -297,7 +297,7 @@ mod tests {
     use crate::clock::ManualClock;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    const GOOD: &str = "version: 1\nrunbooks:\n  - name: a\n    when: { actions: [a] }\n    action:\n      ssm_command: { document: AWS-RunShellScript, targets: { tags: { Role: web } } }\n";
+    const GOOD: &str = "version: 1\nrunbooks:\n  - name: a\n    when: { sources: [pagerduty-v3] }\n    action:\n      ssm_command: { document: AWS-RunShellScript, targets: { tags: { Role: web } } }\n";
 
     struct Scripted {
         texts: Mutex<Vec<Result<String>>>,

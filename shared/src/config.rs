@@ -25,8 +25,11 @@ pub struct WebhookSettings {
     pub action_token_parameter: Option<String>,
     /// Lower-case header name carrying the action secret.
     pub action_token_header: String,
-    /// Confirm each tap in the incident's log entries before acting.
+    /// Confirm each tap in the incident's log entries before acting. Off only for local runs
+    /// against emulators: the template offers no way to turn it off.
     pub confirm_taps: bool,
+    /// The PagerDuty user remediate writes as: events it caused (its own notes) are ignored.
+    pub bot_user_id: Option<String>,
     pub api_token_parameter: String,
     pub from_email: String,
     pub api_url: String,
@@ -154,6 +157,15 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
             return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
         }
+        let bot_user_id = self.optional("PAGERDUTY_BOT_USER_ID");
+        if let Some(id) = &bot_user_id
+            && !crate::pagerduty::payload::is_pagerduty_id(id)
+        {
+            return Err(Error::config(
+                "PAGERDUTY_BOT_USER_ID",
+                "must be a PagerDuty user id (letters and digits, like PBOT123)",
+            ));
+        }
         let global_dry_run = self
             .flag("REMEDIATE_DRY_RUN", false)?
             .then(|| "REMEDIATE_DRY_RUN is on".to_owned());
@@ -162,6 +174,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             action_token_parameter,
             action_token_header,
             confirm_taps: self.flag("PAGERDUTY_CONFIRM_TAPS", true)?,
+            bot_user_id,
             api_token_parameter: self.required("PAGERDUTY_API_TOKEN_PARAMETER")?,
             from_email,
             api_url,

@@ -7,7 +7,7 @@ use crate::catalog::{Action, Catalog, Param, RateLimit, Report, Runbook, TargetS
 use crate::guards::{GuardView, Reservation, window_start};
 use crate::ssm::{CommandRequest, MAX_COMMENT_CHARS};
 use crate::template::{Quoting, Template};
-use crate::trigger::{Source, Trigger};
+use crate::trigger::{Actor, Source, Trigger};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -341,14 +341,14 @@ fn check_guards(
 ) -> Result<(), String> {
     let guards = &runbook.guards;
     let incident = trigger.incident.as_ref();
-    if !guards.allowed_users.is_empty() && trigger.source == Source::PagerDutyAction {
+    if !guards.allowed_users.is_empty() {
+        // Whatever the source: a trigger that names no person allowed to run this runbook (an
+        // alarm, an event PagerDuty's integration caused) fails the guard, never skips it.
         let actor = trigger.actor.as_ref();
-        // Ids only: PagerDuty confirms the id of the person who tapped, not the name in the body.
+        // Ids only: PagerDuty confirms the id of the person who tapped (or the signature vouches
+        // for a workflow's agent), not a display name.
         let allowed = actor.is_some_and(|actor| guards.allowed_users.contains(&actor.id));
-        let who = actor.map_or_else(
-            || "nobody".to_owned(),
-            |actor| format!("{} ({})", actor.name, actor.id),
-        );
+        let who = actor.map_or_else(|| "nobody".to_owned(), Actor::display);
         note("allowed_users", allowed, who.clone());
         if !allowed {
             return Err(format!(

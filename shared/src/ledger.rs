@@ -23,7 +23,7 @@
 
 use crate::guards::{GuardStore, Reservation, Reserved, window_start};
 use crate::outcome::{NoteDelivery, Outcome, Report};
-use crate::trigger::Trigger;
+use crate::trigger::{Actor, Trigger};
 use crate::{Error, Result};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
@@ -188,10 +188,7 @@ impl RunRecord {
             event_type: trigger.event_type.clone(),
             incident_id: incident.map(|incident| incident.id.clone()),
             incident_number: incident.and_then(|incident| incident.number),
-            actor: trigger
-                .actor
-                .as_ref()
-                .map(|actor| format!("{} ({})", actor.name, actor.id)),
+            actor: trigger.actor.as_ref().map(Actor::display),
             runbook: report.runbook.clone(),
             run_id: report.run_id.clone(),
             catalog_version: report.catalog_version.clone(),
@@ -1143,6 +1140,7 @@ mod tests {
             actor: None,
             alarm: None,
             event: None,
+            workflow: None,
         };
         assert!(
             ledger

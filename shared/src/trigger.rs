@@ -70,6 +70,21 @@ pub struct Actor {
     pub name: String,
     /// PagerDuty's reference type, e.g. `user_reference`.
     pub kind: String,
+    /// True only for a tap acted on with confirmation switched off (local runs against
+    /// emulators): nobody but the unsigned body says who this was, and notes and the ledger say so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfirmed: bool,
+}
+
+impl Actor {
+    /// `Alice Oncall (PALICE1)`, marked when PagerDuty did not confirm who it was.
+    pub fn display(&self) -> String {
+        if self.unconfirmed {
+            format!("{} ({}, unconfirmed)", self.name, self.id)
+        } else {
+            format!("{} ({})", self.name, self.id)
+        }
+    }
 }
 
 /// A CloudWatch alarm state change (delivered through SNS).
@@ -97,6 +112,16 @@ pub struct AwsEvent {
     pub resources: Vec<String>,
 }
 
+/// A PagerDuty Incident Workflow that a person started by hand (a signed v3
+/// `incident.workflow.started`): the workflow, and the instance that this start created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Workflow {
+    pub id: String,
+    pub name: String,
+    /// The workflow instance (PagerDuty's `data.id`).
+    pub instance_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Trigger {
     pub source: Source,
@@ -112,6 +137,9 @@ pub struct Trigger {
     pub actor: Option<Actor>,
     pub alarm: Option<Alarm>,
     pub event: Option<AwsEvent>,
+    /// For a manual Incident Workflow run: which workflow. Its incident is only a reference until
+    /// the pipeline re-reads it from PagerDuty.
+    pub workflow: Option<Workflow>,
 }
 
 /// The names by which a catalog's parameter expressions (`{{ incident.service.name }}`) read a
@@ -135,6 +163,8 @@ pub const FIELDS: &[&str] = &[
     "incident.team.name",
     "actor.id",
     "actor.name",
+    "workflow.id",
+    "workflow.name",
     "alarm.name",
     "alarm.arn",
     "alarm.state",
@@ -191,6 +221,8 @@ impl Trigger {
             "incident.team.name" => team.map(|t| t.name.clone()),
             "actor.id" => self.actor.as_ref().map(|a| a.id.clone()),
             "actor.name" => self.actor.as_ref().map(|a| a.name.clone()),
+            "workflow.id" => self.workflow.as_ref().map(|w| w.id.clone()),
+            "workflow.name" => self.workflow.as_ref().map(|w| w.name.clone()),
             "alarm.name" => alarm.map(|a| a.name.clone()),
             "alarm.arn" => alarm.and_then(|a| a.arn.clone()),
             "alarm.state" => alarm.map(|a| a.state.clone()),
@@ -212,7 +244,17 @@ impl Trigger {
 
     /// A one-line description of who or what caused this, for notes and logs.
     pub fn cause(&self) -> String {
+        if let Some(workflow) = &self.workflow {
+            let by = self
+                .actor
+                .as_ref()
+                .map_or("someone", |actor| actor.name.as_str());
+            return format!("{by} (workflow {})", workflow.name);
+        }
         match (&self.source, &self.actor) {
+            (Source::PagerDutyAction, Some(actor)) if actor.unconfirmed => {
+                format!("{} (unconfirmed: tap confirmation is off)", actor.name)
+            }
             (Source::PagerDutyAction, Some(actor)) => actor.name.clone(),
             (_, Some(actor)) => format!("{} (by {})", self.event_type, actor.name),
             (_, None) => self.event_type.clone(),

@@ -85,6 +85,10 @@ impl Reply {
         }
     }
 
+    fn ignored(reason: String) -> Self {
+        Self::report(200, &Report::new(Outcome::Ignored, Some(reason)))
+    }
+
     fn rejected(status: u16, reason: &str) -> Self {
         Self::report(
             status,
@@ -126,12 +130,7 @@ fn route(path: &str) -> Result<Route<'_>, Reply> {
         None => Ok(Route::V3),
         Some(name) => {
             let name = name.trim_end_matches('/');
-            let valid = !name.is_empty()
-                && name.len() <= 63
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if valid {
+            if is_action_name(name) {
                 Ok(Route::Action(name))
             } else {
                 Err(Reply::error(
@@ -215,24 +214,35 @@ pub fn read_v3(request: &Request, body: &[u8], secrets: Credentials<'_>) -> Inbo
     }
     match webhook_v3::parse(body) {
         Err(message) => Inbound::Answer(Reply::error(400, message)),
-        Ok(V3Event::Ping) => Inbound::Answer(Reply::report(
-            200,
-            &Report::new(Outcome::Ignored, Some("ping received".to_owned())),
-        )),
-        Ok(V3Event::OtherResource {
-            event_type,
-            resource_type,
-        }) => Inbound::Answer(Reply::report(
-            200,
-            &Report::new(
-                Outcome::Ignored,
-                Some(format!(
-                    "{event_type} is about a {resource_type}, not an incident"
-                )),
-            ),
-        )),
-        Ok(V3Event::Incident(trigger)) => Inbound::Trigger(trigger),
+        Ok(V3Event::Ping) => Inbound::Answer(Reply::ignored("ping received".to_owned())),
+        Ok(V3Event::NotActionable { event_type, reason }) => {
+            tracing::info!(event_type, reason, "ignored");
+            Inbound::Answer(Reply::ignored(reason))
+        }
+        Ok(V3Event::Incident(trigger) | V3Event::WorkflowStarted(trigger)) => {
+            Inbound::Trigger(trigger)
+        }
     }
+}
+
+/// The token a line of the action token parameter holds for `action`: an `action-name=token` line
+/// holds it for that action only; a bare line holds it for every action. One token per action
+/// means a token leaked from one extension cannot start another's runbook.
+fn action_token<'a>(line: &'a str, action: &str) -> Option<&'a str> {
+    match line.split_once('=') {
+        Some((name, token)) if is_action_name(name) && !token.is_empty() => {
+            (name == action).then_some(token)
+        }
+        _ => Some(line),
+    }
+}
+
+fn is_action_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// Authenticate (constant-time token compare, before parsing) and read a Custom Incident Action.
@@ -249,8 +259,10 @@ pub fn read_action(
             return Inbound::Answer(Reply::rejected(401, "missing action token header"));
         };
         let mut matched = subtle::Choice::from(0u8);
-        for token in tokens {
-            matched |= token.expose().as_bytes().ct_eq(presented.as_bytes());
+        for line in tokens {
+            if let Some(token) = action_token(line.expose(), action) {
+                matched |= token.as_bytes().ct_eq(presented.as_bytes());
+            }
         }
         if !bool::from(matched) {
             tracing::warn!(action, "action token does not match");
@@ -259,13 +271,9 @@ pub fn read_action(
     }
     match custom_action::parse(body, action) {
         Err(message) => Inbound::Answer(Reply::error(400, message)),
-        Ok(ActionEvent::NotCustom { event }) => Inbound::Answer(Reply::report(
-            200,
-            &Report::new(
-                Outcome::Ignored,
-                Some(format!("{event} is not a Custom Incident Action tap")),
-            ),
-        )),
+        Ok(ActionEvent::NotCustom { event }) => Inbound::Answer(Reply::ignored(format!(
+            "{event} is not a Custom Incident Action tap"
+        ))),
         Ok(ActionEvent::Tap(trigger)) => Inbound::Trigger(trigger),
     }
 }
@@ -336,7 +344,15 @@ impl WebhookApp {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
-                self.process(*trigger, deadline, false)
+                if let Some(reply) = self.caused_by_bot(&trigger) {
+                    return reply;
+                }
+                let provenance = if trigger.workflow.is_some() {
+                    Provenance::SignedReference
+                } else {
+                    Provenance::Signed
+                };
+                self.process(*trigger, deadline, provenance)
                     .instrument(span)
                     .await
             }
@@ -365,7 +381,7 @@ impl WebhookApp {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
-                self.process(*trigger, deadline, true)
+                self.process(*trigger, deadline, Provenance::Unsigned)
                     .instrument(span)
                     .await
             }
@@ -376,14 +392,145 @@ impl WebhookApp {
     /// by its SNS signature, say), within `budget`: the same path as a signed v3 webhook.
     pub async fn handle_trigger(&self, trigger: Trigger, budget: Duration) -> Reply {
         let span = trigger_span(&trigger);
-        self.process(trigger, Instant::now() + budget, false)
+        self.process(trigger, Instant::now() + budget, Provenance::Signed)
             .instrument(span)
             .await
     }
 
+    /// Whether the trigger is older than the age limit: it will never be executed, so a transient
+    /// failure must not keep its sender retrying.
+    fn is_stale(&self, trigger: &Trigger) -> bool {
+        let limit = chrono::Duration::from_std(self.settings.max_trigger_age)
+            .unwrap_or(chrono::Duration::MAX);
+        self.clock.now().signed_duration_since(trigger.occurred_at) > limit
+    }
+
+    /// A transient failure: 503 so that the sender retries, while a retry can still run the
+    /// trigger. PagerDuty queues an incident's later webhooks behind one it is retrying, for up to
+    /// 48 hours; once the trigger is older than the age limit a retry could only be refused, so it
+    /// is refused now, with a note, and the queue moves on.
+    async fn retry_later(
+        &self,
+        trigger: &Trigger,
+        runbook: Option<&str>,
+        error: &Error,
+        may_have_run: MayHaveRun,
+        deadline: Instant,
+    ) -> Reply {
+        if !self.is_stale(trigger) {
+            return Reply::transient(error);
+        }
+        let mut reason = format!(
+            "could not be handled before it grew older than the age limit ({}): {error}",
+            decision::human_duration(
+                chrono::Duration::from_std(self.settings.max_trigger_age)
+                    .unwrap_or(chrono::Duration::MAX)
+            )
+        );
+        if let MayHaveRun::Yes { run_id } = &may_have_run {
+            reason.push_str(&format!(
+                "; it may have started: look for the SSM command whose comment begins \"remediate {run_id}\""
+            ));
+        }
+        tracing::error!(
+            reason,
+            "giving up on a stale trigger after a transient failure"
+        );
+        let name = runbook.unwrap_or("remediate");
+        let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
+        report.trigger_id = Some(trigger.dedupe_id.clone());
+        report.runbook = runbook.map(str::to_owned);
+        report.note = Some(
+            self.note(trigger, &notes::refused(trigger, name, &reason), deadline)
+                .await,
+        );
+        Reply::report(200, &report)
+    }
+
+    /// Events remediate's own bot user caused (the notes it posts come back as
+    /// `incident.annotated`, say) are never acted on: the function must not react to itself.
+    fn caused_by_bot(&self, trigger: &Trigger) -> Option<Reply> {
+        let bot = self.settings.bot_user_id.as_deref()?;
+        let actor = trigger.actor.as_ref()?;
+        (actor.id == bot).then(|| {
+            tracing::info!(actor = actor.id, "event caused by the bot user; ignored");
+            let mut report = Report::new(
+                Outcome::Ignored,
+                Some(format!(
+                    "{} was caused by remediate's own PagerDuty user ({bot})",
+                    trigger.event_type
+                )),
+            );
+            report.trigger_id = Some(trigger.dedupe_id.clone());
+            Reply::report(200, &report)
+        })
+    }
+
+    /// A manual workflow start carries only a reference to its incident: unless no runbook names
+    /// the workflow (ignored at once), re-read the incident so that every condition and guard sees
+    /// what PagerDuty says now. Nothing is claimed yet, so a failure here is simply answered.
+    async fn read_workflow_incident(
+        &self,
+        trigger: &mut Trigger,
+        catalog: &crate::catalog::Catalog,
+        deadline: Instant,
+    ) -> Result<(), Reply> {
+        let Some(workflow) = &trigger.workflow else {
+            return Ok(());
+        };
+        if !catalog.names_workflow(workflow) {
+            let reason = format!(
+                "no runbook names workflow {:?} ({})",
+                workflow.name, workflow.id
+            );
+            tracing::info!(reason, "ignored");
+            let mut report = Report::new(Outcome::Ignored, Some(reason));
+            report.trigger_id = Some(trigger.dedupe_id.clone());
+            return Err(Reply::report(200, &report));
+        }
+        let Some(incident_id) = trigger.incident_id().map(str::to_owned) else {
+            return Err(Reply::error(400, "the workflow start names no incident"));
+        };
+        match self
+            .pagerduty
+            .get_incident(&incident_id, deadline - ANSWER_MARGIN)
+            .await
+        {
+            Ok(mut fresh) => {
+                fresh.id = incident_id;
+                trigger.incident = Some(fresh);
+                Ok(())
+            }
+            Err(error) if error.is_transient() || is_deployment_fault(&error) => Err(self
+                .retry_later(trigger, None, &error, MayHaveRun::No, deadline)
+                .await),
+            Err(error) => {
+                // PagerDuty says the incident is not there (deleted, or not visible to our key):
+                // nothing can run, and a retry cannot change that.
+                let reason = format!("PagerDuty does not confirm incident {incident_id}: {error}");
+                tracing::warn!(reason, "refused");
+                let mut report = Report::new(Outcome::Refused, Some(reason));
+                report.trigger_id = Some(trigger.dedupe_id.clone());
+                Err(Reply::report(200, &report))
+            }
+        }
+    }
+
     /// From a verified, parsed trigger to an answer: select, claim, (re-check), decide, act, note.
-    async fn process(&self, mut trigger: Trigger, deadline: Instant, unsigned: bool) -> Reply {
+    async fn process(
+        &self,
+        mut trigger: Trigger,
+        deadline: Instant,
+        provenance: Provenance,
+    ) -> Reply {
         let catalog = self.catalogs.current().await;
+        if provenance == Provenance::SignedReference
+            && let Err(reply) = self
+                .read_workflow_incident(&mut trigger, &catalog, deadline)
+                .await
+        {
+            return reply;
+        }
         // Only triggers that some runbook wants cost a ledger write; the rest are answered at once.
         let runbook = match decision::select(&trigger, &catalog) {
             Ok(runbook) => runbook.name.clone(),
@@ -411,19 +558,37 @@ impl WebhookApp {
             }
             Ok(ClaimResult::InProgress { hold_until }) => {
                 tracing::info!(%hold_until, "another delivery is handling this trigger");
+                if self.is_stale(&trigger) {
+                    // PagerDuty queues the incident's later webhooks behind this one: stop the
+                    // retries. The delivery that holds the claim notes what it does.
+                    let mut report = Report::new(
+                        Outcome::Duplicate,
+                        Some("another delivery of this event holds it, and the event is older than the age limit: not waiting for it".to_owned()),
+                    );
+                    report.trigger_id = Some(trigger.dedupe_id.clone());
+                    report.runbook = Some(runbook);
+                    return Reply::report(200, &report);
+                }
                 return Reply::error(
                     503,
                     "this event is being handled by another delivery; retry later",
                 );
             }
-            Err(error) => return Reply::transient(&error),
+            Err(error) => {
+                return self
+                    .retry_later(&trigger, Some(&runbook), &error, MayHaveRun::No, deadline)
+                    .await;
+            }
         };
-        if unsigned {
+        if provenance == Provenance::Unsigned {
             // The body of a tap is not signed: what it says about the incident and the person is
             // re-read from PagerDuty before acting on it.
-            if let Err(reply) = self.confirm_tap(&mut trigger, &runbook, deadline).await {
+            if let Err(reply) = self
+                .confirm_tap(&mut trigger, &catalog, &runbook, deadline)
+                .await
+            {
                 return self
-                    .finish_without_run(&claim, &trigger, &runbook, reply)
+                    .finish_without_run(&claim, &trigger, &runbook, reply, deadline)
                     .await;
             }
         }
@@ -468,13 +633,32 @@ impl WebhookApp {
                         if let Err(release_error) = self.ledger.release(&claim).await {
                             tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
                         }
-                        return Reply::transient(&error);
+                        return self
+                            .retry_later(
+                                &trigger,
+                                Some(&plan.runbook),
+                                &error,
+                                MayHaveRun::No,
+                                deadline,
+                            )
+                            .await;
                     }
                     Err(NotStarted::Hold(error)) => {
                         // The command may have reached SSM and we cannot tell: keep the claim. A
                         // retry after it expires takes it over and looks for the command first.
                         tracing::error!(%error, run_id = plan.run_id, "cannot tell whether the command was sent; holding the claim");
-                        return Reply::transient(&error);
+                        let may_have_run = MayHaveRun::Yes {
+                            run_id: plan.run_id.clone(),
+                        };
+                        return self
+                            .retry_later(
+                                &trigger,
+                                Some(&plan.runbook),
+                                &error,
+                                may_have_run,
+                                deadline,
+                            )
+                            .await;
                     }
                 }
             }
@@ -493,6 +677,7 @@ impl WebhookApp {
     async fn confirm_tap(
         &self,
         trigger: &mut Trigger,
+        catalog: &crate::catalog::Catalog,
         runbook: &str,
         deadline: Instant,
     ) -> Result<(), ConfirmFailure> {
@@ -523,6 +708,11 @@ impl WebhookApp {
             }
         }
         if !self.settings.confirm_taps {
+            // Local runs against emulators only (the template cannot turn confirmation off): the
+            // person is whoever the unsigned body names, and every note and record says so.
+            if let Some(actor) = trigger.actor.as_mut() {
+                actor.unconfirmed = true;
+            }
             return Ok(());
         }
         let Some(actor) = trigger.actor.clone() else {
@@ -530,10 +720,33 @@ impl WebhookApp {
                 "the tap names no person".to_owned(),
             ));
         };
-        let since = trigger.occurred_at - TAP_CONFIRM_WINDOW;
+        let Some(action) = trigger.action.as_deref() else {
+            return Err(ConfirmFailure::Refused(
+                "the tap names no action".to_owned(),
+            ));
+        };
+        // The label is ours (the catalog), never the unsigned body's: it is what binds PagerDuty's
+        // record of the tap to this route.
+        let Some(label) = catalog
+            .custom_actions
+            .get(action)
+            .map(|custom| custom.label.as_str())
+        else {
+            return Err(ConfirmFailure::Refused(format!(
+                "the catalog declares no custom action {action:?}, so no tap can be bound to it"
+            )));
+        };
+        let (Some(since), Some(until)) = (
+            trigger.occurred_at.checked_sub_signed(TAP_CONFIRM_WINDOW),
+            trigger.occurred_at.checked_add_signed(TAP_CONFIRM_WINDOW),
+        ) else {
+            return Err(ConfirmFailure::Refused(
+                "the tap's time is out of range".to_owned(),
+            ));
+        };
         let entries = match self
             .pagerduty
-            .log_entries_since(&incident_id, since, call_deadline)
+            .log_entries_between(&incident_id, since, until, call_deadline)
             .await
         {
             Ok(entries) => entries,
@@ -546,53 +759,66 @@ impl WebhookApp {
                 )));
             }
         };
-        // The tap is the person's custom log entry close to the tap's own time (not any entry by
-        // them since a time the unsigned body chose).
+        // The tap is the person's custom log entry for this button (PagerDuty's summary names the
+        // button by its label), close to the tap's own time.
         let mut candidates: Vec<_> = entries
             .iter()
             .filter(|entry| {
                 entry.kind == CUSTOM_LOG_ENTRY
                     && entry.agent_id.as_deref() == Some(actor.id.as_str())
-                    && entry
-                        .created_at
-                        .is_some_and(|at| (at - trigger.occurred_at).abs() <= TAP_CONFIRM_WINDOW)
+                    && entry.created_at.is_some_and(|at| {
+                        at.signed_duration_since(trigger.occurred_at).abs() <= TAP_CONFIRM_WINDOW
+                    })
+                    && is_tap_of(entry, label)
             })
             .collect();
         // The closest entry first; two quick taps each find their own.
-        candidates.sort_by_key(|entry| entry.created_at.map(|at| (at - trigger.occurred_at).abs()));
-        if !candidates.is_empty() {
-            // One log entry confirms one tap: a request replaying a real tap under a new message
-            // id finds every entry already used. A redelivery of the same trigger may reuse its own.
-            for entry in &candidates {
-                let Some(entry_id) = entry.id.as_deref() else {
-                    continue;
-                };
-                let key = format!("pagerduty-log-entry:{entry_id}");
-                match self
-                    .ledger
-                    .mark_once(&key, &trigger.dedupe_id, self.clock.now())
-                    .await
-                {
-                    Ok(true) => return Ok(()),
-                    Ok(false) => {}
-                    Err(error) => return Err(ConfirmFailure::Transient(error)),
-                }
-            }
-            Err(ConfirmFailure::Refused(
-                "every tap in PagerDuty's log that could match was already acted on; a request replaying one runs nothing"
-                    .to_owned(),
-            ))
-        } else {
+        candidates.sort_by_key(|entry| {
+            entry
+                .created_at
+                .map(|at| at.signed_duration_since(trigger.occurred_at).abs())
+        });
+        if candidates.is_empty() {
             tracing::warn!(
                 runbook,
                 actor = actor.id,
+                label,
                 "tap not found in the incident's log entries"
             );
-            Err(ConfirmFailure::Unconfirmed(format!(
-                "PagerDuty's log of the incident shows no recent action by {} ({}): the request was not a tap in PagerDuty",
+            return Err(ConfirmFailure::Unconfirmed(format!(
+                "PagerDuty's log of the incident shows no recent \"{label}\" action by {} ({}): the request was not that tap in PagerDuty",
                 actor.name, actor.id
-            )))
+            )));
         }
+        // One log entry confirms one tap: a request replaying a real tap under a new message id
+        // finds every entry already used. A redelivery of the same trigger may reuse its own.
+        for entry in &candidates {
+            let Some(entry_id) = entry.id.as_deref() else {
+                continue;
+            };
+            let key = format!("pagerduty-log-entry:{entry_id}");
+            match self
+                .ledger
+                .mark_once(&key, &trigger.dedupe_id, self.clock.now())
+                .await
+            {
+                Ok(true) => {
+                    // The person's name as PagerDuty knows it, not as the body claimed.
+                    if let (Some(actor), Some(name)) =
+                        (trigger.actor.as_mut(), entry.agent_name.as_ref())
+                    {
+                        actor.name = name.clone();
+                    }
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(error) => return Err(ConfirmFailure::Transient(error)),
+            }
+        }
+        Err(ConfirmFailure::Refused(
+            "every tap in PagerDuty's log that could match was already acted on; a request replaying one runs nothing"
+                .to_owned(),
+        ))
     }
 
     async fn finish_without_run(
@@ -601,13 +827,16 @@ impl WebhookApp {
         trigger: &Trigger,
         runbook: &str,
         failure: ConfirmFailure,
+        deadline: Instant,
     ) -> Reply {
         let reason = match failure {
             ConfirmFailure::Transient(error) => {
                 if let Err(release_error) = self.ledger.release(claim).await {
                     tracing::error!(%release_error, "could not release the claim");
                 }
-                return Reply::transient(&error);
+                return self
+                    .retry_later(trigger, Some(runbook), &error, MayHaveRun::No, deadline)
+                    .await;
             }
             ConfirmFailure::Refused(reason) | ConfirmFailure::Unconfirmed(reason) => reason,
         };
@@ -871,6 +1100,23 @@ impl WebhookApp {
     }
 }
 
+/// Whether a failed start may have reached the executor (the answer was lost).
+enum MayHaveRun {
+    No,
+    Yes { run_id: String },
+}
+
+/// How far a trigger's body can be believed, which decides what is re-read before acting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provenance {
+    /// Signed by its sender and complete: a v3 incident event, a verified alarm.
+    Signed,
+    /// Signed, but the incident is only a reference (a manual workflow start): re-read it first.
+    SignedReference,
+    /// Unsigned (a button tap behind a shared token): re-read the incident, confirm the tap.
+    Unsigned,
+}
+
 /// Why a run did not start, and whether the claim may be given back.
 enum NotStarted {
     /// Nothing was sent: a retry may run it.
@@ -898,6 +1144,18 @@ fn is_deployment_fault(error: &Error) -> bool {
     )
 }
 
+/// Whether PagerDuty's log entry records a tap on the button with this label: its summary reads
+/// `<person> ran the <label> action`, and the person is the entry's own agent.
+fn is_tap_of(entry: &crate::pagerduty::LogEntry, label: &str) -> bool {
+    let Some(summary) = entry.summary.as_deref() else {
+        return false;
+    };
+    match entry.agent_name.as_deref() {
+        Some(name) => summary == format!("{name} ran the {label} action"),
+        None => summary.ends_with(&format!(" ran the {label} action")),
+    }
+}
+
 enum ConfirmFailure {
     Transient(Error),
     Refused(String),
@@ -923,6 +1181,11 @@ impl WebhookApp {
     pub async fn from_env() -> crate::Result<Self> {
         let env = crate::config::Env(|name: &str| std::env::var(name).ok());
         let settings = env.webhook_settings()?;
+        if !settings.confirm_taps {
+            tracing::warn!(
+                "PAGERDUTY_CONFIRM_TAPS is false: taps are acted on without finding them in PagerDuty's log; the person is whoever the unsigned body names. For local runs against emulators only"
+            );
+        }
         let aws = crate::aws::load_config().await;
         let ssm = aws_sdk_ssm::Client::new(&aws);
         let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);

@@ -185,6 +185,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
             action_token_parameter: None,
             action_token_header: "x-remediate-token".into(),
             confirm_taps: true,
+            bot_user_id: None,
             api_token_parameter: "/api".into(),
             from_email: "bot@example.com".into(),
             api_url: "http://127.0.0.1:9".into(),
@@ -206,7 +207,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
         clock,
     };
     let body = serde_json::json!({"event": {"id": "e-throttle", "event_type": "incident.triggered", "resource_type": "incident",
-        "occurred_at": chrono::Utc::now().to_rfc3339(), "data": {"id": "PINC1", "status": "triggered", "title": "x"}}})
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "data": {"id": "PINC1", "type": "incident", "status": "triggered", "title": "x"}}})
     .to_string();
     let request = || {
         http::Request::builder()

@@ -11,6 +11,8 @@ use remediate_shared::trigger::{Actor, Alarm, Incident, Reference, Source, Trigg
 
 const CATALOG: &str = "\
 version: 1
+custom_actions:
+  restart: { label: Restart service }
 runbooks:
   - name: restart-service
     when: { sources: [pagerduty-action], actions: [restart] }
@@ -98,9 +100,11 @@ fn tap(service: &str, title: &str) -> Trigger {
             id: "P1".into(),
             name: "A".into(),
             kind: "user_reference".into(),
+            unconfirmed: false,
         }),
         alarm: None,
         event: None,
+        workflow: None,
     }
 }
 
@@ -124,6 +128,7 @@ fn alarm(instance: &str, path: &str) -> Trigger {
             ..Alarm::default()
         }),
         event: None,
+        workflow: None,
     }
 }
 
@@ -236,7 +241,7 @@ fn catalog_from(specs: &[(Option<usize>, Option<usize>, bool)]) -> Catalog {
     let mut text = String::from(if specs.is_empty() {
         "version: 1\nrunbooks: []\n"
     } else {
-        "version: 1\nrunbooks:\n"
+        "version: 1\ncustom_actions:\n  go: { label: Go }\nrunbooks:\n"
     });
     for (i, (service, title, action_only)) in specs.iter().enumerate() {
         text.push_str(&format!("  - name: rb-{i}\n    when:\n"));
@@ -284,6 +289,7 @@ proptest! {
             actor: None,
             alarm: None,
             event: None,
+            workflow: None,
         };
         let linear = catalog.evaluate_all(&trigger).into_iter().find(|(_, miss)| miss.is_none()).map(|(rb, _)| rb.name.clone());
         let indexed = catalog.first_match(&trigger).map(|rb| rb.name.clone());

@@ -38,6 +38,7 @@ fn alarm(n: usize, instance: &str, at: chrono::DateTime<Utc>) -> Trigger {
             ..Alarm::default()
         }),
         event: None,
+        workflow: None,
     }
 }
 

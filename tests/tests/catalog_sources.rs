@@ -11,7 +11,7 @@ use support::*;
 
 fn catalog_text(runbook: &str) -> String {
     format!(
-        "version: 1\nrunbooks:\n  - name: {runbook}\n    when: {{ actions: [go] }}\n    action:\n      ssm_command: {{ document: AWS-RunShellScript, targets: {{ tags: {{ Role: web }} }} }}\n"
+        "version: 1\ncustom_actions:\n  go: {{ label: Go }}\nrunbooks:\n  - name: {runbook}\n    when: {{ actions: [go] }}\n    action:\n      ssm_command: {{ document: AWS-RunShellScript, targets: {{ tags: {{ Role: web }} }} }}\n"
     )
 }
 

@@ -30,17 +30,27 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             number: Some(33),
             title: "My new incident".into(),
             status: "triggered".into(),
+            // The workflow sample's runbook asks for the team, which only the re-read incident has.
+            teams: vec![remediate_shared::trigger::Reference {
+                id: "PQ9K7I8".into(),
+                name: "Engineering".into(),
+            }],
             ..Incident::default()
         },
     );
     pagerduty.log_entries.lock().unwrap().insert(
         "PRORDTY".into(),
-        // Two taps in the samples (restart-web and flush-cache): two log entries.
-        (1..=2)
-            .map(|n| LogEntry {
+        // Two taps in the samples (restart-web and flush-cache): two log entries, each naming its
+        // button by the label the example catalog declares.
+        ["Restart web tier", "Flush cache"]
+            .iter()
+            .enumerate()
+            .map(|(n, label)| LogEntry {
                 id: Some(format!("RLOGENTRY{n}")),
                 kind: "custom_log_entry".into(),
                 agent_id: Some("PALICE1".into()),
+                agent_name: Some("Alice Oncall".into()),
+                summary: Some(format!("Alice Oncall ran the {label} action")),
                 created_at: Some(at),
             })
             .collect(),
@@ -51,6 +61,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             action_token_parameter: Some("/remediate/action-token".into()),
             action_token_header: "x-remediate-token".into(),
             confirm_taps: true,
+            bot_user_id: None,
             api_token_parameter: "/remediate/api-token".into(),
             from_email: "bot@example.com".into(),
             api_url: "http://127.0.0.1:9".into(),

@@ -48,7 +48,8 @@ async fn an_incident_timeline_lists_every_automated_action() {
     assert_eq!(records[0].runbook.as_deref(), Some("restart-web"));
     assert_eq!(
         records[0].actor.as_deref(),
-        Some("Earline Greenholt (PXPGF42)")
+        // The tap ran with confirmation off (Prism cannot know of taps): the record says so.
+        Some("Earline Greenholt (PXPGF42, unconfirmed)")
     );
     assert_eq!(records[0].run_state, "started");
     assert_eq!(
@@ -93,7 +94,7 @@ async fn an_incident_timeline_lists_every_automated_action() {
     );
     assert!(
         markdown.contains(
-            "| restart-web | executed (started) | Earline Greenholt (PXPGF42) | tag:Role="
+            "| restart-web | executed (started) | Earline Greenholt (PXPGF42, unconfirmed) | tag:Role="
         ),
         "{markdown}"
     );

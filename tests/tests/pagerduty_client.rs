@@ -42,9 +42,10 @@ async fn every_call_passes_pagerduty_spec_validation() {
     assert!(!incident.id.is_empty());
     assert!(!incident.status.is_empty());
     let entries = pagerduty
-        .log_entries_since(
+        .log_entries_between(
             "PT4KHLK",
             Utc::now() - chrono::Duration::minutes(2),
+            Utc::now() + chrono::Duration::minutes(2),
             deadline(5),
         )
         .await
@@ -218,4 +219,62 @@ async fn ids_that_are_not_pagerduty_ids_never_reach_a_url() {
         .await
         .unwrap_err();
     assert!(!error.is_transient());
+}
+
+/// A busy incident: the tap is on the second page of its log. Every page is read, each asks for
+/// the tap's window (`since` and `until`), and the entry's summary and agent name come through.
+#[tokio::test]
+async fn log_entries_follow_pagination_within_the_window() {
+    use wiremock::matchers::query_param;
+    let server = MockServer::start().await;
+    let since = "2026-11-25T03:10:07Z"
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    let until = "2026-11-25T03:14:07Z"
+        .parse::<chrono::DateTime<Utc>>()
+        .unwrap();
+    let noise: Vec<_> = (0..100)
+        .map(|n| {
+            serde_json::json!({"id": format!("RNOISE{n}"), "type": "annotate_log_entry",
+                "summary": "Note added", "created_at": "2026-11-25T03:12:00Z",
+                "agent": {"id": "PBOT", "type": "user_reference", "summary": "Bot"}})
+        })
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/incidents/PINC1/log_entries"))
+        .and(query_param("offset", "0"))
+        .and(query_param("since", "2026-11-25T03:10:07Z"))
+        .and(query_param("until", "2026-11-25T03:14:07Z"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "log_entries": noise, "limit": 100, "offset": 0, "more": true
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/incidents/PINC1/log_entries"))
+        .and(query_param("offset", "100"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "log_entries": [{"id": "RTAP1", "type": "custom_log_entry",
+                "summary": "Alice Oncall ran the Restart web tier action",
+                "created_at": "2026-11-25T03:12:07Z",
+                "agent": {"id": "PALICE1", "type": "user_reference", "summary": "Alice Oncall"}}],
+            "limit": 100, "offset": 100, "more": false
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let entries = client(&server.uri())
+        .log_entries_between("PINC1", since, until, deadline(4))
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 101);
+    let tap = entries.last().unwrap();
+    assert_eq!(tap.id.as_deref(), Some("RTAP1"));
+    assert_eq!(
+        tap.summary.as_deref(),
+        Some("Alice Oncall ran the Restart web tier action")
+    );
+    assert_eq!(tap.agent_name.as_deref(), Some("Alice Oncall"));
+    assert_eq!(tap.agent_id.as_deref(), Some("PALICE1"));
 }

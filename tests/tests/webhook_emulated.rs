@@ -174,7 +174,7 @@ async fn a_tap_pagerduty_cannot_confirm_is_refused() {
         reply["reason"]
             .as_str()
             .unwrap()
-            .contains("shows no recent action"),
+            .contains("shows no recent \"Restart web tier\" action"),
         "{reply}"
     );
 }

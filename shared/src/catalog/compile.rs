@@ -5,7 +5,7 @@ use super::raw::*;
 use super::*;
 use crate::trigger::is_known_field;
 use serde_saphyr::{Location, Spanned};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 static NAME_PATTERN: LazyLock<Regex> =
@@ -33,6 +33,9 @@ const MAX_INSTANCE_IDS: usize = 50;
 const DELIVERY_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 30..=2_592_000;
 /// The executionTimeout range of AWS-RunShellScript and AWS-RunPowerShellScript.
 const EXECUTION_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=172_800;
+/// Cooldowns and rate windows: at least a second, at most a year (time arithmetic on them then
+/// never overflows, and nothing longer is a guard anyone means).
+const GUARD_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 1..=31_536_000;
 /// A pattern compiles to at most this much memory: a catalog cannot exhaust a function.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The prefix through which action templates read parameters.
@@ -80,10 +83,13 @@ pub(crate) fn glob_to_regex(glob: &str) -> std::result::Result<Regex, String> {
     compile_regex(&pattern)
 }
 
-pub(super) fn compile(
-    text: &str,
-    source_name: &str,
-) -> std::result::Result<Vec<Runbook>, Vec<String>> {
+/// A catalog that passed every check.
+pub(super) struct Compiled {
+    pub runbooks: Vec<Runbook>,
+    pub custom_actions: BTreeMap<String, CustomAction>,
+}
+
+pub(super) fn compile(text: &str, source_name: &str) -> std::result::Result<Compiled, Vec<String>> {
     let raw: RawCatalog = serde_saphyr::from_str(text).map_err(|error| {
         let position = error
             .location()
@@ -108,22 +114,78 @@ pub(super) fn compile(
             ),
         );
     }
+    let custom_actions = compile_custom_actions(raw.custom_actions, &mut problems);
     let mut names = HashSet::new();
     let mut runbooks = Vec::with_capacity(raw.runbooks.len());
     for raw_runbook in raw.runbooks {
-        if let Some(runbook) = compile_runbook(raw_runbook.value, &mut names, &mut problems) {
+        if let Some(runbook) = compile_runbook(
+            raw_runbook.value,
+            &custom_actions,
+            &mut names,
+            &mut problems,
+        ) {
             runbooks.push(runbook);
         }
     }
     if problems.found.is_empty() {
-        Ok(runbooks)
+        Ok(Compiled {
+            runbooks,
+            custom_actions,
+        })
     } else {
         Err(problems.found)
     }
 }
 
+/// Labels are what binds a tap to its route: PagerDuty's log entry names the button by its label,
+/// never by our route name, so every route needs one, and no two routes may share one.
+fn compile_custom_actions(
+    raw: BTreeMap<String, Spanned<RawCustomAction>>,
+    problems: &mut Problems<'_>,
+) -> BTreeMap<String, CustomAction> {
+    let mut labels: HashMap<String, String> = HashMap::new();
+    let mut actions = BTreeMap::new();
+    for (name, action) in raw {
+        let at = action.referenced;
+        let label = action.value.label;
+        if !NAME_PATTERN.is_match(&name) {
+            problems.add(
+                &at,
+                format!(
+                    "custom action name {name:?} must be lowercase letters, digits and dashes (it is the last segment of the action URL)"
+                ),
+            );
+        }
+        let text = label.value.trim();
+        if text.is_empty() || text.chars().count() > 100 || text.chars().any(char::is_control) {
+            problems.add(
+                &label.referenced,
+                format!(
+                    "label of custom action {name:?} must be its name in PagerDuty: 1 to 100 characters, no control characters"
+                ),
+            );
+        }
+        if let Some(other) = labels.insert(text.to_lowercase(), name.clone()) {
+            problems.add(
+                &label.referenced,
+                format!(
+                    "custom actions {other:?} and {name:?} share the label {text:?}: a tap could not be told apart"
+                ),
+            );
+        }
+        actions.insert(
+            name,
+            CustomAction {
+                label: text.to_owned(),
+            },
+        );
+    }
+    actions
+}
+
 fn compile_runbook(
     raw: RawRunbook,
+    custom_actions: &BTreeMap<String, CustomAction>,
     names: &mut HashSet<String>,
     problems: &mut Problems<'_>,
 ) -> Option<Runbook> {
@@ -142,7 +204,7 @@ fn compile_runbook(
             format!("runbook name {name:?} is used twice"),
         );
     }
-    let when = compile_when(raw.when, problems);
+    let when = compile_when(raw.when, custom_actions, problems);
     let params = compile_params(raw.params, problems);
     let declared: HashSet<&str> = params.iter().map(|param| param.name.as_str()).collect();
     let guards = raw
@@ -185,14 +247,22 @@ fn compile_runbook(
     })
 }
 
-fn compile_when(raw: Spanned<RawWhen>, problems: &mut Problems<'_>) -> Option<When> {
+fn compile_when(
+    raw: Spanned<RawWhen>,
+    custom_actions: &BTreeMap<String, CustomAction>,
+    problems: &mut Problems<'_>,
+) -> Option<When> {
     let at = raw.referenced;
     let raw = raw.value;
-    if raw.sources.is_empty() && raw.event_types.is_empty() && raw.actions.is_empty() {
+    if raw.sources.is_empty()
+        && raw.event_types.is_empty()
+        && raw.actions.is_empty()
+        && raw.workflows.is_empty()
+    {
         // A runbook that any event at all could start is never what someone meant.
         problems.add(
             &at,
-            "`when` must name at least one of sources, event_types or actions",
+            "`when` must name at least one of sources, event_types, actions or workflows",
         );
     }
     for action in &raw.actions {
@@ -204,7 +274,30 @@ fn compile_when(raw: Spanned<RawWhen>, problems: &mut Problems<'_>) -> Option<Wh
                     action.value
                 ),
             );
+        } else if !custom_actions.contains_key(&action.value) {
+            problems.add(
+                &action.referenced,
+                format!(
+                    "action {:?} is not declared under custom_actions with its PagerDuty label (the label binds a tap to its button)",
+                    action.value
+                ),
+            );
         }
+    }
+    for workflow in &raw.workflows {
+        let name = workflow.value.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            problems.add(
+                &workflow.referenced,
+                "a workflow is named by its PagerDuty id or its name (1 to 200 characters)",
+            );
+        }
+    }
+    if !raw.workflows.is_empty() && !raw.actions.is_empty() {
+        problems.add(
+            &at,
+            "`when` names both actions and workflows: a trigger is a button tap or a workflow start, never both",
+        );
     }
     let title = raw
         .title
@@ -227,6 +320,11 @@ fn compile_when(raw: Spanned<RawWhen>, problems: &mut Problems<'_>) -> Option<Wh
         sources: raw.sources,
         event_types: raw.event_types,
         actions: raw.actions.into_iter().map(|action| action.value).collect(),
+        workflows: raw
+            .workflows
+            .into_iter()
+            .map(|workflow| workflow.value.trim().to_owned())
+            .collect(),
         services: raw.services,
         title,
         urgency: raw.urgency,
@@ -370,16 +468,19 @@ fn compile_guards(raw: Spanned<RawGuards>, problems: &mut Problems<'_>) -> Guard
         problems.add(&max.referenced, "max_targets must be at least 1");
     }
     if let Some(cooldown) = &raw.cooldown_seconds
-        && cooldown.value == 0
+        && !GUARD_SECONDS_RANGE.contains(&cooldown.value)
     {
-        problems.add(&cooldown.referenced, "cooldown_seconds must be at least 1");
+        problems.add(
+            &cooldown.referenced,
+            "cooldown_seconds must be between 1 and 31536000 (a year)",
+        );
     }
     if let Some(limit) = &raw.max_runs
-        && (limit.value.count == 0 || limit.value.window_seconds == 0)
+        && (limit.value.count == 0 || !GUARD_SECONDS_RANGE.contains(&limit.value.window_seconds))
     {
         problems.add(
             &limit.referenced,
-            "max_runs needs a count and a window_seconds of at least 1",
+            "max_runs needs a count of at least 1 and a window_seconds between 1 and 31536000 (a year)",
         );
     }
     Guards {

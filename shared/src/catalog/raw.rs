@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 #[serde(deny_unknown_fields)]
 pub struct RawCatalog {
     pub version: Spanned<u32>,
+    /// The Custom Incident Actions (PagerDuty buttons) this catalog answers, by route name.
+    #[serde(default)]
+    pub custom_actions: BTreeMap<String, Spanned<RawCustomAction>>,
     #[serde(default)]
     pub runbooks: Vec<Spanned<RawRunbook>>,
 }
@@ -33,6 +36,14 @@ pub struct RawRunbook {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCustomAction {
+    /// The action's name in PagerDuty (its button label): PagerDuty's log entry of a tap reads
+    /// `<person> ran the <label> action`, which is how a tap is bound to this route.
+    pub label: Spanned<String>,
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
@@ -42,6 +53,9 @@ pub struct RawWhen {
     pub event_types: Vec<String>,
     #[serde(default)]
     pub actions: Vec<Spanned<String>>,
+    /// Incident Workflow ids or names (manual workflow starts).
+    #[serde(default)]
+    pub workflows: Vec<Spanned<String>>,
     #[serde(default)]
     pub services: Vec<String>,
     #[serde(default)]

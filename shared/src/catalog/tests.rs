@@ -12,6 +12,8 @@ fn problems_of(text: &str) -> Vec<String> {
 
 const MINIMAL: &str = "\
 version: 1
+custom_actions:
+  restart-web: { label: Restart web tier }
 runbooks:
   - name: restart-web
     when:
@@ -62,7 +64,7 @@ fn unknown_field_is_an_error_with_its_line() {
     let text = MINIMAL.replace("    when:\n", "    whne: {}\n    when:\n");
     let problems = problems_of(&text);
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].starts_with("runbooks.yaml:4:"), "{problems:?}");
+    assert!(problems[0].starts_with("runbooks.yaml:6:"), "{problems:?}");
     assert!(problems[0].contains("whne"), "{problems:?}");
 }
 
@@ -92,6 +94,8 @@ runbooks:
           instance_ids: [not-an-instance]
         max_concurrency: '0'
         delivery_timeout_seconds: 5
+custom_actions:
+  restart-web: { label: Restart web tier }
 ";
     let problems = problems_of(text);
     let lines: Vec<&str> = problems
@@ -132,7 +136,7 @@ runbooks:
 
 #[test]
 fn duplicate_names_and_wrong_version_are_rejected() {
-    let twice = format!("{MINIMAL}{}", &MINIMAL["version: 1\nrunbooks:\n".len()..]);
+    let twice = format!("{MINIMAL}{}", MINIMAL.split_once("runbooks:\n").unwrap().1);
     assert!(problems_of(&twice).iter().any(|p| p.contains("used twice")));
     let problems = problems_of(&MINIMAL.replace("version: 1", "version: 2"));
     assert!(problems[0].starts_with("runbooks.yaml:1:"), "{problems:?}");
@@ -193,6 +197,7 @@ runbooks:
         actor: None,
         alarm: None,
         event: None,
+        workflow: None,
     };
     assert_eq!(when.first_mismatch(&trigger), None);
     trigger.incident.as_mut().unwrap().title = "Disk full".into();
@@ -210,7 +215,7 @@ runbooks:
 
 #[test]
 fn shell_placeholders_must_be_bare_and_their_shell_known() {
-    let base = "version: 1\nrunbooks:\n  - name: r\n    when: { actions: [r] }\n    params: { x: { from: '{{ incident.title }}', pattern: '[a-z]+' } }\n    action:\n      ssm_command:\n        document: DOC\n        targets: { tags: { Role: web } }\n        parameters: { commands: ['CMD'] }\n";
+    let base = "version: 1\ncustom_actions:\n  r: { label: R }\nrunbooks:\n  - name: r\n    when: { actions: [r] }\n    params: { x: { from: '{{ incident.title }}', pattern: '[a-z]+' } }\n    action:\n      ssm_command:\n        document: DOC\n        targets: { tags: { Role: web } }\n        parameters: { commands: ['CMD'] }\n";
     let quoted = base
         .replace("DOC", "AWS-RunShellScript")
         .replace("CMD", "echo \"{{ params.x }}\"");
@@ -223,4 +228,16 @@ fn shell_placeholders_must_be_bare_and_their_shell_known() {
         .replace("DOC", "Acme-RunScript\n        shell: posix")
         .replace("CMD", "echo {{ params.x }}");
     assert!(Catalog::parse(&declared, "t").is_ok());
+}
+
+#[test]
+fn guard_durations_are_bounded_so_time_arithmetic_cannot_overflow() {
+    for guards in [
+        "    guards: { cooldown_seconds: 100000000000000000 }\n",
+        "    guards: { max_runs: { count: 1, window_seconds: 18446744073709551615 } }\n",
+    ] {
+        let text = MINIMAL.replace("    action:\n", &format!("{guards}    action:\n"));
+        let problems = problems_of(&text);
+        assert!(problems[0].contains("a year"), "{problems:?}");
+    }
 }

@@ -68,6 +68,10 @@ runbooks:
       rundeck:
         job_id: 4c3a1e2f-7b9d-4e0a-9f51-2d7c8b6a5e31
         options: { service: '{{ params.service }}' }
+custom_actions:
+  restart-web: { label: Restart web tier }
+  restart-ec2: { label: Restart EC2 instance }
+  rollback: { label: Roll back }
 ";
 
 fn catalog() -> Catalog {
@@ -104,9 +108,11 @@ fn tap(action: &str, now: DateTime<Utc>) -> Trigger {
             id: "PALICE".into(),
             name: "Alice".into(),
             kind: "user_reference".into(),
+            unconfirmed: false,
         }),
         alarm: None,
         event: None,
+        workflow: None,
     }
 }
 
@@ -126,6 +132,7 @@ fn alarm(instance: &str, now: DateTime<Utc>) -> Trigger {
             ..Alarm::default()
         }),
         event: None,
+        workflow: None,
     }
 }
 

@@ -33,16 +33,27 @@ pub struct LogEntry {
     /// PagerDuty's log entry type, e.g. `custom_log_entry`.
     pub kind: String,
     pub agent_id: Option<String>,
+    /// PagerDuty's display name of the agent (the person who tapped).
+    pub agent_name: Option<String>,
+    /// PagerDuty's one-line description: for a tap, `<person> ran the <label> action`.
+    pub summary: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
 }
+
+/// At most this many pages of log entries are read for one tap: a window of a few minutes on
+/// even the busiest incident holds far fewer than a thousand entries.
+pub const MAX_LOG_ENTRY_PAGES: usize = 10;
+const LOG_ENTRY_PAGE_SIZE: usize = 100;
 
 #[async_trait]
 pub trait PagerDutyApi: Send + Sync {
     async fn get_incident(&self, incident_id: &str, deadline: Instant) -> Result<Incident>;
-    async fn log_entries_since(
+    /// The incident's log entries created between `since` and `until`, every page of them.
+    async fn log_entries_between(
         &self,
         incident_id: &str,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         deadline: Instant,
     ) -> Result<Vec<LogEntry>>;
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()>;
@@ -238,15 +249,19 @@ impl PagerDutyApi for HttpPagerDuty {
         Ok(body.incident.to_incident())
     }
 
-    async fn log_entries_since(
+    async fn log_entries_between(
         &self,
         incident_id: &str,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         deadline: Instant,
     ) -> Result<Vec<LogEntry>> {
         #[derive(Deserialize)]
         struct Body {
             log_entries: Vec<Entry>,
+            /// Classic pagination: whether another page follows this one.
+            #[serde(default)]
+            more: Option<bool>,
         }
         #[derive(Deserialize)]
         struct Entry {
@@ -257,40 +272,57 @@ impl PagerDutyApi for HttpPagerDuty {
             #[serde(default)]
             agent: Option<ReferenceJson>,
             #[serde(default)]
+            summary: Option<String>,
+            #[serde(default)]
             created_at: Option<DateTime<Utc>>,
         }
         let path = incident_path(incident_id, "/log_entries")?;
-        let query = [
-            ("since", since.to_rfc3339_opts(SecondsFormat::Secs, true)),
-            ("is_overview", "false".to_owned()),
-            ("limit", "100".to_owned()),
-        ];
-        let response = self
-            .send(
-                "ListIncidentLogEntries",
-                Method::GET,
-                &path,
-                &query,
-                None,
-                deadline,
-            )
-            .await?;
-        let body: Body = response.json().await.map_err(|error| Error::PagerDuty {
-            operation: "ListIncidentLogEntries",
-            status: None,
-            message: format!("unreadable response: {error}"),
-            transient: true,
-        })?;
-        Ok(body
-            .log_entries
-            .into_iter()
-            .map(|entry| LogEntry {
+        let mut entries = Vec::new();
+        for page in 0..MAX_LOG_ENTRY_PAGES {
+            let query = [
+                ("since", since.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("until", until.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("is_overview", "false".to_owned()),
+                ("limit", LOG_ENTRY_PAGE_SIZE.to_string()),
+                ("offset", (page * LOG_ENTRY_PAGE_SIZE).to_string()),
+            ];
+            let response = self
+                .send(
+                    "ListIncidentLogEntries",
+                    Method::GET,
+                    &path,
+                    &query,
+                    None,
+                    deadline,
+                )
+                .await?;
+            let body: Body = response.json().await.map_err(|error| Error::PagerDuty {
+                operation: "ListIncidentLogEntries",
+                status: None,
+                message: format!("unreadable response: {error}"),
+                transient: true,
+            })?;
+            let last_page = body.more != Some(true) || body.log_entries.is_empty();
+            entries.extend(body.log_entries.into_iter().map(|entry| LogEntry {
                 id: entry.id,
                 kind: entry.kind,
+                agent_name: entry.agent.as_ref().map(ReferenceJson::display_name),
                 agent_id: entry.agent.map(|agent| agent.id),
+                summary: entry.summary,
                 created_at: entry.created_at,
-            })
-            .collect())
+            }));
+            if last_page {
+                return Ok(entries);
+            }
+        }
+        // A window this busy is not something a tap produces; what was read is searched, and
+        // the log says the rest was not.
+        tracing::warn!(
+            incident_id,
+            pages = MAX_LOG_ENTRY_PAGES,
+            "more log entries than read; the tap is searched among the first pages only"
+        );
+        Ok(entries)
     }
 
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()> {
@@ -351,12 +383,21 @@ impl PagerDutyApi for InMemoryPagerDuty {
             })
     }
 
-    async fn log_entries_since(
+    async fn log_entries_between(
         &self,
         incident_id: &str,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         _deadline: Instant,
     ) -> Result<Vec<LogEntry>> {
+        if let Some(error) = self
+            .fail_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
         Ok(self
             .log_entries
             .lock()
@@ -364,7 +405,7 @@ impl PagerDutyApi for InMemoryPagerDuty {
             .get(incident_id)
             .into_iter()
             .flatten()
-            .filter(|entry| entry.created_at.is_none_or(|at| at >= since))
+            .filter(|entry| entry.created_at.is_none_or(|at| at >= since && at <= until))
             .cloned()
             .collect())
     }

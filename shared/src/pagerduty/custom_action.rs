@@ -74,6 +74,22 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
         .created_at
         .or(message.created_on)
         .ok_or_else(|| "the tap carries no time (created_at or created_on)".to_owned())?;
+    if !crate::clock::is_plausible(occurred_at) {
+        return Err(format!(
+            "the tap's time {occurred_at} is outside any plausible time"
+        ));
+    }
+    if message.id.is_empty()
+        || message.id.len() > 128
+        || !message
+            .id
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    {
+        return Err(
+            "message id must be 1 to 128 letters, digits, dashes or underscores".to_owned(),
+        );
+    }
     if !is_pagerduty_id(&message.incident.id) {
         return Err(format!(
             "incident id {:?} is not a PagerDuty id",
@@ -90,6 +106,7 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
         actor: Some(agent.to_actor()),
         alarm: None,
         event: None,
+        workflow: None,
     })))
 }
 

@@ -17,6 +17,8 @@ pub struct ReferenceJson {
     /// Services in v2 payloads carry `name` as well as `summary`.
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
 }
 
 impl ReferenceJson {
@@ -42,6 +44,7 @@ impl ReferenceJson {
                 .kind
                 .clone()
                 .unwrap_or_else(|| "user_reference".to_owned()),
+            unconfirmed: false,
         }
     }
 }

@@ -16,6 +16,9 @@ const TOKEN: &str = "test-action-token";
 
 const CATALOG: &str = "\
 version: 1
+custom_actions:
+  restart-web: { label: Restart web tier }
+  flush-cache: { label: Flush cache }
 runbooks:
   - name: restart-web
     when:
@@ -54,12 +57,25 @@ struct Harness {
     clock: Arc<ManualClock>,
 }
 
+/// PagerDuty's log entry of Alice tapping the button labelled `label`.
+fn tap_entry(id: &str, label: &str, at: DateTime<Utc>) -> LogEntry {
+    LogEntry {
+        id: Some(id.into()),
+        kind: "custom_log_entry".into(),
+        agent_id: Some("PALICE1".into()),
+        agent_name: Some("Alice Oncall".into()),
+        summary: Some(format!("Alice Oncall ran the {label} action")),
+        created_at: Some(at),
+    }
+}
+
 fn settings() -> WebhookSettings {
     WebhookSettings {
         webhook_secrets_parameter: Some("/remediate/webhook-secrets".into()),
         action_token_parameter: Some("/remediate/action-token".into()),
         action_token_header: "x-remediate-token".into(),
         confirm_taps: true,
+        bot_user_id: None,
         api_token_parameter: "/remediate/api-token".into(),
         from_email: "bot@example.com".into(),
         api_url: "http://127.0.0.1:9".into(),
@@ -91,12 +107,18 @@ fn harness_with(settings: WebhookSettings) -> Harness {
     );
     pagerduty.log_entries.lock().unwrap().insert(
         "PINC001".into(),
-        vec![LogEntry {
-            id: Some("RLOGENTRY1".into()),
-            kind: "custom_log_entry".into(),
-            agent_id: Some("PALICE1".into()),
-            created_at: Some(now() - chrono::Duration::seconds(3)),
-        }],
+        vec![
+            tap_entry(
+                "RLOGENTRY1",
+                "Restart web tier",
+                now() - chrono::Duration::seconds(3),
+            ),
+            tap_entry(
+                "RLOGENTRY2",
+                "Flush cache",
+                now() - chrono::Duration::seconds(2),
+            ),
+        ],
     );
     let app = WebhookApp {
         settings,
@@ -364,7 +386,7 @@ async fn bad_requests_get_clear_4xx() {
     assert_eq!(status, 413, "{reply}");
 
     let unknown_event = signed(
-        r#"{"event":{"id":"x","event_type":"incident.triggered","resource_type":"incident","occurred_at":"2026-11-25T03:12:09Z","data":{"id":"../../users","status":"triggered"}}}"#,
+        r#"{"event":{"id":"x","event_type":"incident.triggered","resource_type":"incident","occurred_at":"2026-11-25T03:12:09Z","data":{"id":"../../users","type":"incident","status":"triggered"}}}"#,
     );
     let (status, reply) = send(&h, unknown_event).await;
     assert_eq!(status, 400);
@@ -860,11 +882,12 @@ async fn repeated_taps_within_a_cooldown_get_one_combined_note() {
     h.pagerduty.log_entries.lock().unwrap().insert(
         "PINC001".into(),
         (0..6)
-            .map(|n| LogEntry {
-                id: Some(format!("RTAP{n}")),
-                kind: "custom_log_entry".into(),
-                agent_id: Some("PALICE1".into()),
-                created_at: Some(now() - chrono::Duration::seconds(n)),
+            .map(|n| {
+                tap_entry(
+                    &format!("RTAP{n}"),
+                    "Restart web tier",
+                    now() - chrono::Duration::seconds(n),
+                )
             })
             .collect(),
     );
@@ -998,3 +1021,6 @@ async fn a_tap_far_from_its_log_entry_is_not_confirmed() {
     assert_eq!(reply["outcome"], "refused", "{reply}");
     assert!(h.executor.sent().is_empty());
 }
+
+mod no_panic;
+mod real_account;

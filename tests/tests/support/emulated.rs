@@ -47,6 +47,8 @@ pub async fn world(confirm_taps: bool) -> World {
     let catalog = Catalog::parse(
         &format!(
             "version: 1
+custom_actions:
+  restart-web: {{ label: Restart web tier }}
 runbooks:
   - name: restart-web
     when: {{ sources: [pagerduty-action], actions: [restart-web] }}
@@ -77,6 +79,7 @@ runbooks:
         action_token_parameter: Some(format!("{prefix}/action-token")),
         action_token_header: "x-remediate-token".into(),
         confirm_taps,
+        bot_user_id: None,
         api_token_parameter: format!("{prefix}/api-token"),
         from_email: "remediate-bot@example.com".into(),
         api_url: prism_url(),
