@@ -5,28 +5,37 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
 VENV="$TOOLS/venv"
+CHECKOV_VENV="$TOOLS/checkov"
 LOGS="$TOOLS/logs"
 PRISM_SPEC="$ROOT/tests/fixtures/pagerduty/openapi-incidents.json"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# pip and npm packages, pinned (tools/requirements.txt, tools/package-lock.json), into .tools/ and
-# tools/node_modules. Skipped when the pins have not changed since the last install.
+# pip and npm packages, pinned (tools/requirements.txt, tools/requirements-checkov.txt,
+# tools/package-lock.json), into .tools/ and tools/node_modules. checkov gets a venv of its own
+# (.tools/checkov): its pins (boto3, policy-sentry) clash with moto's and the IAM check's.
+# Skipped when the pins have not changed since the last install.
 install_tools() {
     command -v python3 >/dev/null || die "python3 is required"
     command -v npm >/dev/null || die "node and npm are required"
     mkdir -p "$TOOLS" "$LOGS"
     local pins
-    pins="$(cat "$ROOT/tools/requirements.txt" "$ROOT/tools/package-lock.json" | sha256sum | cut -c1-16)"
+    pins="$(cat "$ROOT/tools/requirements.txt" "$ROOT/tools/requirements-checkov.txt" \
+        "$ROOT/tools/package-lock.json" | sha256sum | cut -c1-16)"
     if [[ -f "$TOOLS/installed" && "$(cat "$TOOLS/installed")" == "$pins" \
-          && -x "$VENV/bin/python" && -x "$ROOT/tools/node_modules/.bin/prism" ]]; then
+          && -x "$VENV/bin/python" && -x "$CHECKOV_VENV/bin/checkov" \
+          && -x "$ROOT/tools/node_modules/.bin/prism" ]]; then
         return 0
     fi
     say "installing test tools into .tools/ and tools/node_modules (pinned versions)"
     [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/tools/requirements.txt" \
         || die "pip install of tools/requirements.txt failed"
+    [[ -x "$CHECKOV_VENV/bin/python" ]] || python3 -m venv "$CHECKOV_VENV"
+    "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check \
+        -r "$ROOT/tools/requirements-checkov.txt" \
+        || die "pip install of tools/requirements-checkov.txt failed"
     (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error) \
         || die "npm ci in tools/ failed"
     echo "$pins" > "$TOOLS/installed"

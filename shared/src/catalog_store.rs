@@ -66,6 +66,10 @@ pub struct S3Catalog {
     pub client: aws_sdk_s3::Client,
     pub bucket: String,
     pub key: String,
+    /// The account that must own the bucket, sent as `ExpectedBucketOwner` on every read: S3
+    /// refuses the read (403) if the bucket belongs to anyone else, so a catalog bucket that was
+    /// deleted and re-created elsewhere under its name is an error, never a catalog.
+    pub expected_owner: String,
 }
 
 impl S3Catalog {
@@ -98,6 +102,7 @@ impl CatalogFetcher for S3Catalog {
             .get_object()
             .bucket(&self.bucket)
             .key(&self.key)
+            .expected_bucket_owner(&self.expected_owner)
             .send()
             .await
             .map_err(|error| Error::from_sdk("s3", "GetObject", error))?;

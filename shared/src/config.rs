@@ -12,8 +12,18 @@ pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
 pub enum CatalogSource {
     BuiltIn,
     File(String),
-    Parameter { name: String, refresh: Duration },
-    S3 { uri: String, refresh: Duration },
+    Parameter {
+        name: String,
+        refresh: Duration,
+    },
+    /// `expected_owner`: the account that must own the bucket (`ExpectedBucketOwner` on every
+    /// read), so that a bucket deleted and re-created under the same name by someone else cannot
+    /// feed the function its runbooks.
+    S3 {
+        uri: String,
+        refresh: Duration,
+        expected_owner: String,
+    },
 }
 
 /// Settings of the `pagerduty-webhook` function. See the README's configuration table.
@@ -85,20 +95,46 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A 12-digit AWS account id, when set.
+    fn account_id(&self, name: &'static str) -> Result<Option<String>> {
+        match self.optional(name) {
+            None => Ok(None),
+            Some(value) if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Some(value))
+            }
+            Some(value) => Err(Error::config(
+                name,
+                format!("{value:?} is not a 12-digit AWS account id"),
+            )),
+        }
+    }
+
     /// Where the catalog comes from: at most one of `RUNBOOKS_FILE`, `RUNBOOKS_PARAMETER`,
-    /// `RUNBOOKS_S3_URI`; none means the copy compiled into the binary.
+    /// `RUNBOOKS_S3_URI`; none means the copy compiled into the binary. An S3 catalog needs
+    /// `RUNBOOKS_S3_EXPECTED_OWNER`, the account that must own its bucket.
     pub fn catalog_source(&self) -> Result<CatalogSource> {
         let file = self.optional("RUNBOOKS_FILE");
         let parameter = self.optional("RUNBOOKS_PARAMETER");
         let s3 = self.optional("RUNBOOKS_S3_URI");
         let refresh = self.seconds("RUNBOOKS_REFRESH_SECONDS", Duration::from_secs(60))?;
+        let expected_owner = self.account_id("RUNBOOKS_S3_EXPECTED_OWNER")?;
         match (file, parameter, s3) {
             (None, None, None) => Ok(CatalogSource::BuiltIn),
             (Some(path), None, None) => Ok(CatalogSource::File(path)),
             (None, Some(name), None) => Ok(CatalogSource::Parameter { name, refresh }),
             (None, None, Some(uri)) => {
                 crate::catalog_store::S3Catalog::parse_uri(&uri)?;
-                Ok(CatalogSource::S3 { uri, refresh })
+                let expected_owner = expected_owner.ok_or_else(|| {
+                    Error::config(
+                        "RUNBOOKS_S3_EXPECTED_OWNER",
+                        "is required with RUNBOOKS_S3_URI: the account id that must own the catalog bucket",
+                    )
+                })?;
+                Ok(CatalogSource::S3 {
+                    uri,
+                    refresh,
+                    expected_owner,
+                })
             }
             _ => Err(Error::config(
                 "RUNBOOKS_FILE",
@@ -250,13 +286,15 @@ mod tests {
         assert_eq!(
             env(&[
                 ("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml"),
+                ("RUNBOOKS_S3_EXPECTED_OWNER", "123456789012"),
                 ("RUNBOOKS_REFRESH_SECONDS", "30")
             ])
             .catalog_source()
             .unwrap(),
             CatalogSource::S3 {
                 uri: "s3://b/runbooks.yaml".into(),
-                refresh: Duration::from_secs(30)
+                refresh: Duration::from_secs(30),
+                expected_owner: "123456789012".into(),
             }
         );
         let both =
@@ -264,6 +302,39 @@ mod tests {
         assert!(both.unwrap_err().to_string().contains("at most one"));
         assert!(
             env(&[("RUNBOOKS_S3_URI", "bucket/key")])
+                .catalog_source()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_s3_catalog_needs_the_account_that_owns_its_bucket() {
+        let missing = env(&[("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml")])
+            .catalog_source()
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("RUNBOOKS_S3_EXPECTED_OWNER"), "{missing}");
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "arn:aws:iam::123456789012:root",
+        ] {
+            let error = env(&[
+                ("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml"),
+                ("RUNBOOKS_S3_EXPECTED_OWNER", bad),
+            ])
+            .catalog_source()
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains("RUNBOOKS_S3_EXPECTED_OWNER"),
+                "{bad}: {error}"
+            );
+        }
+        // A bad value fails the cold start even before a catalog bucket is configured.
+        assert!(
+            env(&[("RUNBOOKS_S3_EXPECTED_OWNER", "me")])
                 .catalog_source()
                 .is_err()
         );

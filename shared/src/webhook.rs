@@ -1205,12 +1205,17 @@ impl WebhookApp {
                 };
                 remote(Box::new(fetcher), refresh).await?
             }
-            CatalogSource::S3 { uri, refresh } => {
+            CatalogSource::S3 {
+                uri,
+                refresh,
+                expected_owner,
+            } => {
                 let (bucket, key) = crate::catalog_store::S3Catalog::parse_uri(&uri)?;
                 let fetcher = crate::catalog_store::S3Catalog {
                     client: aws_sdk_s3::Client::new(&aws),
                     bucket,
                     key,
+                    expected_owner,
                 };
                 remote(Box::new(fetcher), refresh).await?
             }

@@ -6,8 +6,11 @@ mod support;
 use chrono::{Duration, Utc};
 use remediate_shared::catalog_store::{CatalogStore, KillSwitch, ParameterCatalog, S3Catalog};
 use remediate_shared::clock::ManualClock;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use support::*;
+
+/// The account moto's resources belong to unless told otherwise.
+const MOTO_ACCOUNT: &str = "123456789012";
 
 fn catalog_text(runbook: &str) -> String {
     format!(
@@ -91,6 +94,7 @@ async fn an_s3_catalog_loads_and_refreshes() {
         client: s3.clone(),
         bucket: bucket.clone(),
         key: "catalog/runbooks.yaml".into(),
+        expected_owner: MOTO_ACCOUNT.into(),
     };
     let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
         .await
@@ -106,6 +110,75 @@ async fn an_s3_catalog_loads_and_refreshes() {
     assert_eq!(store.current().await.runbooks[0].name, "updated");
 }
 
+/// Records the `x-amz-expected-bucket-owner` header of every request the client sends.
+#[derive(Debug, Clone, Default)]
+struct ExpectedOwnerHeaders(Arc<Mutex<Vec<Option<String>>>>);
+
+impl aws_sdk_s3::config::Intercept for ExpectedOwnerHeaders {
+    fn name(&self) -> &'static str {
+        "ExpectedOwnerHeaders"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_s3::config::RuntimeComponents,
+        _config: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let header = context
+            .request()
+            .headers()
+            .get("x-amz-expected-bucket-owner")
+            .map(str::to_owned);
+        self.0.lock().unwrap().push(header);
+        Ok(())
+    }
+}
+
+/// moto 5.2.5 ignores ExpectedBucketOwner on GetObject (its S3 backend never reads the header),
+/// so a wrong owner cannot be shown refused here; what the function controls is that every read,
+/// at cold start and at each refresh, asks S3 to check the owner. S3 answers 403 to a mismatch.
+#[tokio::test]
+async fn every_s3_catalog_read_asks_s3_to_check_the_buckets_owner() {
+    let aws = moto_config().await;
+    let seen = ExpectedOwnerHeaders::default();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .interceptor(seen.clone())
+            .build(),
+    );
+    let bucket = unique("remediate-owned-catalog");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("runbooks.yaml")
+        .body(catalog_text("owned").into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    seen.0.lock().unwrap().clear();
+
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let fetcher = S3Catalog {
+        client: s3.clone(),
+        bucket: bucket.clone(),
+        key: "runbooks.yaml".into(),
+        expected_owner: MOTO_ACCOUNT.into(),
+    };
+    let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
+        .await
+        .unwrap();
+    assert_eq!(store.current().await.runbooks[0].name, "owned");
+    clock.advance(Duration::seconds(61));
+    store.current().await;
+    assert_eq!(
+        *seen.0.lock().unwrap(),
+        vec![Some(MOTO_ACCOUNT.to_owned()), Some(MOTO_ACCOUNT.to_owned())],
+        "the cold-start read and the refresh each carry the expected owner"
+    );
+}
+
 #[tokio::test]
 async fn a_missing_s3_catalog_fails_the_cold_start() {
     let aws = moto_config().await;
@@ -118,6 +191,7 @@ async fn a_missing_s3_catalog_fails_the_cold_start() {
         client: s3,
         bucket: unique("no-such-bucket"),
         key: "runbooks.yaml".into(),
+        expected_owner: MOTO_ACCOUNT.into(),
     };
     let result = CatalogStore::remote(
         Box::new(fetcher),
