@@ -7,6 +7,9 @@ use std::time::Duration;
 
 pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
 pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
+/// No setting in seconds is longer than ten years (local runs of fixed-time samples raise the age
+/// limit that far): time arithmetic on any of them then never overflows.
+const MAX_SECONDS_SETTING: u64 = 315_360_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CatalogSource {
@@ -84,12 +87,14 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             Some(value) => value
                 .parse::<u64>()
                 .ok()
-                .filter(|seconds| *seconds > 0)
+                .filter(|seconds| (1..=MAX_SECONDS_SETTING).contains(seconds))
                 .map(Duration::from_secs)
                 .ok_or_else(|| {
                     Error::config(
                         name,
-                        format!("{value:?} is not a positive number of seconds"),
+                        format!(
+                            "{value:?} is not a number of seconds between 1 and {MAX_SECONDS_SETTING} (ten years)"
+                        ),
                     )
                 }),
         }
@@ -193,6 +198,15 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
             return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
         }
+        let confirm_taps = self.flag("PAGERDUTY_CONFIRM_TAPS", true)?;
+        if !confirm_taps && self.optional("AWS_ENDPOINT_URL").is_none() {
+            // Confirmation is what keeps a leaked header secret from acting as a person: off only
+            // where AWS itself is an emulator, never in a deployment.
+            return Err(Error::config(
+                "PAGERDUTY_CONFIRM_TAPS",
+                "may be false only for local runs against emulators (AWS_ENDPOINT_URL set)",
+            ));
+        }
         let bot_user_id = self.optional("PAGERDUTY_BOT_USER_ID");
         if let Some(id) = &bot_user_id
             && !crate::pagerduty::payload::is_pagerduty_id(id)
@@ -209,7 +223,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             webhook_secrets_parameter,
             action_token_parameter,
             action_token_header,
-            confirm_taps: self.flag("PAGERDUTY_CONFIRM_TAPS", true)?,
+            confirm_taps,
             bot_user_id,
             api_token_parameter: self.required("PAGERDUTY_API_TOKEN_PARAMETER")?,
             from_email,
@@ -264,6 +278,8 @@ mod tests {
         for (name, value) in [
             ("PAGERDUTY_CONFIRM_TAPS", "maybe"),
             ("MAX_TRIGGER_AGE_SECONDS", "-5"),
+            ("MAX_TRIGGER_AGE_SECONDS", "315360001"),
+            ("PAGERDUTY_BOT_USER_ID", "P/../x"),
             ("PAGERDUTY_ACTION_TOKEN_HEADER", "bad header"),
             ("PAGERDUTY_FROM_EMAIL", "nobody"),
             ("REMEDIATE_DRY_RUN", "sometimes"),
@@ -346,5 +362,15 @@ mod tests {
             .catalog()
             .unwrap_err();
         assert!(error.to_string().contains("RUNBOOKS_FILE"));
+    }
+
+    #[test]
+    fn tap_confirmation_can_be_off_only_against_emulators() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("PAGERDUTY_CONFIRM_TAPS", "false"));
+        let error = env(&pairs).webhook_settings().unwrap_err().to_string();
+        assert!(error.contains("PAGERDUTY_CONFIRM_TAPS"), "{error}");
+        pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        assert!(!env(&pairs).webhook_settings().unwrap().confirm_taps);
     }
 }

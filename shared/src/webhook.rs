@@ -225,15 +225,40 @@ pub fn read_v3(request: &Request, body: &[u8], secrets: Credentials<'_>) -> Inbo
     }
 }
 
-/// The token a line of the action token parameter holds for `action`: an `action-name=token` line
-/// holds it for that action only; a bare line holds it for every action. One token per action
-/// means a token leaked from one extension cannot start another's runbook.
-fn action_token<'a>(line: &'a str, action: &str) -> Option<&'a str> {
-    match line.split_once('=') {
-        Some((name, token)) if is_action_name(name) && !token.is_empty() => {
-            (name == action).then_some(token)
+/// Tokens shorter than this are not tokens anyone generated: such lines are ignored (and said so).
+const MIN_ACTION_TOKEN_LEN: usize = 16;
+
+/// What one line of the action token parameter holds.
+#[derive(Debug, PartialEq, Eq)]
+enum TokenLine<'a> {
+    /// `action-name=token`: good for that action only.
+    Scoped { action: &'a str, token: &'a str },
+    /// A bare token: good for every action.
+    Bare(&'a str),
+    /// Neither (too short, empty token): never accepted.
+    Unusable,
+}
+
+/// A line whose part before the first `=` is an action name is scoped to that action, whatever
+/// follows; one token per action means a token leaked from one extension cannot start another's
+/// runbook. Anything else is a bare token. Either way the token must be long enough to have been
+/// generated, so `restart-web=` or a short bare line never authenticates anything.
+fn token_line(line: &str) -> TokenLine<'_> {
+    let line = line.trim();
+    let parsed = match line.split_once('=') {
+        Some((name, token)) if is_action_name(name.trim()) => TokenLine::Scoped {
+            action: name.trim(),
+            token: token.trim(),
+        },
+        _ => TokenLine::Bare(line),
+    };
+    match parsed {
+        TokenLine::Scoped { token, .. } | TokenLine::Bare(token)
+            if token.len() < MIN_ACTION_TOKEN_LEN =>
+        {
+            TokenLine::Unusable
         }
-        _ => Some(line),
+        usable => usable,
     }
 }
 
@@ -259,12 +284,29 @@ pub fn read_action(
             return Inbound::Answer(Reply::rejected(401, "missing action token header"));
         };
         let mut matched = subtle::Choice::from(0u8);
+        let mut unusable = 0;
         for line in tokens {
-            if let Some(token) = action_token(line.expose(), action) {
-                matched |= token.as_bytes().ct_eq(presented.as_bytes());
-            }
+            let token = match token_line(line.expose()) {
+                TokenLine::Scoped {
+                    action: scope,
+                    token,
+                } if scope == action => token,
+                TokenLine::Scoped { .. } => continue,
+                TokenLine::Bare(token) => token,
+                TokenLine::Unusable => {
+                    unusable += 1;
+                    continue;
+                }
+            };
+            matched |= token.as_bytes().ct_eq(presented.as_bytes());
         }
         if !bool::from(matched) {
+            if unusable > 0 {
+                tracing::error!(
+                    unusable,
+                    "the action token parameter has lines that are never accepted: tokens of at least 16 characters, bare or as action-name=token"
+                );
+            }
             tracing::warn!(action, "action token does not match");
             return Inbound::Answer(Reply::rejected(403, "action token does not match"));
         }
@@ -392,7 +434,12 @@ impl WebhookApp {
     /// by its SNS signature, say), within `budget`: the same path as a signed v3 webhook.
     pub async fn handle_trigger(&self, trigger: Trigger, budget: Duration) -> Reply {
         let span = trigger_span(&trigger);
-        self.process(trigger, Instant::now() + budget, Provenance::Signed)
+        let provenance = if trigger.workflow.is_some() {
+            Provenance::SignedReference
+        } else {
+            Provenance::Signed
+        };
+        self.process(trigger, Instant::now() + budget, provenance)
             .instrument(span)
             .await
     }
@@ -400,51 +447,83 @@ impl WebhookApp {
     /// Whether the trigger is older than the age limit: it will never be executed, so a transient
     /// failure must not keep its sender retrying.
     fn is_stale(&self, trigger: &Trigger) -> bool {
-        let limit = chrono::Duration::from_std(self.settings.max_trigger_age)
-            .unwrap_or(chrono::Duration::MAX);
-        self.clock.now().signed_duration_since(trigger.occurred_at) > limit
+        self.clock.now().signed_duration_since(trigger.occurred_at) > self.max_trigger_age()
     }
 
-    /// A transient failure: 503 so that the sender retries, while a retry can still run the
-    /// trigger. PagerDuty queues an incident's later webhooks behind one it is retrying, for up to
-    /// 48 hours; once the trigger is older than the age limit a retry could only be refused, so it
-    /// is refused now, with a note, and the queue moves on.
-    async fn retry_later(
+    /// The age limit as a duration (the configuration bounds it, so this never saturates).
+    fn max_trigger_age(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.settings.max_trigger_age).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// After a transient failure with nothing sent: the refusal to answer instead of a 503 when
+    /// the trigger has grown older than the age limit. PagerDuty queues an incident's later
+    /// webhooks behind one it is retrying, for up to 48 hours, and a retry of a trigger this old
+    /// could only be refused: so it is refused now, with a note, and the queue moves on.
+    async fn stale_refusal(
         &self,
         trigger: &Trigger,
         runbook: Option<&str>,
         error: &Error,
-        may_have_run: MayHaveRun,
         deadline: Instant,
-    ) -> Reply {
+    ) -> Option<Report> {
         if !self.is_stale(trigger) {
-            return Reply::transient(error);
+            return None;
         }
-        let mut reason = format!(
-            "could not be handled before it grew older than the age limit ({}): {error}",
-            decision::human_duration(
-                chrono::Duration::from_std(self.settings.max_trigger_age)
-                    .unwrap_or(chrono::Duration::MAX)
-            )
+        let reason = format!(
+            "not run: a transient failure lasted until the event was older than the age limit ({}): {error}",
+            decision::human_duration(self.max_trigger_age())
         );
-        if let MayHaveRun::Yes { run_id } = &may_have_run {
-            reason.push_str(&format!(
-                "; it may have started: look for the SSM command whose comment begins \"remediate {run_id}\""
-            ));
-        }
         tracing::error!(
             reason,
             "giving up on a stale trigger after a transient failure"
         );
-        let name = runbook.unwrap_or("remediate");
         let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
         report.trigger_id = Some(trigger.dedupe_id.clone());
         report.runbook = runbook.map(str::to_owned);
+        let name = runbook.unwrap_or("remediate");
         report.note = Some(
             self.note(trigger, &notes::refused(trigger, name, &reason), deadline)
                 .await,
         );
-        Reply::report(200, &report)
+        Some(report)
+    }
+
+    /// A transient failure before any claim was taken: 503, unless the trigger is stale.
+    async fn retry_unclaimed(
+        &self,
+        trigger: &Trigger,
+        runbook: Option<&str>,
+        error: &Error,
+        deadline: Instant,
+    ) -> Reply {
+        match self.stale_refusal(trigger, runbook, error, deadline).await {
+            Some(report) => Reply::report(200, &report),
+            None => Reply::transient(error),
+        }
+    }
+
+    /// A transient failure with the claim held and nothing sent: give the claim back and ask for
+    /// a retry; or, when the trigger is stale, record the refusal on the claim (a redelivery is
+    /// then a duplicate, not a second note).
+    async fn retry_claimed(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        runbook: &str,
+        error: &Error,
+        deadline: Instant,
+    ) -> Reply {
+        if let Some(report) = self
+            .stale_refusal(trigger, Some(runbook), error, deadline)
+            .await
+        {
+            self.complete(claim, trigger, &report).await;
+            return Reply::report(200, &report);
+        }
+        if let Err(release_error) = self.ledger.release(claim).await {
+            tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
+        }
+        Reply::transient(error)
     }
 
     /// Events remediate's own bot user caused (the notes it posts come back as
@@ -501,9 +580,9 @@ impl WebhookApp {
                 trigger.incident = Some(fresh);
                 Ok(())
             }
-            Err(error) if error.is_transient() || is_deployment_fault(&error) => Err(self
-                .retry_later(trigger, None, &error, MayHaveRun::No, deadline)
-                .await),
+            Err(error) if error.is_transient() || is_deployment_fault(&error) => {
+                Err(self.retry_unclaimed(trigger, None, &error, deadline).await)
+            }
             Err(error) => {
                 // PagerDuty says the incident is not there (deleted, or not visible to our key):
                 // nothing can run, and a retry cannot change that.
@@ -557,18 +636,9 @@ impl WebhookApp {
                 return Reply::report(200, &report);
             }
             Ok(ClaimResult::InProgress { hold_until }) => {
+                // Even past the age limit: the holder may have sent the command. A hold lasts
+                // CLAIM_HOLD at most, and the delivery that takes it over looks in SSM first.
                 tracing::info!(%hold_until, "another delivery is handling this trigger");
-                if self.is_stale(&trigger) {
-                    // PagerDuty queues the incident's later webhooks behind this one: stop the
-                    // retries. The delivery that holds the claim notes what it does.
-                    let mut report = Report::new(
-                        Outcome::Duplicate,
-                        Some("another delivery of this event holds it, and the event is older than the age limit: not waiting for it".to_owned()),
-                    );
-                    report.trigger_id = Some(trigger.dedupe_id.clone());
-                    report.runbook = Some(runbook);
-                    return Reply::report(200, &report);
-                }
                 return Reply::error(
                     503,
                     "this event is being handled by another delivery; retry later",
@@ -576,7 +646,7 @@ impl WebhookApp {
             }
             Err(error) => {
                 return self
-                    .retry_later(&trigger, Some(&runbook), &error, MayHaveRun::No, deadline)
+                    .retry_unclaimed(&trigger, Some(&runbook), &error, deadline)
                     .await;
             }
         };
@@ -594,8 +664,14 @@ impl WebhookApp {
         }
         let context = DecisionContext {
             now,
-            max_trigger_age: chrono::Duration::from_std(self.settings.max_trigger_age)
-                .unwrap_or(chrono::Duration::minutes(15)),
+            // A takeover's predecessor may have sent the command before it died: the age limit is
+            // checked after SSM has been searched for it (in `execute`), so that a run that
+            // happened is recorded as such and never refused as "too old".
+            max_trigger_age: if claim.taken_over {
+                chrono::Duration::MAX
+            } else {
+                self.max_trigger_age()
+            },
             // The kill switch is the strongest of the three dry-run switches.
             global_dry_run: match self.kill_switch.reason().await {
                 Some(reason) => Some(reason),
@@ -630,35 +706,16 @@ impl WebhookApp {
                     Ok(report) => report,
                     Err(NotStarted::Release(error)) => {
                         // Nothing was sent: give the claim back so the sender's retry can run it.
-                        if let Err(release_error) = self.ledger.release(&claim).await {
-                            tracing::error!(%release_error, "could not release the claim; the retry waits for it to expire");
-                        }
                         return self
-                            .retry_later(
-                                &trigger,
-                                Some(&plan.runbook),
-                                &error,
-                                MayHaveRun::No,
-                                deadline,
-                            )
+                            .retry_claimed(&claim, &trigger, &plan.runbook, &error, deadline)
                             .await;
                     }
                     Err(NotStarted::Hold(error)) => {
                         // The command may have reached SSM and we cannot tell: keep the claim. A
-                        // retry after it expires takes it over and looks for the command first.
+                        // retry after it expires takes it over and looks for the command first,
+                        // even past the age limit: never a refusal of something that may have run.
                         tracing::error!(%error, run_id = plan.run_id, "cannot tell whether the command was sent; holding the claim");
-                        let may_have_run = MayHaveRun::Yes {
-                            run_id: plan.run_id.clone(),
-                        };
-                        return self
-                            .retry_later(
-                                &trigger,
-                                Some(&plan.runbook),
-                                &error,
-                                may_have_run,
-                                deadline,
-                            )
-                            .await;
+                        return Reply::transient(&error);
                     }
                 }
             }
@@ -831,11 +888,8 @@ impl WebhookApp {
     ) -> Reply {
         let reason = match failure {
             ConfirmFailure::Transient(error) => {
-                if let Err(release_error) = self.ledger.release(claim).await {
-                    tracing::error!(%release_error, "could not release the claim");
-                }
                 return self
-                    .retry_later(trigger, Some(runbook), &error, MayHaveRun::No, deadline)
+                    .retry_claimed(claim, trigger, runbook, &error, deadline)
                     .await;
             }
             ConfirmFailure::Refused(reason) | ConfirmFailure::Unconfirmed(reason) => reason,
@@ -863,6 +917,12 @@ impl WebhookApp {
         report.run_id = Some(plan.run_id.clone());
         report.catalog_version = Some(plan.catalog_version.clone());
         report.targets = Some(plan.targets());
+        if claim.taken_over && plan.dry_run.is_some() && self.is_stale(trigger) {
+            // A dry run sends nothing, so there is nothing to look for: decide's age check.
+            return Ok(self
+                .refuse_stale_takeover(trigger, plan, report, deadline)
+                .await);
+        }
         if let Some(why) = &plan.dry_run {
             report.outcome = Outcome::DryRun;
             report.reason = Some(why.clone());
@@ -906,6 +966,11 @@ impl WebhookApp {
                         "the previous delivery had sent the command; not sending it again"
                     );
                     return Ok(self.started(trigger, plan, command, report, deadline).await);
+                }
+                Ok(None) if self.is_stale(trigger) => {
+                    return Ok(self
+                        .refuse_stale_takeover(trigger, plan, report, deadline)
+                        .await);
                 }
                 Ok(None) => {}
                 // Keep the claim, so that the next attempt is a takeover that looks again.
@@ -972,6 +1037,35 @@ impl WebhookApp {
             tracing::error!(%error, "could not give back the cooldown; the next run may be held back");
         }
         result
+    }
+
+    /// A takeover found that nothing was sent, and the trigger is older than the age limit: the
+    /// refusal `decide` would have made had the search not come first.
+    async fn refuse_stale_takeover(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        mut report: Report,
+        deadline: Instant,
+    ) -> Report {
+        let age = self.clock.now().signed_duration_since(trigger.occurred_at);
+        let reason = format!(
+            "the event is {} old, older than the {} limit, and the delivery that first took it sent nothing: not run",
+            decision::human_duration(age),
+            decision::human_duration(self.max_trigger_age())
+        );
+        tracing::warn!(run_id = plan.run_id, reason, "refused");
+        report.outcome = Outcome::Refused;
+        report.note = Some(
+            self.note(
+                trigger,
+                &notes::refused(trigger, &plan.runbook, &reason),
+                deadline,
+            )
+            .await,
+        );
+        report.reason = Some(reason);
+        report
     }
 
     async fn send(
@@ -1098,12 +1192,6 @@ impl WebhookApp {
             );
         }
     }
-}
-
-/// Whether a failed start may have reached the executor (the answer was lost).
-enum MayHaveRun {
-    No,
-    Yes { run_id: String },
 }
 
 /// How far a trigger's body can be believed, which decides what is re-read before acting.

@@ -244,7 +244,7 @@ async fn log_entries_follow_pagination_within_the_window() {
         .and(path("/incidents/PINC1/log_entries"))
         .and(query_param("offset", "0"))
         .and(query_param("since", "2026-11-25T03:10:07Z"))
-        .and(query_param("until", "2026-11-25T03:14:07Z"))
+        .and(query_param("until", "2026-11-25T03:14:08Z"))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
             "log_entries": noise, "limit": 100, "offset": 0, "more": true
         })))
@@ -277,4 +277,26 @@ async fn log_entries_follow_pagination_within_the_window() {
     );
     assert_eq!(tap.agent_name.as_deref(), Some("Alice Oncall"));
     assert_eq!(tap.agent_id.as_deref(), Some("PALICE1"));
+}
+
+#[tokio::test]
+async fn a_log_window_beyond_the_page_cap_is_an_error_not_a_partial_answer() {
+    let server = MockServer::start().await;
+    let page: Vec<_> = (0..100)
+        .map(|n| serde_json::json!({"id": format!("R{n}"), "type": "annotate_log_entry"}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/incidents/PINC1/log_entries"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "log_entries": page, "limit": 100, "more": true
+        })))
+        .expect(remediate_shared::pagerduty::client::MAX_LOG_ENTRY_PAGES as u64)
+        .mount(&server)
+        .await;
+    let error = client(&server.uri())
+        .log_entries_between("PINC1", Utc::now(), Utc::now(), deadline(4))
+        .await
+        .unwrap_err();
+    assert!(!error.is_transient());
+    assert!(error.to_string().contains("not searched"), "{error}");
 }

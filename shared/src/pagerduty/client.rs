@@ -277,14 +277,21 @@ impl PagerDutyApi for HttpPagerDuty {
             created_at: Option<DateTime<Utc>>,
         }
         let path = incident_path(incident_id, "/log_entries")?;
+        // Whole seconds, widened outwards: the window never loses an entry to rounding.
+        let since = since.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let until = until
+            .checked_add_signed(chrono::Duration::seconds(1))
+            .unwrap_or(until)
+            .to_rfc3339_opts(SecondsFormat::Secs, true);
         let mut entries = Vec::new();
-        for page in 0..MAX_LOG_ENTRY_PAGES {
+        for _ in 0..MAX_LOG_ENTRY_PAGES {
             let query = [
-                ("since", since.to_rfc3339_opts(SecondsFormat::Secs, true)),
-                ("until", until.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("since", since.clone()),
+                ("until", until.clone()),
                 ("is_overview", "false".to_owned()),
                 ("limit", LOG_ENTRY_PAGE_SIZE.to_string()),
-                ("offset", (page * LOG_ENTRY_PAGE_SIZE).to_string()),
+                // Offsets count what was returned, whatever page size PagerDuty chose.
+                ("offset", entries.len().to_string()),
             ];
             let response = self
                 .send(
@@ -315,14 +322,17 @@ impl PagerDutyApi for HttpPagerDuty {
                 return Ok(entries);
             }
         }
-        // A window this busy is not something a tap produces; what was read is searched, and
-        // the log says the rest was not.
-        tracing::warn!(
-            incident_id,
-            pages = MAX_LOG_ENTRY_PAGES,
-            "more log entries than read; the tap is searched among the first pages only"
-        );
-        Ok(entries)
+        // A window this busy is not something a tap produces: say so, rather than search part of
+        // it and call a real tap unconfirmed.
+        Err(Error::PagerDuty {
+            operation: "ListIncidentLogEntries",
+            status: None,
+            message: format!(
+                "more than {} log entries in the tap's window; not searched",
+                MAX_LOG_ENTRY_PAGES * LOG_ENTRY_PAGE_SIZE
+            ),
+            transient: false,
+        })
     }
 
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()> {

@@ -22,6 +22,8 @@ pub const WORKFLOW_STARTED: &str = "incident.workflow.started";
 pub const INCIDENT_DATA: &str = "incident";
 /// `data.type` of `incident.workflow.started` and `incident.workflow.completed`.
 pub const WORKFLOW_INSTANCE_DATA: &str = "incident_workflow_instance";
+/// The agent type of a person.
+const USER_REFERENCE: &str = "user_reference";
 /// Event ids become ledger keys: anything longer is not an id PagerDuty made.
 const MAX_EVENT_ID_LEN: usize = 128;
 
@@ -153,6 +155,19 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
                     "incident id {:?} is not a PagerDuty id",
                     instance.incident.id
                 ));
+            }
+            // A manual start names the person who started it; a workflow started by its own
+            // conditions has no person as its agent, and automation runs from incident events.
+            let by_person = event
+                .agent
+                .as_ref()
+                .is_some_and(|agent| agent.kind.as_deref() == Some(USER_REFERENCE));
+            if !by_person {
+                return Ok(not_actionable(format!(
+                    "{} of workflow {:?} was not started by a person (a conditional trigger): only manual starts run runbooks",
+                    event.event_type,
+                    instance.incident_workflow.display_name()
+                )));
             }
             let incident = Incident {
                 id: instance.incident.id.clone(),
@@ -390,6 +405,26 @@ mod tests {
                 "{event_type}: {:?}",
                 parse(body.as_bytes())
             );
+        }
+    }
+
+    #[test]
+    fn a_workflow_started_by_no_person_runs_nothing() {
+        for agent in [
+            serde_json::Value::Null,
+            serde_json::json!({"id": "PSVC1", "type": "service_reference", "summary": "API"}),
+        ] {
+            let mut body: serde_json::Value = serde_json::from_str(&envelope(
+                WORKFLOW_STARTED,
+                sample_data("incident_workflow_instance"),
+            ))
+            .unwrap();
+            body["event"]["agent"] = agent;
+            let parsed = parse(body.to_string().as_bytes()).unwrap();
+            let V3Event::NotActionable { reason, .. } = parsed else {
+                panic!("{parsed:?}");
+            };
+            assert!(reason.contains("not started by a person"), "{reason}");
         }
     }
 

@@ -430,7 +430,7 @@ async fn each_action_can_have_its_own_token() {
         ("/remediate/webhook-secrets", SECRET),
         (
             "/remediate/action-token",
-            "restart-web=token-for-restart\nflush-cache=token-for-flush\n",
+            "restart-web=token-for-restart-web\nflush-cache = token-for-flush-cache\n",
         ),
         ("/remediate/api-token", "pd-token"),
     ]));
@@ -445,9 +445,17 @@ async fn each_action_can_have_its_own_token() {
         )
     };
     // flush-cache's token cannot start restart-web.
-    let (status, reply) = send(&h, with_token("restart-web", "token-for-flush", "m-1")).await;
+    let (status, reply) = send(
+        &h,
+        with_token("restart-web", "token-for-flush-cache", "m-1"),
+    )
+    .await;
     assert_eq!((status, reply["outcome"].as_str()), (403, Some("rejected")));
-    let (status, reply) = send(&h, with_token("restart-web", "token-for-restart", "m-2")).await;
+    let (status, reply) = send(
+        &h,
+        with_token("restart-web", "token-for-restart-web", "m-2"),
+    )
+    .await;
     assert_eq!(status, 202, "{reply}");
     // A bare token still works for every action.
     h.app.secrets = Arc::new(StaticSecrets::new([
@@ -457,6 +465,58 @@ async fn each_action_can_have_its_own_token() {
     let (status, reply) = send(&h, with_token("flush-cache", "one-token-for-all", "m-3")).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "dry_run");
+}
+
+#[test]
+fn token_lines_are_scoped_bare_or_unusable_never_ambiguous() {
+    use super::super::{TokenLine, token_line};
+    let scoped = |action, token| TokenLine::Scoped { action, token };
+    assert_eq!(
+        token_line("restart-web=0123456789abcdef0123"),
+        scoped("restart-web", "0123456789abcdef0123")
+    );
+    assert_eq!(
+        token_line(" restart-web = 0123456789abcdef0123 "),
+        scoped("restart-web", "0123456789abcdef0123")
+    );
+    // An empty or short token is never a token, for any action.
+    assert_eq!(token_line("restart-web="), TokenLine::Unusable);
+    assert_eq!(token_line("restart-web= "), TokenLine::Unusable);
+    assert_eq!(token_line("short"), TokenLine::Unusable);
+    // A base64 token whose head looks like an action name is read as scoped with a short
+    // token: unusable (and logged), never a token for every action.
+    assert_eq!(token_line("abc123=="), TokenLine::Unusable);
+    // Bare tokens: hex, or base64 whose head is no action name.
+    assert_eq!(
+        token_line("9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c"),
+        TokenLine::Bare("9f2c4e6a8b0d1f3e5a7c9b1d3f5e7a9c")
+    );
+    assert_eq!(
+        token_line("Zm9vYmFyYmF6cXV4cXV1eA=="),
+        TokenLine::Bare("Zm9vYmFyYmF6cXV4cXV1eA==")
+    );
+}
+
+#[tokio::test]
+async fn an_empty_scoped_token_authenticates_nothing() {
+    let mut h = harness();
+    h.app.secrets = Arc::new(StaticSecrets::new([
+        ("/remediate/action-token", "restart-web=\n"),
+        ("/remediate/api-token", "pd-token"),
+    ]));
+    for (action, token) in [("flush-cache", "restart-web="), ("restart-web", "")] {
+        let request = request(
+            &format!("/actions/{action}"),
+            &tap_body("m-empty", "PALICE1", now()),
+            &[
+                ("content-type", "application/json"),
+                ("x-remediate-token", token),
+            ],
+        );
+        let (status, reply) = send(&h, request).await;
+        assert_eq!(status, 403, "{action} with {token:?}: {reply}");
+    }
+    assert!(h.executor.sent().is_empty());
 }
 
 #[tokio::test]
@@ -518,29 +578,103 @@ async fn a_stale_trigger_is_not_retried_forever_after_a_transient_failure() {
             .any(|(_, text)| text.contains("age limit"))
     );
     assert!(h.executor.sent().is_empty());
+    // The refusal is recorded on the claim: PagerDuty's next redelivery is a duplicate.
+    let (status, reply) = send(&h, tapped("restart-web", &body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("duplicate")),
+        "{reply}"
+    );
+}
+
+/// A first delivery claimed the trigger `minutes_old` minutes after it happened, perhaps sent the
+/// command (`sent`), and died. Returns the v3 body of the trigger, which happened 20 min ago.
+async fn dead_holder(h: &Harness, event_id: &str, sent: bool) -> String {
+    let at = now() - chrono::Duration::minutes(20);
+    let trigger_id = format!("pagerduty-v3:{event_id}");
+    let ClaimResult::Claimed(_) = h
+        .ledger
+        .claim(&trigger_id, at + chrono::Duration::minutes(14), CLAIM_HOLD)
+        .await
+        .unwrap()
+    else {
+        panic!("first claim")
+    };
+    if sent {
+        h.executor
+            .send_command(&crate::ssm::CommandRequest {
+                document: "AWS-RunShellScript".into(),
+                targets: crate::catalog::Targets::InstanceIds(vec!["i-0123456789abcdef0".into()]),
+                parameters: Default::default(),
+                delivery_timeout_seconds: None,
+                max_concurrency: None,
+                max_errors: None,
+                comment: decision::correlation_comment(
+                    &decision::run_id(&trigger_id, "diagnose-api"),
+                    "diagnose-api",
+                ),
+            })
+            .await
+            .unwrap();
+    }
+    v3_body(event_id, "incident.triggered", "API latency", at)
 }
 
 #[tokio::test]
-async fn a_stale_redelivery_does_not_wait_for_a_held_claim() {
+async fn a_held_claim_past_the_age_limit_still_asks_for_a_retry() {
+    // The holder may have sent the command: answering anything final now could be wrong. The hold
+    // lasts two minutes at most; the takeover after it looks in SSM first.
     let h = harness();
-    let at = now() - chrono::Duration::minutes(20);
-    let body = v3_body("ev-held", "incident.triggered", "API latency", at);
-    // A delivery within the limit cannot tell whether SSM took the command: the claim is held.
-    h.clock.set(at + chrono::Duration::minutes(14));
-    h.executor.fail_next(vec![Error::Ambiguous {
-        service: "ssm",
-        operation: "SendCommand",
-        message: "operation timed out".into(),
-    }]);
-    let (status, _) = send(&h, signed(&body)).await;
-    assert_eq!(status, 503);
-    assert!(h.ledger.is_held("pagerduty-v3:ev-held"));
-    // A redelivery past the age limit, while the claim is still held, stops the retries.
+    let body = dead_holder(&h, "ev-held", true).await;
     h.clock
-        .set(at + chrono::Duration::minutes(15) + chrono::Duration::seconds(30));
+        .set(now() - chrono::Duration::minutes(20) + chrono::Duration::minutes(15));
     let (status, reply) = send(&h, signed(&body)).await;
-    assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["outcome"], "duplicate", "{reply}");
+    assert_eq!(status, 503, "{reply}");
+}
+
+#[tokio::test]
+async fn a_stale_takeover_records_the_command_its_predecessor_sent() {
+    let h = harness();
+    let body = dead_holder(&h, "ev-sent", true).await;
+    // PagerDuty's retry arrives after the hold expired and after the age limit.
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (202, Some("executed")),
+        "a run that happened is never refused as too old: {reply}"
+    );
+    assert_eq!(h.executor.sent().len(), 1, "not sent a second time");
+    assert!(
+        h.pagerduty
+            .notes()
+            .iter()
+            .any(|(_, text)| text.contains("diagnose-api started"))
+    );
+}
+
+#[tokio::test]
+async fn a_stale_takeover_with_nothing_sent_is_refused_as_too_old() {
+    let h = harness();
+    let body = dead_holder(&h, "ev-unsent", false).await;
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("refused")),
+        "{reply}"
+    );
+    assert!(
+        reply["reason"].as_str().unwrap().contains("sent nothing"),
+        "{reply}"
+    );
+    assert!(h.executor.sent().is_empty());
+    // Recorded: a redelivery is a duplicate, not a second note.
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("duplicate")),
+        "{reply}"
+    );
+    assert_eq!(h.pagerduty.notes().len(), 1);
 }
 
 #[tokio::test]
