@@ -940,18 +940,9 @@ impl WebhookApp {
                 "{} uses an executor this function cannot start yet",
                 plan.runbook
             );
-            tracing::error!(runbook = plan.runbook, reason, "refused");
-            report.outcome = Outcome::Refused;
-            report.note = Some(
-                self.note(
-                    trigger,
-                    &notes::refused(trigger, &plan.runbook, &reason),
-                    deadline,
-                )
-                .await,
-            );
-            report.reason = Some(reason);
-            return Ok(report);
+            return Ok(self
+                .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
+                .await);
         };
         if claim.taken_over {
             // The previous holder died after claiming (or could not tell whether its command
@@ -1045,7 +1036,7 @@ impl WebhookApp {
         &self,
         trigger: &Trigger,
         plan: &Plan,
-        mut report: Report,
+        report: Report,
         deadline: Instant,
     ) -> Report {
         let age = self.clock.now().signed_duration_since(trigger.occurred_at);
@@ -1054,12 +1045,25 @@ impl WebhookApp {
             decision::human_duration(age),
             decision::human_duration(self.max_trigger_age())
         );
-        tracing::warn!(run_id = plan.run_id, reason, "refused");
+        self.refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
+            .await
+    }
+
+    /// Turn a report into a refusal that people see: the reason in the log and on the incident.
+    async fn refuse_with_note(
+        &self,
+        trigger: &Trigger,
+        runbook: &str,
+        mut report: Report,
+        reason: String,
+        deadline: Instant,
+    ) -> Report {
+        tracing::warn!(runbook, reason, "refused");
         report.outcome = Outcome::Refused;
         report.note = Some(
             self.note(
                 trigger,
-                &notes::refused(trigger, &plan.runbook, &reason),
+                &notes::refused(trigger, runbook, &reason),
                 deadline,
             )
             .await,

@@ -217,6 +217,20 @@ async fn error_message(response: reqwest::Response) -> String {
     }
 }
 
+/// A successful answer's JSON body. One that does not parse is treated as transient: PagerDuty
+/// answered 2xx, so a retry is likely to read a whole body.
+async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+    operation: &'static str,
+) -> Result<T> {
+    response.json().await.map_err(|error| Error::PagerDuty {
+        operation,
+        status: None,
+        message: format!("unreadable response: {error}"),
+        transient: true,
+    })
+}
+
 fn incident_path(incident_id: &str, suffix: &str) -> Result<String> {
     if !super::payload::is_pagerduty_id(incident_id) {
         return Err(Error::PagerDuty {
@@ -240,12 +254,7 @@ impl PagerDutyApi for HttpPagerDuty {
         let response = self
             .send("GetIncident", Method::GET, &path, &[], None, deadline)
             .await?;
-        let body: Body = response.json().await.map_err(|error| Error::PagerDuty {
-            operation: "GetIncident",
-            status: None,
-            message: format!("unreadable response: {error}"),
-            transient: true,
-        })?;
+        let body: Body = read_json(response, "GetIncident").await?;
         Ok(body.incident.to_incident())
     }
 
@@ -303,12 +312,7 @@ impl PagerDutyApi for HttpPagerDuty {
                     deadline,
                 )
                 .await?;
-            let body: Body = response.json().await.map_err(|error| Error::PagerDuty {
-                operation: "ListIncidentLogEntries",
-                status: None,
-                message: format!("unreadable response: {error}"),
-                transient: true,
-            })?;
+            let body: Body = read_json(response, "ListIncidentLogEntries").await?;
             let last_page = body.more != Some(true) || body.log_entries.is_empty();
             entries.extend(body.log_entries.into_iter().map(|entry| LogEntry {
                 id: entry.id,

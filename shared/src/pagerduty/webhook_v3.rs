@@ -229,17 +229,15 @@ fn check_event_time(at: DateTime<Utc>) -> Result<(), String> {
     }
 }
 
+/// PagerDuty's example `data` of each v3 data type and its list of event types, for the tests
+/// here and the handler's.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PRIORITY_UPDATED: &str =
-        include_str!("../../../events/fixtures/v3-incident.priority_updated.json");
-    const EVENT_TYPES: &str =
+pub(crate) mod samples {
+    pub const EVENT_TYPES: &str =
         include_str!("../../../events/fixtures/v3-event-data/event-types.tsv");
 
     /// PagerDuty's example `data` of one data type, from events/fixtures/v3-event-data/.
-    fn sample_data(data_type: &str) -> serde_json::Value {
+    pub fn data(data_type: &str) -> serde_json::Value {
         let text = match data_type {
             "incident" => include_str!("../../../events/fixtures/v3-event-data/incident.json"),
             "incident_action_invocation" => include_str!(
@@ -278,6 +276,26 @@ mod tests {
         serde_json::from_str(text).unwrap()
     }
 
+    pub fn event_types() -> Vec<(&'static str, &'static str)> {
+        EVENT_TYPES
+            .lines()
+            .skip(1)
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| {
+                let mut columns = line.split('\t');
+                (columns.next().unwrap(), columns.next().unwrap())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::{data as sample_data, event_types};
+    use super::*;
+
+    const PRIORITY_UPDATED: &str =
+        include_str!("../../../events/fixtures/v3-incident.priority_updated.json");
     fn envelope(event_type: &str, data: serde_json::Value) -> String {
         let resource_type = event_type.split('.').next().unwrap();
         serde_json::json!({"event": {
@@ -292,18 +310,6 @@ mod tests {
             "data": data,
         }})
         .to_string()
-    }
-
-    fn event_types() -> Vec<(&'static str, &'static str)> {
-        EVENT_TYPES
-            .lines()
-            .skip(1)
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| {
-                let mut columns = line.split('\t');
-                (columns.next().unwrap(), columns.next().unwrap())
-            })
-            .collect()
     }
 
     #[test]

@@ -51,6 +51,11 @@ fn workflow_data(workflow_id: &str, workflow_name: &str) -> serde_json::Value {
     })
 }
 
+/// `agent` starts the workflow `id` named `name` on incident PINC001.
+fn workflow_start(agent: &str, id: &str, name: &str) -> String {
+    v3_event("incident.workflow.started", agent, workflow_data(id, name))
+}
+
 fn workflow_harness() -> Harness {
     let mut h = harness();
     h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
@@ -71,57 +76,12 @@ fn workflow_harness() -> Harness {
     h
 }
 
-/// PagerDuty's example data of every data type, as the parser's own test reads them.
+/// PagerDuty's example data of every documented event type.
 fn every_documented_event() -> Vec<(String, serde_json::Value)> {
-    let types = include_str!("../../../../events/fixtures/v3-event-data/event-types.tsv");
-    let sample = |data_type: &str| -> serde_json::Value {
-        let text = match data_type {
-            "incident" => include_str!("../../../../events/fixtures/v3-event-data/incident.json"),
-            "incident_action_invocation" => include_str!(
-                "../../../../events/fixtures/v3-event-data/incident_action_invocation.json"
-            ),
-            "incident_conference_bridge" => include_str!(
-                "../../../../events/fixtures/v3-event-data/incident_conference_bridge.json"
-            ),
-            "incident_field_values" => {
-                include_str!("../../../../events/fixtures/v3-event-data/incident_field_values.json")
-            }
-            "incident_note" => {
-                include_str!("../../../../events/fixtures/v3-event-data/incident_note.json")
-            }
-            "incident_responder" => {
-                include_str!("../../../../events/fixtures/v3-event-data/incident_responder.json")
-            }
-            "incident_role_assignment" => include_str!(
-                "../../../../events/fixtures/v3-event-data/incident_role_assignment.json"
-            ),
-            "incident_status_update" => include_str!(
-                "../../../../events/fixtures/v3-event-data/incident_status_update.json"
-            ),
-            "incident_task" => {
-                include_str!("../../../../events/fixtures/v3-event-data/incident_task.json")
-            }
-            "incident_workflow_instance" => include_str!(
-                "../../../../events/fixtures/v3-event-data/incident_workflow_instance.json"
-            ),
-            "service" => include_str!("../../../../events/fixtures/v3-event-data/service.json"),
-            "service_field_values" => {
-                include_str!("../../../../events/fixtures/v3-event-data/service_field_values.json")
-            }
-            other => panic!("no sample for {other}"),
-        };
-        serde_json::from_str(text).unwrap()
-    };
-    types
-        .lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            let mut columns = line.split('\t');
-            let event_type = columns.next().unwrap().to_owned();
-            let data = sample(columns.next().unwrap());
-            (event_type, data)
-        })
+    use crate::pagerduty::webhook_v3::samples;
+    samples::event_types()
+        .into_iter()
+        .map(|(event_type, data_type)| (event_type.to_owned(), samples::data(data_type)))
         .collect()
 }
 
@@ -199,11 +159,7 @@ async fn events_caused_by_the_bot_user_are_ignored() {
 #[tokio::test]
 async fn a_manual_workflow_start_runs_its_runbook_as_the_agent() {
     let h = workflow_harness();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "PRSTAPI", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 202, "{reply}");
     assert_eq!(reply["outcome"], "executed");
@@ -230,11 +186,7 @@ async fn a_manual_workflow_start_runs_its_runbook_as_the_agent() {
 #[tokio::test]
 async fn a_workflow_is_matched_by_its_name_too() {
     let h = workflow_harness();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("POTHER1", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "POTHER1", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 202, "{reply}");
 }
@@ -249,11 +201,7 @@ async fn a_workflow_no_runbook_names_is_ignored_without_reading_pagerduty() {
         message: "should not be called".into(),
         transient: true,
     });
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PNOTOURS", "Page the database team"),
-    );
+    let body = workflow_start("PBOB002", "PNOTOURS", "Page the database team");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "ignored");
@@ -265,11 +213,7 @@ async fn a_workflow_start_never_matches_a_runbook_that_does_not_name_it() {
     // diagnose-api of the base catalog wants v3 incident.triggered events; a workflow start is
     // a request for a workflow, never for another runbook.
     let h = harness();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "PRSTAPI", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "ignored");
@@ -279,11 +223,7 @@ async fn a_workflow_start_never_matches_a_runbook_that_does_not_name_it() {
 #[tokio::test]
 async fn a_workflow_started_by_someone_not_allowed_is_refused() {
     let h = workflow_harness();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PMALLORY",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PMALLORY", "PRSTAPI", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "refused");
@@ -301,11 +241,7 @@ async fn a_workflow_on_a_resolved_incident_runs_nothing() {
         .get_mut("PINC001")
         .unwrap()
         .status = "resolved".into();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "PRSTAPI", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "refused");
@@ -325,11 +261,7 @@ async fn a_workflow_whose_incident_conditions_fail_on_the_reread_is_ignored() {
         .unwrap()
         .teams
         .clear();
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "PRSTAPI", "Restart API service");
     let (status, reply) = send(&h, signed(&body)).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(reply["outcome"], "ignored");
@@ -348,11 +280,7 @@ async fn a_pagerduty_outage_while_reading_a_workflow_incident_is_retryable() {
         message: "unavailable".into(),
         transient: true,
     });
-    let body = v3_event(
-        "incident.workflow.started",
-        "PBOB002",
-        workflow_data("PRSTAPI", "Restart API service"),
-    );
+    let body = workflow_start("PBOB002", "PRSTAPI", "Restart API service");
     let (status, _) = send(&h, signed(&body)).await;
     assert_eq!(status, 503);
     // The retry runs it.
