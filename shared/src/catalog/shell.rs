@@ -340,14 +340,16 @@ mod posix {
                                 }
                                 continue;
                             }
-                            if command_position {
-                                let (h, e) = self.list(End::Paren)?;
-                                hole |= h;
-                                expansion |= e;
-                            } else if self.is(0, ')') {
+                            if !command_position && self.is(0, ')') {
                                 // `name()`: a function definition.
                                 self.pos += 1;
                                 command.words.clear();
+                            } else {
+                                // A subshell, or a process substitution (`<(…)`, `>(…)`):
+                                // commands of their own.
+                                let (h, e) = self.list(End::Paren)?;
+                                hole |= h;
+                                expansion |= e;
                             }
                         }
                         Sym::Char(c @ ('<' | '>')) if !in_conditional => {
@@ -690,6 +692,24 @@ mod posix {
                     word.hole |= hole;
                     Ok(())
                 }
+                Some(Sym::Char('[')) => {
+                    // `$[ … ]`: bash's old arithmetic.
+                    self.pos += 1;
+                    word.expansion = true;
+                    let mut names = false;
+                    while let Some(sym) = self.peek() {
+                        self.pos += 1;
+                        match sym {
+                            Sym::Char(']') => break,
+                            Sym::Char(c) if c.is_ascii_digit() || " \t+-*/%()<>=!&|^~".contains(c) => {}
+                            _ => names = true,
+                        }
+                    }
+                    if names {
+                        return Err(arithmetic_error());
+                    }
+                    Ok(())
+                }
                 Some(Sym::Char('{')) => {
                     self.pos += 1;
                     word.expansion = true;
@@ -795,6 +815,16 @@ mod posix {
                 return Err(FROM_EXPANSION.to_owned());
             }
             let name = basename(&first.text);
+            if matches!(name, "function" | "coproc") {
+                // `function NAME { …`: what follows the name and brace is a command.
+                let body: Vec<&Word> = rest
+                    .iter()
+                    .skip(1)
+                    .skip_while(|word| word.text == "{" && word.is_static())
+                    .copied()
+                    .collect();
+                return self.analyse_words(&body, command);
+            }
             if first.text == "[[" {
                 let arithmetic = rest
                     .iter()
@@ -998,6 +1028,9 @@ mod powershell {
     ];
     /// Methods that turn text into code, refused anywhere in a script that reads parameters.
     const REPARSE_METHODS: &[&str] = &[
+        // The stop-parsing token: the rest of the line goes out verbatim, quotes included, so a
+        // newline in a value would start PowerShell code.
+        "--%",
         "::create(",
         ".expandstring(",
         ".invokescript(",
@@ -1055,7 +1088,7 @@ mod powershell {
                 .iter()
                 .any(|method| self.code.contains(method))
             {
-                return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create, ExpandString, InvokeScript, NewScriptBlock) may appear".to_owned());
+                return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create, ExpandString, InvokeScript, NewScriptBlock) and no stop-parsing token (--%) may appear".to_owned());
             }
             Ok(())
         }

@@ -347,6 +347,17 @@ fn placeholders_in_posix_contexts_that_parse_again_are_errors() {
         "/usr/local/bin/{{ params.x }}",
         // a comment ends at a newline, which a value may hold
         "echo ok # {{ params.x }}",
+        // commands in process substitutions, functions and subshells are commands too
+        "cat <(eval echo {{ params.x }})",
+        "function f { eval echo {{ params.x }}; }",
+        "f() { eval echo {{ params.x }}; }",
+        "(eval echo {{ params.x }})",
+        "if true; then sh -c {{ params.x }}; fi",
+        // bash's old arithmetic
+        "n={{ params.n }}; echo $[n + 1]",
+        // a wrapper's command is a command
+        "sudo -u ops {{ params.x }}",
+        "timeout 5 {{ params.x }}",
     ];
     for script in refused {
         let problems = script_problems("AWS-RunShellScript", None, script);
@@ -411,6 +422,8 @@ fn placeholders_in_powershell_contexts_that_parse_again_are_errors() {
         "{{ params.x }} -Force",
         "& {{ params.x }}",
         ". {{ params.x }}",
+        // the stop-parsing token sends the rest of the line verbatim: a newline would end it
+        "icacls --% {{ params.x }}",
         // comments end at a newline, which a value may hold
         "Write-Output ok # {{ params.x }}",
         "<# {{ params.x }} #>",
