@@ -66,6 +66,11 @@ fn basename(word: &str) -> &str {
     word.rsplit(['/', '\\']).next().unwrap_or(word)
 }
 
+/// Deeper nesting than this is refused rather than followed: the scanners recurse, and a stack
+/// overflow would abort the function.
+const MAX_NESTING: usize = 64;
+const TOO_DEEP: &str = "`commands` nests substitutions, groups or blocks too deeply to check";
+
 /// Message endings shared by both shells.
 const INSIDE_QUOTES: &str =
     "a placeholder in `commands` stands inside quotes; values are quoted for you, so write it bare";
@@ -235,6 +240,7 @@ mod posix {
     pub(super) struct Scanner<'a> {
         syms: &'a [Sym],
         pos: usize,
+        depth: usize,
         heredocs: Vec<Heredoc>,
         /// For each command seen, whether it reads its input as code.
         code_readers: Vec<bool>,
@@ -253,6 +259,7 @@ mod posix {
             Self {
                 syms,
                 pos: 0,
+                depth: 0,
                 heredocs: Vec::new(),
                 code_readers: Vec::new(),
             }
@@ -277,6 +284,16 @@ mod posix {
         /// Commands until the end of input or a closing `)`. Returns whether a hole or an
         /// expansion was seen (for the word that holds a `$(…)`).
         fn list(&mut self, end: End) -> Scan<(bool, bool)> {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(TOO_DEEP.to_owned());
+            }
+            let found = self.commands(end);
+            self.depth -= 1;
+            found
+        }
+
+        fn commands(&mut self, end: End) -> Scan<(bool, bool)> {
             let (mut hole, mut expansion) = (false, false);
             let mut piped = false;
             let mut case_pattern = false;
@@ -790,7 +807,9 @@ mod posix {
                     other => inner.push(other),
                 }
             }
-            Scanner::new(&inner).script()
+            let mut nested = Scanner::new(&inner);
+            nested.depth = self.depth + 1;
+            nested.script()
         }
 
         /// Whether the command reads its input as code; an error if a placeholder or a
@@ -1052,6 +1071,7 @@ mod powershell {
     pub(super) struct Scanner<'a> {
         syms: &'a [Sym],
         pos: usize,
+        depth: usize,
         /// Code text outside strings and comments, lowercase, for method names.
         code: String,
     }
@@ -1063,6 +1083,7 @@ mod powershell {
             Self {
                 syms,
                 pos: 0,
+                depth: 0,
                 code: String::new(),
             }
         }
@@ -1096,6 +1117,16 @@ mod powershell {
         /// Statements until the closing character (or the end); returns whether a placeholder
         /// or an expansion was seen inside.
         fn block(&mut self, close: Option<char>) -> Scan<bool> {
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(TOO_DEEP.to_owned());
+            }
+            let found = self.statements(close);
+            self.depth -= 1;
+            found
+        }
+
+        fn statements(&mut self, close: Option<char>) -> Scan<bool> {
             let mut dynamic = false;
             let mut statement = Statement::default();
             while let Some(sym) = self.peek() {

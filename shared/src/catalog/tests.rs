@@ -472,3 +472,35 @@ runbooks:
     );
     assert!(problems[0].contains("parameter x: pattern"), "{problems:?}");
 }
+
+#[test]
+fn deeply_nested_commands_are_refused_not_followed() {
+    let posix = format!(
+        "echo {}{{{{ params.x }}}}{}",
+        "$(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let problems = script_problems("AWS-RunShellScript", None, &posix);
+    assert!(problems[0].contains("too deeply"), "{problems:?}");
+    let backquotes = format!("echo {}", "`echo \\".repeat(100));
+    let problems = script_problems(
+        "AWS-RunShellScript",
+        None,
+        &format!("{backquotes} {{{{ params.x }}}}"),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let powershell = format!(
+        "Write-Output {}{{{{ params.x }}}}{}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let problems = script_problems("AWS-RunPowerShellScript", None, &powershell);
+    assert!(problems[0].contains("too deeply"), "{problems:?}");
+    // Nesting within the limit is followed.
+    let shallow = format!(
+        "echo {}{{{{ params.x }}}}{}",
+        "$(echo ".repeat(10),
+        ")".repeat(10)
+    );
+    assert!(script_problems("AWS-RunShellScript", None, &shallow).is_empty());
+}
