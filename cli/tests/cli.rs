@@ -57,6 +57,32 @@ fn check_reports_file_line_column_and_fails() {
 }
 
 #[test]
+fn check_reports_shell_and_pattern_errors_with_file_line_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shell.yaml");
+    std::fs::write(
+        &path,
+        "version: 1\nrunbooks:\n  - name: x\n    when: { actions: [go] }\n    params:\n      host: { from: '{{ incident.title }}', pattern: 'x)|(.*' }\n      word: { from: '{{ incident.title }}', pattern: '[a-z]+' }\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        shell: powershell\n        targets: { tags: { Role: web } }\n        parameters:\n          commands: ['eval echo {{ params.word }}']\ncustom_actions:\n  go: { label: Go }\n",
+    )
+    .unwrap();
+    let output = remediate(&["check", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    let prefix = path.display().to_string();
+    for (at, says) in [
+        (":6:54: ", "pattern"),
+        (":11:16: ", "runs its commands in posix"),
+        (":14:21: ", "`eval` parses its arguments"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|line| line.starts_with(&format!("{prefix}{at}")) && line.contains(says)),
+            "{at} {says}: {text}"
+        );
+    }
+}
+
+#[test]
 fn list_names_every_runbook_in_order() {
     let output = remediate(&["list", "infra/runbooks.yaml"]);
     assert!(output.status.success());

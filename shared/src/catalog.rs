@@ -9,6 +9,7 @@
 mod compile;
 pub mod index;
 mod raw;
+mod shell;
 
 use crate::template::{Quoting, Template};
 use crate::trigger::{Source, Trigger};
@@ -104,19 +105,54 @@ pub struct Param {
 
 #[derive(Debug, Clone)]
 pub enum ParamRule {
-    /// Anchored: the whole value must match.
+    /// Anchored: the whole value must match. The user's pattern compiled on its own first, so
+    /// anchoring cannot change what it means.
     Pattern {
         regex: Regex,
         source: String,
+        /// Without it, a value must be ASCII before the pattern sees it: `\d`, `\w` and `\s`
+        /// are Unicode classes in the regex crate (`\d` matches `١٢٣`), and look-alike letters
+        /// would pass a class written for ASCII.
+        unicode: bool,
     },
     Enum(Vec<String>),
 }
 
+/// Why a value does not pass its parameter's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// A pattern that did not ask for Unicode got a non-ASCII value.
+    NotAscii,
+    /// Outside the pattern or the enum.
+    NoMatch,
+    /// `{{`: SSM resolves `{{ssm:...}}` and similar references in parameters when it runs
+    /// them, so no value may hold it, whatever its rule says.
+    Reference,
+}
+
+/// SSM (Run Command and Automation) resolves references written `{{ ... }}` inside parameter
+/// values when a command is sent: no rendered value may contain this.
+pub const SSM_REFERENCE_OPENER: &str = "{{";
+
 impl ParamRule {
     pub fn accepts(&self, value: &str) -> bool {
+        self.rejection(value).is_none()
+    }
+
+    pub fn rejection(&self, value: &str) -> Option<Rejection> {
+        if value.contains(SSM_REFERENCE_OPENER) {
+            return Some(Rejection::Reference);
+        }
         match self {
-            ParamRule::Pattern { regex, .. } => regex.is_match(value),
-            ParamRule::Enum(values) => values.iter().any(|allowed| allowed == value),
+            ParamRule::Pattern { unicode, .. } if !unicode && !value.is_ascii() => {
+                Some(Rejection::NotAscii)
+            }
+            ParamRule::Pattern { regex, .. } => {
+                (!regex.is_match(value)).then_some(Rejection::NoMatch)
+            }
+            ParamRule::Enum(values) => {
+                (!values.iter().any(|allowed| allowed == value)).then_some(Rejection::NoMatch)
+            }
         }
     }
 

@@ -3,7 +3,10 @@
 //! and to run on every event. It explains itself: which runbook, which condition failed, which
 //! guard said no.
 
-use crate::catalog::{Action, Catalog, Param, RateLimit, Report, Runbook, TargetSpec, Targets};
+use crate::catalog::{
+    Action, Catalog, Param, RateLimit, Rejection, Report, Runbook, SSM_REFERENCE_OPENER,
+    TargetSpec, Targets,
+};
 use crate::guards::{GuardView, Reservation, window_start};
 use crate::ssm::{CommandRequest, MAX_COMMENT_CHARS};
 use crate::template::{Quoting, Template};
@@ -479,12 +482,21 @@ pub fn render_params(
                 param.name
             ));
         }
-        if !param.rule.accepts(&value) {
+        if let Some(rejection) = param.rule.rejection(&value) {
+            let why = match rejection {
+                Rejection::NoMatch => format!("does not match its {}", param.rule.describe()),
+                Rejection::NotAscii => format!(
+                    "is not ASCII (its {} accepts ASCII only; a parameter may set unicode: true)",
+                    param.rule.describe()
+                ),
+                Rejection::Reference => {
+                    "contains {{, which SSM would resolve as a parameter reference".to_owned()
+                }
+            };
             return Err(format!(
-                "parameter {}: {} does not match its {}",
+                "parameter {}: {} {why}",
                 param.name,
-                excerpt(&value),
-                param.rule.describe()
+                excerpt(&value)
             ));
         }
         values.insert(param.name.clone(), value);
@@ -492,17 +504,28 @@ pub fn render_params(
     Ok(values)
 }
 
+/// Render one action value. Values never hold `{{` (their rules refuse it), but two values, or a
+/// value and the text around it, can still meet as `{{` (`x{` then `{ssm:...}}`): SSM would
+/// resolve that as a reference when it runs the command, so the rendered text is checked too.
 fn render(
     template: &Template,
     quoting: Quoting,
     params: &BTreeMap<String, String>,
+    what: &str,
 ) -> Result<String, String> {
-    template
+    let rendered = template
         .render(quoting, |name| {
             name.strip_prefix("params.")
                 .and_then(|name| params.get(name).cloned())
         })
-        .map_err(|error| error.to_string())
+        .map_err(|error| error.to_string())?;
+    if rendered.contains(SSM_REFERENCE_OPENER) {
+        return Err(format!(
+            "{what}: the rendered value {} contains {{{{, which SSM would resolve as a parameter reference",
+            excerpt(&rendered)
+        ));
+    }
+    Ok(rendered)
 }
 
 fn render_targets(spec: &TargetSpec, params: &BTreeMap<String, String>) -> Result<Targets, String> {
@@ -510,7 +533,7 @@ fn render_targets(spec: &TargetSpec, params: &BTreeMap<String, String>) -> Resul
         TargetSpec::InstanceIds(templates) => {
             let mut ids = Vec::with_capacity(templates.len());
             for template in templates {
-                let id = render(template, Quoting::None, params)?;
+                let id = render(template, Quoting::None, params, "target")?;
                 // Checked again after rendering: a parameter's own pattern may be looser.
                 if !crate::catalog::compile_support::is_instance_id(&id) {
                     return Err(format!("target {} is not an instance id", excerpt(&id)));
@@ -524,7 +547,7 @@ fn render_targets(spec: &TargetSpec, params: &BTreeMap<String, String>) -> Resul
             for (key, templates) in tags {
                 let values = templates
                     .iter()
-                    .map(|template| render(template, Quoting::None, params))
+                    .map(|template| render(template, Quoting::None, params, &format!("tag {key}")))
                     .collect::<Result<Vec<_>, _>>()?;
                 rendered.insert(key.clone(), values);
             }
@@ -549,7 +572,14 @@ fn render_parameters(
             };
             let values = templates
                 .iter()
-                .map(|template| render(template, quoting, params))
+                .map(|template| {
+                    render(
+                        template,
+                        quoting,
+                        params,
+                        &format!("document parameter {name}"),
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok((name.clone(), values))
         })
@@ -600,7 +630,10 @@ fn render_action(
                 .options
                 .iter()
                 .map(|(name, template)| {
-                    Ok((name.clone(), render(template, Quoting::None, params)?))
+                    Ok((
+                        name.clone(),
+                        render(template, Quoting::None, params, &format!("option {name}"))?,
+                    ))
                 })
                 .collect::<Result<BTreeMap<_, _>, String>>()?;
             Ok(ExecutionRequest::Rundeck(RundeckRequest {

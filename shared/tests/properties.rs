@@ -70,6 +70,18 @@ fn hostile() -> impl Strategy<Value = String> {
         "{{ params.service }}",
         "$env:PATH",
         "\u{202E}",
+        "\u{201C}",
+        "\u{201D}",
+        "\u{201E}",
+        "@'",
+        "'@",
+        "@\"",
+        "\"@",
+        "\n'@",
+        "`",
+        "`'",
+        "$(",
+        "{{",
     ]);
     prop_oneof![
         prop::collection::vec(pieces, 0..8).prop_map(|parts| parts.concat()),
@@ -140,30 +152,32 @@ fn context() -> DecisionContext {
     }
 }
 
-/// Undo PowerShell single quoting the way PowerShell reads it; None if the text would end the
-/// string early (an undoubled quote inside).
+/// Read a PowerShell single-quoted string the way PowerShell's tokenizer does: it opens and
+/// closes with any of the five single quote characters, a doubled one stands for itself, and
+/// nothing else (double quotes of any kind, backticks, `$`, here-string markers, newlines) is
+/// special. None if the string would end before the last character.
 fn powershell_unquote(quoted: &str) -> Option<String> {
     let is_quote = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
-    let inner: Vec<char> = quoted
-        .strip_prefix('\'')?
-        .strip_suffix('\'')?
-        .chars()
-        .collect();
+    let chars: Vec<char> = quoted.chars().collect();
+    if !chars.first().copied().is_some_and(is_quote) {
+        return None;
+    }
     let mut out = String::new();
-    let mut i = 0;
-    while i < inner.len() {
-        if is_quote(inner[i]) {
-            if i + 1 < inner.len() && is_quote(inner[i + 1]) {
-                out.push(inner[i]);
+    let mut i = 1;
+    while i < chars.len() {
+        if is_quote(chars[i]) {
+            if i + 1 < chars.len() && is_quote(chars[i + 1]) {
+                out.push(chars[i]);
                 i += 2;
                 continue;
             }
-            return None;
+            // The closing quote: it must be the last character.
+            return (i == chars.len() - 1).then_some(out);
         }
-        out.push(inner[i]);
+        out.push(chars[i]);
         i += 1;
     }
-    Some(out)
+    None
 }
 
 proptest! {
@@ -294,5 +308,209 @@ proptest! {
         let linear = catalog.evaluate_all(&trigger).into_iter().find(|(_, miss)| miss.is_none()).map(|(rb, _)| rb.name.clone());
         let indexed = catalog.first_match(&trigger).map(|rb| rb.name.clone());
         prop_assert_eq!(indexed, linear);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anchoring: a value the anchored pattern accepts is matched entirely by the user's pattern.
+
+/// Pattern text from pieces that include the ones that broke anchoring by concatenation.
+fn pattern_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "x", "a", "b", "ab", ")", "(", "|", ".*", ".", "[a-z]", "\\d", "\\w", "?", "+", "*",
+        "(?m)", "(?s)", "(?x)", "(?i)", "^", "$", "\\", "#", "\n", "{2}", "(?:", "[^;]", " ",
+        "\\z", "\\A", "(?-u)",
+    ]);
+    prop::collection::vec(pieces, 0..8).prop_map(|parts| parts.concat())
+}
+
+fn value_text() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "x",
+        "a",
+        "b",
+        "ab",
+        "abc; rm -rf /",
+        "\n",
+        "1",
+        "\u{0661}",
+        " ",
+        ";",
+        "#",
+        "",
+    ]);
+    prop::collection::vec(pieces, 0..5).prop_map(|parts| parts.concat())
+}
+
+/// Whether `pattern`, compiled alone, has a match that spans all of `value` (the longest
+/// anchored match, by a different engine than the one under test).
+fn matches_entirely(pattern: &str, value: &str) -> Option<bool> {
+    use regex_automata::{Anchored, Input, MatchKind, meta};
+    let regex = meta::Regex::builder()
+        .configure(meta::Config::new().match_kind(MatchKind::All))
+        .build(pattern)
+        .ok()?;
+    let input = Input::new(value).anchored(Anchored::Yes);
+    Some(
+        regex
+            .search(&input)
+            .is_some_and(|found| found.end() == value.len()),
+    )
+}
+
+fn catalog_with_pattern(pattern: &str) -> String {
+    // A YAML double-quoted scalar holds any text.
+    let yaml = pattern
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
+    format!(
+        "version: 1\nrunbooks:\n  - name: r\n    when: {{ sources: [pagerduty-v3] }}\n    params:\n      x: {{ from: '{{{{ incident.title }}}}', pattern: \"{yaml}\", unicode: true }}\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: {{ tags: {{ Role: web }} }}\n        parameters: {{ commands: ['echo {{{{ params.x }}}}'] }}\n"
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, .. ProptestConfig::default() })]
+
+    #[test]
+    fn anchoring_never_widens_a_pattern(pattern in pattern_text(), value in value_text()) {
+        let catalog = match Catalog::parse(&catalog_with_pattern(&pattern), "t") {
+            Ok(catalog) => catalog,
+            // A pattern that does not compile on its own is refused: nothing to check.
+            Err(_) => {
+                let alone = regex::RegexBuilder::new(&pattern).size_limit(1 << 20).build();
+                prop_assert!(alone.is_err() || pattern.contains('#'), "{pattern:?} refused");
+                return Ok(());
+            }
+        };
+        let rule = &catalog.runbooks[0].params[0].rule;
+        if rule.accepts(&value) {
+            prop_assert_eq!(matches_entirely(&pattern, &value), Some(true), "{:?} accepted {:?}", pattern, value);
+        } else if !value.contains("{{") {
+            prop_assert_ne!(matches_entirely(&pattern, &value), Some(true), "{:?} refused {:?}", pattern, value);
+        }
+    }
+}
+
+#[test]
+fn the_pattern_that_escaped_its_anchors_is_refused() {
+    assert!(Catalog::parse(&catalog_with_pattern("x)|(.*"), "t").is_err());
+    let catalog = Catalog::parse(&catalog_with_pattern("x|y"), "t").unwrap();
+    let rule = &catalog.runbooks[0].params[0].rule;
+    assert!(rule.accepts("x") && rule.accepts("y"));
+    assert!(!rule.accepts("xabc; rm -rf /") && !rule.accepts("abc; rm -rf /y"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile values through scripts the catalog accepts, run by a real shell: whatever the value,
+// it never runs anything (the marker file is never made) and arrives as one argument.
+
+/// Where a value that escaped would leave its mark (one per test process).
+fn mark() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("remediate-escaped-{}", std::process::id()))
+}
+
+/// Values that try to run `touch MARK` from every context a script might put them in.
+fn payload() -> impl Strategy<Value = String> {
+    let touch = format!("touch {}", mark().display());
+    let pieces = prop::sample::select(vec![
+        "'", "\"", "`", "$(", ")", ";", "\n", "\\", "#", "EOF", "'@", "@'", "a[", "]", "{{", "}}",
+        "${", "}", "$((", "))", "<<", "&&", "|", " ", "x",
+    ]);
+    let openers = prop::sample::select(vec![
+        ";", "\n", "'; ", "'\n", "\"; ", "`", "$(", "a[$(", ") ;", "\nEOF\n", "|", "&&", "\\'; ",
+    ]);
+    let closers = prop::sample::select(vec![";", "`", ")", "'", "\"", "#", "\n", ")]", ""]);
+    (
+        prop::collection::vec(pieces.clone(), 0..4),
+        openers,
+        closers,
+        prop::collection::vec(pieces, 0..3),
+    )
+        .prop_map(move |(before, opener, closer, after)| {
+            format!(
+                "{}{opener}{touch}{closer}{}",
+                before.concat(),
+                after.concat()
+            )
+        })
+}
+
+/// Script lines around the placeholder: each a construct a runbook may use with parameters.
+fn posix_script() -> impl Strategy<Value = String> {
+    let lines = prop::sample::select(vec![
+        "printf '%s\\n' {{ params.x }}",
+        "export V={{ params.x }}",
+        "V={{ params.x }}; printf '%s\\n' \"$V\"",
+        "cat <<'EOF'\nstatic $V `text`\nEOF",
+        "echo $((6 * 7)) >/dev/null",
+        "if [ -n \"$V\" ]; then printf '%s\\n' {{ params.x }}; fi",
+        "case {{ params.x }} in a) : ;; *) : ;; esac",
+        "sh -c 'true'",
+        "printf '%s\\n' {{ params.x }}{{ params.x }} | tail -n 1 >/dev/null",
+        "# a comment with 'quotes",
+        "eval 'true'",
+        "cat <<EOF\n$V\nEOF",
+        "echo \"$V\" | sh",
+        "sh -c \"printf %s $V\"",
+        "printf '%s\\n' `printf %s {{ params.x }}`",
+        "printf '%s\\n' \\{{ params.x }}",
+        "(( V > 1 ))",
+        "printf '%s\\n' ${{ params.x }}",
+        "eval printf %s {{ params.x }}",
+    ]);
+    prop::collection::vec(lines, 1..5).prop_map(|lines| lines.join("\n"))
+}
+
+fn script_catalog(script: &str) -> String {
+    let body: String = script
+        .lines()
+        .map(|line| format!("              {line}\n"))
+        .collect();
+    format!(
+        "version: 1\nrunbooks:\n  - name: r\n    when: {{ actions: [restart] }}\n    params:\n      x: {{ from: '{{{{ incident.title }}}}', pattern: '(?s).*' }}\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: {{ tags: {{ Role: web }} }}\n        parameters:\n          commands:\n            - |-\n{body}custom_actions:\n  restart: {{ label: Restart service }}\n"
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, .. ProptestConfig::default() })]
+
+    #[test]
+    fn hostile_values_never_escape_a_script_the_catalog_accepts(script in posix_script(), value in payload()) {
+        let mark = mark();
+        let _ = std::fs::remove_file(&mark);
+        let catalog = match Catalog::parse(&script_catalog(&script), "t") {
+            Ok(catalog) => catalog,
+            Err(_) => return Ok(()),
+        };
+        let decision = decide(&tap("web", &value), &catalog, &context(), &NoHistory);
+        let Decision::Execute(plan) = decision else {
+            // Refused (a value with `{{`): nothing runs.
+            prop_assert!(value.contains("{{"), "{decision:?}");
+            return Ok(());
+        };
+        let ExecutionRequest::SsmCommand(command) = &plan.request else { panic!() };
+        let rendered = command.parameters["commands"].join("\n");
+        for shell in ["sh", "bash", "dash"] {
+            let _ = std::process::Command::new("timeout")
+                .args(["5", shell, "-c", &rendered])
+                // Scripts may write files (`(( V > 1 ))` is a redirection to dash).
+                .current_dir(std::env::temp_dir())
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            prop_assert!(!mark.exists(), "{shell} ran the value {value:?} of script {rendered:?}");
+        }
+    }
+
+    #[test]
+    fn shell_checks_never_panic(script in posix_script(), noise in hostile()) {
+        for document in ["AWS-RunShellScript", "AWS-RunPowerShellScript"] {
+            let text = script_catalog(&format!("{script}{noise}")).replace("AWS-RunShellScript", document);
+            let _ = Catalog::parse(&text, "fuzz");
+            let text = script_catalog(&format!("{noise}{{{{ params.x }}}}{noise}")).replace("AWS-RunShellScript", document);
+            let _ = Catalog::parse(&text, "fuzz");
+        }
     }
 }

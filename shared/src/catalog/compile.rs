@@ -2,6 +2,7 @@
 //! just the first), each with its line and column.
 
 use super::raw::*;
+use super::shell;
 use super::*;
 use crate::trigger::is_known_field;
 use serde_saphyr::{Location, Spanned};
@@ -67,6 +68,19 @@ fn compile_regex(pattern: &str) -> std::result::Result<Regex, String> {
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|error| one_line(&error.to_string()))
+}
+
+/// A parameter's pattern, anchored so that the whole value must match. The pattern is compiled
+/// on its own first: only a pattern that is a complete expression by itself is wrapped, so text
+/// like `x)|(.*` (which would close the wrapping group and escape the anchors) is a syntax error,
+/// not a pattern that matches anything. `\A` and `\z` anchor to the whole text whatever flags
+/// (`(?m)`) the pattern sets inside its group.
+pub(crate) fn compile_param_pattern(pattern: &str) -> std::result::Result<Regex, String> {
+    compile_regex(pattern)?;
+    compile_regex(&format!(r"\A(?:{pattern})\z")).map_err(|error| {
+        // Only a `(?x)` comment running to the end of the pattern can get here.
+        format!("compiles alone but not anchored (does a (?x) comment run to its end?): {error}")
+    })
 }
 
 /// `*` any run of characters, `?` one character, everything else literal; anchored.
@@ -205,8 +219,11 @@ fn compile_runbook(
         );
     }
     let when = compile_when(raw.when, custom_actions, problems);
+    // Every name written counts as declared, so that a parameter with a bad rule is reported
+    // once, not again at each use.
+    let written: Vec<String> = raw.params.keys().cloned().collect();
     let params = compile_params(raw.params, problems);
-    let declared: HashSet<&str> = params.iter().map(|param| param.name.as_str()).collect();
+    let declared: HashSet<&str> = written.iter().map(String::as_str).collect();
     let guards = raw
         .guards
         .map(|guards| compile_guards(guards, problems))
@@ -406,11 +423,13 @@ fn compile_params(
                 None
             }
         };
+        let unicode = raw.unicode.as_ref().is_some_and(|flag| flag.value);
         let rule = match (raw.pattern, raw.allowed) {
-            (Some(pattern), None) => match compile_regex(&format!("^(?:{})$", pattern.value)) {
+            (Some(pattern), None) => match compile_param_pattern(&pattern.value) {
                 Ok(regex) => Some(ParamRule::Pattern {
                     regex,
                     source: pattern.value,
+                    unicode,
                 }),
                 Err(error) => {
                     problems.add(
@@ -420,7 +439,15 @@ fn compile_params(
                     None
                 }
             },
-            (None, Some(values)) if !values.is_empty() => Some(ParamRule::Enum(values)),
+            (None, Some(values)) if !values.is_empty() => {
+                if let Some(flag) = &raw.unicode {
+                    problems.add(
+                        &flag.referenced,
+                        format!("parameter {name}: unicode applies to patterns; an enum compares values exactly"),
+                    );
+                }
+                Some(ParamRule::Enum(values))
+            }
             (None, Some(_)) => {
                 problems.add(
                     &at,
@@ -438,15 +465,18 @@ fn compile_params(
             }
         };
         if let (Some(rule), Some(default)) = (&rule, &raw.default)
-            && !rule.accepts(default)
+            && let Some(rejection) = rule.rejection(default)
         {
-            problems.add(
-                &at,
-                format!(
-                    "parameter {name}: default {default:?} does not match its {}",
-                    rule.describe()
-                ),
-            );
+            let why = match rejection {
+                Rejection::NoMatch => format!("does not match its {}", rule.describe()),
+                Rejection::NotAscii => {
+                    "is not ASCII and the parameter does not set unicode: true".to_owned()
+                }
+                Rejection::Reference => {
+                    "contains {{, which SSM would resolve as a reference".to_owned()
+                }
+            };
+            problems.add(&at, format!("parameter {name}: default {default:?} {why}"));
         }
         if let (Some(from), Some(rule)) = (from, rule) {
             params.push(Param {
@@ -624,15 +654,31 @@ fn compile_ssm_command(
         );
     }
     // Values rendered into a shell command are quoted for that shell: AWS's two shell documents
-    // are known; any other document says which shell its `commands` run in, if any.
-    let known_shell = match raw.document.value.as_str() {
-        "AWS-RunShellScript" => Some(Quoting::Posix),
-        "AWS-RunPowerShellScript" => Some(Quoting::Powershell),
-        _ => None,
-    };
-    let shell = raw.shell.or(known_shell).unwrap_or(Quoting::None);
+    // are known, and their shell cannot be changed (`shell: none` or the other shell's quoting
+    // would leave values open); any other document says which shell its `commands` run in.
+    let known_shell = known_document_shell(&raw.document.value);
+    if let (Some(known), Some(given)) = (known_shell, &raw.shell)
+        && given.value != known
+    {
+        problems.add(
+            &given.referenced,
+            format!(
+                "{} runs its commands in {}: shell: {} would quote values for another shell",
+                raw.document.value,
+                shell_name(known),
+                shell_name(given.value)
+            ),
+        );
+    }
+    let shell = known_shell
+        .or(raw.shell.as_ref().map(|given| given.value))
+        .unwrap_or(Quoting::None);
+    let commands_at = raw
+        .parameters
+        .get("commands")
+        .map(|commands| commands.referenced);
     let parameters = compile_parameters(raw.parameters, declared, problems);
-    if let Some(commands) = parameters.get("commands") {
+    if let (Some(commands), Some(commands_at)) = (parameters.get("commands"), commands_at) {
         let templated = commands.iter().any(|template| !template.is_literal());
         if templated && raw.shell.is_none() && known_shell.is_none() {
             // Fail closed: a document we do not know may run `commands` in a shell.
@@ -641,11 +687,13 @@ fn compile_ssm_command(
                 "`commands` reads parameters: say which shell runs them (shell: posix | powershell | none)",
             );
         }
-        if shell != Quoting::None && commands.iter().any(Template::has_placeholder_inside_quotes) {
-            problems.add(
-                &raw.document.referenced,
-                "a placeholder in `commands` stands inside quotes; values are quoted for you, so write it bare",
-            );
+        let misplaced = match shell {
+            Quoting::Posix => shell::check_posix(commands),
+            Quoting::Powershell => shell::check_powershell(commands),
+            Quoting::None => None,
+        };
+        if let Some(problem) = misplaced {
+            problems.add(&commands_at, problem);
         }
     }
     Some(SsmCommand {
@@ -658,6 +706,28 @@ fn compile_ssm_command(
         max_concurrency: raw.max_concurrency.map(|value| value.value),
         max_errors: raw.max_errors.map(|value| value.value),
     })
+}
+
+/// The shell AWS's own command documents run `commands` in, by name or by ARN. Documents whose
+/// names start with `AWS-` belong to AWS, so an ARN ending in one of these names is that document.
+fn known_document_shell(document: &str) -> Option<Quoting> {
+    let name = match document.rsplit_once(":document/") {
+        Some((_, name)) => name,
+        None => document,
+    };
+    match name {
+        "AWS-RunShellScript" => Some(Quoting::Posix),
+        "AWS-RunPowerShellScript" => Some(Quoting::Powershell),
+        _ => None,
+    }
+}
+
+fn shell_name(quoting: Quoting) -> &'static str {
+    match quoting {
+        Quoting::Posix => "posix",
+        Quoting::Powershell => "powershell",
+        Quoting::None => "none",
+    }
 }
 
 fn compile_ssm_automation(

@@ -111,6 +111,9 @@ pub struct RawParam {
     pub pattern: Option<Spanned<String>>,
     #[serde(default, rename = "enum")]
     pub allowed: Option<Vec<String>>,
+    /// Accept non-ASCII values (patterns only).
+    #[serde(default)]
+    pub unicode: Option<Spanned<bool>>,
     #[serde(default)]
     pub default: Option<String>,
 }
@@ -154,7 +157,7 @@ pub enum RawAction {
 pub struct RawSsmCommand {
     pub document: Spanned<String>,
     #[serde(default)]
-    pub shell: Option<Quoting>,
+    pub shell: Option<Spanned<Quoting>>,
     pub targets: Spanned<RawTargets>,
     #[serde(default)]
     pub parameters: BTreeMap<String, Spanned<OneOrMany>>,

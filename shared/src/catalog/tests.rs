@@ -241,3 +241,283 @@ fn guard_durations_are_bounded_so_time_arithmetic_cannot_overflow() {
         assert!(problems[0].contains("a year"), "{problems:?}");
     }
 }
+
+/// A one-runbook catalog whose `commands` is `script` (a YAML literal block, lines as given),
+/// reading parameters `x` (a pattern) and `n` (digits).
+fn script_catalog(document: &str, shell: Option<&str>, script: &str) -> String {
+    let shell = shell.map_or_else(String::new, |shell| format!("        shell: {shell}\n"));
+    let body: String = script
+        .lines()
+        .map(|line| format!("              {line}\n"))
+        .collect();
+    format!(
+        "version: 1
+runbooks:
+  - name: r
+    when: {{ sources: [pagerduty-v3] }}
+    params:
+      x: {{ from: '{{{{ incident.title }}}}', pattern: '[a-z]+' }}
+      n: {{ from: '{{{{ incident.number }}}}', pattern: '[0-9]+' }}
+    action:
+      ssm_command:
+        document: {document}
+{shell}        targets: {{ tags: {{ Role: web }} }}
+        parameters:
+          commands:
+            - |-
+{body}"
+    )
+}
+
+fn script_problems(document: &str, shell: Option<&str>, script: &str) -> Vec<String> {
+    match Catalog::parse(&script_catalog(document, shell, script), "runbooks.yaml") {
+        Ok(_) => vec![],
+        Err(Error::Catalog { problems, .. }) => problems,
+        Err(other) => panic!("unexpected error kind: {other}"),
+    }
+}
+
+#[test]
+fn the_shell_of_a_known_document_cannot_be_changed() {
+    for (document, shell) in [
+        ("AWS-RunShellScript", "powershell"),
+        ("AWS-RunShellScript", "none"),
+        ("AWS-RunPowerShellScript", "posix"),
+        ("AWS-RunPowerShellScript", "none"),
+        ("arn:aws:ssm:eu-west-1::document/AWS-RunShellScript", "none"),
+    ] {
+        let problems = script_problems(document, Some(shell), "echo {{ params.x }}");
+        assert_eq!(problems.len(), 1, "{document} {shell}: {problems:?}");
+        assert!(
+            problems[0].starts_with("runbooks.yaml:11:16: "),
+            "{problems:?}"
+        );
+        assert!(problems[0].contains("runs its commands in"), "{problems:?}");
+    }
+    // Saying what the document already does is allowed; an unknown document still must say it.
+    assert!(script_problems("AWS-RunShellScript", Some("posix"), "echo {{ params.x }}").is_empty());
+    assert!(
+        script_problems(
+            "AWS-RunPowerShellScript",
+            Some("powershell"),
+            "echo {{ params.x }}"
+        )
+        .is_empty()
+    );
+    assert!(
+        script_problems("Acme-RunScript", None, "echo {{ params.x }}")[0]
+            .contains("say which shell")
+    );
+    assert!(script_problems("Acme-RunScript", Some("none"), "echo {{ params.x }}").is_empty());
+}
+
+#[test]
+fn placeholders_in_posix_contexts_that_parse_again_are_errors() {
+    let refused = [
+        // here-documents: the body and the delimiter
+        "cat <<EOF\n{{ params.x }}\nEOF",
+        "cat <<-'EOF'\n\tnote {{ params.x }}\n\tEOF",
+        "cat <<{{ params.x }}\nbody\nx",
+        // commands that parse their arguments as code
+        "eval echo {{ params.x }}",
+        "sh -c 'echo $1' _ {{ params.x }}",
+        "bash -c {{ params.x }}",
+        "/bin/dash -ec {{ params.x }}",
+        "zsh -c {{ params.x }}",
+        "ssh web1 uptime {{ params.x }}",
+        "su -c {{ params.x }} ops",
+        "sudo -u ops bash -c {{ params.x }}",
+        "sudo -s {{ params.x }}",
+        "timeout 5 sh -c {{ params.x }}",
+        "env -S {{ params.x }}",
+        "find /var -name x -exec sh -c {{ params.x }} \\;",
+        "source {{ params.x }}",
+        ". {{ params.x }}",
+        "python3 -c {{ params.x }}",
+        "perl -e {{ params.x }}",
+        "awk {{ params.x }} /etc/passwd",
+        "sed {{ params.x }} /etc/hosts",
+        "watch -n 5 df {{ params.x }}",
+        "trap {{ params.x }} EXIT",
+        // a value travels through a variable into a re-parsing command
+        "v={{ params.x }}\neval \"$v\"",
+        "v={{ params.x }}; sh -c \"echo $v\"",
+        "v={{ params.x }}\nsh <<EOF\necho $v\nEOF",
+        // xargs splits and unquotes what it reads; a shell reading a pipe runs it
+        "echo {{ params.x }} | xargs rm",
+        "echo {{ params.x }} | sh",
+        // arithmetic evaluates names as expressions (bash runs $(...) in subscripts)
+        "echo $(( {{ params.n }} + 1 ))",
+        "n={{ params.n }}; (( n > 3 )) && echo big",
+        "n={{ params.n }}; [[ $n -gt 3 ]] && echo big",
+        "let n={{ params.n }}+1",
+        "declare -i n={{ params.n }}",
+        "printf -v {{ params.x }} %s 1",
+        "unset {{ params.x }}",
+        // backquotes parse their text again; \\ and $ change how the quote is read
+        "echo `echo {{ params.x }}`",
+        "echo \\{{ params.x }}",
+        "echo ${{ params.x }}",
+        // the value would be the command itself
+        "{{ params.x }} --version",
+        "v={{ params.x }}; $v --version",
+        "/usr/local/bin/{{ params.x }}",
+        // a comment ends at a newline, which a value may hold
+        "echo ok # {{ params.x }}",
+        // commands in process substitutions, functions and subshells are commands too
+        "cat <(eval echo {{ params.x }})",
+        "function f { eval echo {{ params.x }}; }",
+        "f() { eval echo {{ params.x }}; }",
+        "(eval echo {{ params.x }})",
+        "if true; then sh -c {{ params.x }}; fi",
+        // bash's old arithmetic
+        "n={{ params.n }}; echo $[n + 1]",
+        // a wrapper's command is a command
+        "sudo -u ops {{ params.x }}",
+        "timeout 5 {{ params.x }}",
+    ];
+    for script in refused {
+        let problems = script_problems("AWS-RunShellScript", None, script);
+        assert_eq!(problems.len(), 1, "{script:?}: {problems:?}");
+        assert!(
+            problems[0].starts_with("runbooks.yaml:14:13: "),
+            "{script:?}: {problems:?}"
+        );
+    }
+    let accepted = [
+        "systemctl restart {{ params.x }}",
+        "logger -t remediate \"restart for\" {{ params.x }}",
+        "cat <<'EOF' > /tmp/motd\nstatic text $HOME\nEOF\necho {{ params.x }}",
+        "echo $((1024 * 1024)) {{ params.x }}",
+        "export SERVICE={{ params.x }}\nsystemctl status \"$SERVICE\"",
+        "sudo -u ops systemctl restart {{ params.x }}",
+        "find /var/log -name {{ params.x }} -delete",
+        "journalctl -u {{ params.x }} | tail -n 50",
+        "service ssh restart && echo {{ params.x }}",
+        "echo --opt={{ params.x }} # a comment's 'quotes' and \"quotes\"",
+        "sh -c 'uptime'",
+        "if [ -f /etc/x ]; then echo {{ params.x }}; fi",
+    ];
+    for script in accepted {
+        let problems = script_problems("AWS-RunShellScript", None, script);
+        assert!(problems.is_empty(), "{script:?}: {problems:?}");
+    }
+}
+
+#[test]
+fn placeholders_in_powershell_contexts_that_parse_again_are_errors() {
+    let refused = [
+        // strings of every quote kind, typographic ones included, and here-strings
+        "Write-Output '{{ params.x }}'",
+        "Write-Output \u{2018}{{ params.x }}\u{2019}",
+        "Write-Output \u{201A}a {{ params.x }}\u{201B}",
+        "Write-Output \"{{ params.x }}\"",
+        "Write-Output \u{201C}{{ params.x }}\u{201D}",
+        "Write-Output \u{201E}{{ params.x }}\"",
+        "Write-Output \"`\"{{ params.x }}\"",
+        "$s = @'\n{{ params.x }}\n'@",
+        "$s = @\"\nHello {{ params.x }}\n\"@",
+        "$s = @'\n'a'\n'@; Write-Output {{ params.x }}'",
+        // escapes and sigils next to the value
+        "Write-Output `{{ params.x }}",
+        "Write-Output ${{ params.x }}",
+        "Write-Output @{{ params.x }}",
+        // commands that parse text as code
+        "Invoke-Expression {{ params.x }}",
+        "iex {{ params.x }}",
+        "IEX(\"echo \" + {{ params.x }})",
+        "powershell -Command {{ params.x }}",
+        "pwsh.exe -NoProfile -c {{ params.x }}",
+        "powershell -EncodedCommand {{ params.x }}",
+        "cmd /c echo {{ params.x }}",
+        "Start-Process notepad -ArgumentList {{ params.x }}",
+        "$v = {{ params.x }}; Invoke-Expression $v",
+        "{{ params.x }} | iex",
+        "[scriptblock]::Create({{ params.x }})",
+        "$ExecutionContext.InvokeCommand.ExpandString({{ params.x }})",
+        // the value would be the command itself
+        "{{ params.x }} -Force",
+        "& {{ params.x }}",
+        ". {{ params.x }}",
+        // the stop-parsing token sends the rest of the line verbatim: a newline would end it
+        "icacls --% {{ params.x }}",
+        // comments end at a newline, which a value may hold
+        "Write-Output ok # {{ params.x }}",
+        "<# {{ params.x }} #>",
+    ];
+    for script in refused {
+        let problems = script_problems("AWS-RunPowerShellScript", None, script);
+        assert_eq!(problems.len(), 1, "{script:?}: {problems:?}");
+        assert!(
+            problems[0].starts_with("runbooks.yaml:14:13: "),
+            "{script:?}: {problems:?}"
+        );
+    }
+    let accepted = [
+        "Restart-Service -Name {{ params.x }}",
+        "Write-Output 'it''s' {{ params.x }} \"done\"",
+        "$s = @'\nstatic 'text'\n'@\nWrite-Output $s {{ params.x }}",
+        "Get-Service {{ params.x }} | Select-Object Status # it's a comment",
+        "<# block 'comment #> Write-Output {{ params.x }}",
+    ];
+    for script in accepted {
+        let problems = script_problems("AWS-RunPowerShellScript", None, script);
+        assert!(problems.is_empty(), "{script:?}: {problems:?}");
+    }
+}
+
+#[test]
+fn a_parameter_pattern_is_compiled_on_its_own_before_it_is_anchored() {
+    let text = "\
+version: 1
+runbooks:
+  - name: r
+    when: { sources: [pagerduty-v3] }
+    params:
+      x: { from: '{{ incident.title }}', pattern: 'x)|(.*' }
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets: { tags: { Role: web } }
+        parameters: { commands: ['echo {{ params.x }}'] }
+";
+    let problems = problems_of(text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("runbooks.yaml:6:51: "),
+        "{problems:?}"
+    );
+    assert!(problems[0].contains("parameter x: pattern"), "{problems:?}");
+}
+
+#[test]
+fn deeply_nested_commands_are_refused_not_followed() {
+    let posix = format!(
+        "echo {}{{{{ params.x }}}}{}",
+        "$(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let problems = script_problems("AWS-RunShellScript", None, &posix);
+    assert!(problems[0].contains("too deeply"), "{problems:?}");
+    let backquotes = format!("echo {}", "`echo \\".repeat(100));
+    let problems = script_problems(
+        "AWS-RunShellScript",
+        None,
+        &format!("{backquotes} {{{{ params.x }}}}"),
+    );
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let powershell = format!(
+        "Write-Output {}{{{{ params.x }}}}{}",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let problems = script_problems("AWS-RunPowerShellScript", None, &powershell);
+    assert!(problems[0].contains("too deeply"), "{problems:?}");
+    // Nesting within the limit is followed.
+    let shallow = format!(
+        "echo {}{{{{ params.x }}}}{}",
+        "$(echo ".repeat(10),
+        ")".repeat(10)
+    );
+    assert!(script_problems("AWS-RunShellScript", None, &shallow).is_empty());
+}

@@ -422,3 +422,109 @@ fn durations_read_well() {
     assert_eq!(human_duration(Duration::minutes(75)), "1 h 15 min");
     assert_eq!(human_duration(Duration::hours(49)), "2 d 1 h");
 }
+
+const LOOSE: &str = "\
+version: 1
+runbooks:
+  - name: loose
+    when: { actions: [loose] }
+    params:
+      number: { from: '{{ incident.number }}', pattern: '\\d+', default: '1' }
+      word: { from: '{{ incident.title }}', pattern: '[ -~]+' }
+      tail: { from: '{{ incident.service.name }}', pattern: '[ -~]+' }
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets: { tags: { Role: web } }
+        parameters:
+          commands: ['logger {{ params.word }} {{ params.number }}']
+          workingDirectory: ['/srv/{{ params.word }}{{ params.tail }}']
+custom_actions:
+  loose: { label: Loose }
+";
+
+fn loose_tap(title: &str, service: &str, now: DateTime<Utc>) -> Trigger {
+    let mut trigger = tap("loose", now);
+    let incident = trigger.incident.as_mut().unwrap();
+    incident.title = title.into();
+    incident.service.as_mut().unwrap().name = service.into();
+    trigger
+}
+
+#[test]
+fn patterns_match_ascii_only_unless_the_parameter_asks_for_unicode() {
+    let now = Utc::now();
+    // `number` reads the actor's name here, so the test can hand it any text.
+    let ascii = Catalog::parse(
+        &LOOSE.replace("{{ incident.number }}", "{{ actor.name }}"),
+        "t",
+    )
+    .unwrap();
+    let unicode = Catalog::parse(
+        &LOOSE
+            .replace("{{ incident.number }}", "{{ actor.name }}")
+            .replace(
+                "pattern: '\\d+', default",
+                "pattern: '\\d+', unicode: true, default",
+            ),
+        "t",
+    )
+    .unwrap();
+    let arabic_digits = "\u{0661}\u{0662}\u{0663}";
+    let by = |name: &str| {
+        let mut trigger = loose_tap("disk", "web", now);
+        trigger.actor.as_mut().unwrap().name = name.into();
+        trigger
+    };
+    let reason = refusal(decide(
+        &by(arabic_digits),
+        &ascii,
+        &context(now),
+        &NoHistory,
+    ));
+    assert!(reason.starts_with("parameter number: "), "{reason}");
+    assert!(reason.contains("not ASCII"), "{reason}");
+    let plan = execute(decide(
+        &by(arabic_digits),
+        &unicode,
+        &context(now),
+        &NoHistory,
+    ));
+    assert_eq!(plan.params["number"], arabic_digits);
+    for catalog in [&ascii, &unicode] {
+        let plan = execute(decide(&by("42"), catalog, &context(now), &NoHistory));
+        assert_eq!(plan.params["number"], "42");
+    }
+}
+
+#[test]
+fn values_that_would_make_ssm_resolve_a_reference_are_refused() {
+    let now = Utc::now();
+    let catalog = Catalog::parse(LOOSE, "t").unwrap();
+    for title in ["{{ssm:/prod/db/password}}", "a{{resolve:x}}", "{{"] {
+        let reason = refusal(decide(
+            &loose_tap(title, "web", now),
+            &catalog,
+            &context(now),
+            &NoHistory,
+        ));
+        assert!(reason.starts_with("parameter word: "), "{reason}");
+        assert!(reason.contains("{{"), "{reason}");
+    }
+    // Two values that are harmless alone but meet as `{{` in an unquoted parameter.
+    let reason = refusal(decide(
+        &loose_tap("x{", "{ssm:/prod/db/password}}", now),
+        &catalog,
+        &context(now),
+        &NoHistory,
+    ));
+    assert!(reason.contains("workingDirectory"), "{reason}");
+    assert!(reason.contains("{{"), "{reason}");
+    let plan = execute(decide(
+        &loose_tap("x{", "y", now),
+        &catalog,
+        &context(now),
+        &NoHistory,
+    ));
+    assert_eq!(command(&plan).parameters["workingDirectory"], ["/srv/x{y"]);
+}
