@@ -197,6 +197,46 @@ fn compile_custom_actions(
     actions
 }
 
+/// `allowed_users` names people; alarms and AWS events name no one, so on a runbook only they can
+/// start, the guard could never hold: every trigger would be refused with a note.
+fn check_allowed_users_can_hold(
+    when: &When,
+    guards: &Guards,
+    at: &Location,
+    problems: &mut Problems<'_>,
+) {
+    let personless = |source: &Source| matches!(source, Source::CloudwatchAlarm | Source::AwsEvent);
+    if !guards.allowed_users.is_empty()
+        && !when.sources.is_empty()
+        && when.sources.iter().all(personless)
+    {
+        problems.add(
+            at,
+            "allowed_users can never hold here: alarms and AWS events name no person",
+        );
+    }
+}
+
+/// A workflow start is a signed v3 `incident.workflow.started`: other sources or event types
+/// beside `workflows` would make a runbook that can never match.
+fn check_workflows_can_match(when: &When, at: &Location, problems: &mut Problems<'_>) {
+    if when.workflows.is_empty() {
+        return;
+    }
+    let source_ok = when.sources.is_empty() || when.sources.contains(&Source::PagerDutyV3);
+    let event_ok = when.event_types.is_empty()
+        || when
+            .event_types
+            .iter()
+            .any(|event| event == crate::pagerduty::webhook_v3::WORKFLOW_STARTED);
+    if !source_ok || !event_ok {
+        problems.add(
+            at,
+            "a runbook with workflows matches only pagerduty-v3 incident.workflow.started events: its sources or event_types exclude them",
+        );
+    }
+}
+
 fn compile_runbook(
     raw: RawRunbook,
     custom_actions: &BTreeMap<String, CustomAction>,
@@ -218,16 +258,24 @@ fn compile_runbook(
             format!("runbook name {name:?} is used twice"),
         );
     }
+    let when_at = raw.when.referenced;
     let when = compile_when(raw.when, custom_actions, problems);
     // Every name written counts as declared, so that a parameter with a bad rule is reported
     // once, not again at each use.
     let written: Vec<String> = raw.params.keys().cloned().collect();
     let params = compile_params(raw.params, problems);
     let declared: HashSet<&str> = written.iter().map(String::as_str).collect();
+    let guards_at = raw.guards.as_ref().map(|guards| guards.referenced);
     let guards = raw
         .guards
         .map(|guards| compile_guards(guards, problems))
         .unwrap_or_default();
+    if let (Some(when), Some(guards_at)) = (&when, &guards_at) {
+        check_allowed_users_can_hold(when, &guards, guards_at, problems);
+    }
+    if let Some(when) = &when {
+        check_workflows_can_match(when, &when_at, problems);
+    }
     let action_at = raw.action.referenced;
     let action = match raw.action.value {
         RawAction::SsmCommand(command) => {

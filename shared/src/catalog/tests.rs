@@ -521,3 +521,37 @@ fn deeply_nested_commands_are_refused_not_followed() {
     );
     assert!(script_problems("AWS-RunShellScript", None, &shallow).is_empty());
 }
+
+#[test]
+fn runbooks_that_could_never_match_or_pass_are_errors() {
+    let alarm_with_users = MINIMAL
+        .replace(
+            "      actions: [restart-web]\n",
+            "      sources: [cloudwatch-alarm]\n",
+        )
+        .replace(
+            "    action:\n",
+            "    guards: { allowed_users: [PALICE1] }\n    action:\n",
+        );
+    let problems = problems_of(&alarm_with_users);
+    assert!(
+        problems[0].contains("allowed_users can never hold"),
+        "{problems:?}"
+    );
+    for when in [
+        "      workflows: [PWF1]\n      sources: [pagerduty-action]\n",
+        "      workflows: [PWF1]\n      event_types: [incident.triggered]\n",
+    ] {
+        let text = MINIMAL.replace("      actions: [restart-web]\n", when);
+        let problems = problems_of(&text);
+        assert!(
+            problems[0].contains("incident.workflow.started"),
+            "{problems:?}"
+        );
+    }
+    let fine = MINIMAL.replace(
+        "      actions: [restart-web]\n",
+        "      workflows: [PWF1]\n      sources: [pagerduty-v3]\n      event_types: [incident.workflow.started]\n",
+    );
+    assert!(Catalog::parse(&fine, "t").is_ok());
+}
