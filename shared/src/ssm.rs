@@ -48,12 +48,13 @@ pub struct StartedCommand {
 pub trait CommandExecutor: Send + Sync {
     async fn send_command(&self, request: &CommandRequest) -> Result<StartedCommand>;
 
-    /// A command sent since `sent_after` whose Comment is exactly `comment`, if any. SendCommand
-    /// has no idempotency token: this is how a run whose first attempt may have reached SSM (a
-    /// timeout, a holder that died) is found instead of being sent twice.
+    /// A command of `request`'s document sent since `sent_after` whose Comment is exactly
+    /// `request`'s, if any. SendCommand has no idempotency token: this is how a run whose first
+    /// attempt may have reached SSM (a timeout, a holder that died) is found instead of being
+    /// sent twice.
     async fn find_command(
         &self,
-        comment: &str,
+        request: &CommandRequest,
         sent_after: DateTime<Utc>,
     ) -> Result<Option<StartedCommand>>;
 }
@@ -154,25 +155,38 @@ impl CommandExecutor for SsmCommandExecutor {
 
     async fn find_command(
         &self,
-        comment: &str,
+        request: &CommandRequest,
         sent_after: DateTime<Utc>,
     ) -> Result<Option<StartedCommand>> {
-        let filter = CommandFilter::builder()
-            .key(CommandFilterKey::InvokedAfter)
-            .value(sent_after.to_rfc3339_opts(SecondsFormat::Secs, true))
-            .build()
-            .map_err(|error| Error::Aws {
-                service: "ssm",
-                operation: "ListCommands",
-                message: error.to_string(),
-                transient: false,
-            })?;
+        let comment = request.comment.as_str();
+        let filter = |key: CommandFilterKey, value: String| {
+            CommandFilter::builder()
+                .key(key)
+                .value(value)
+                .build()
+                .map_err(|error| Error::Aws {
+                    service: "ssm",
+                    operation: "ListCommands",
+                    message: error.to_string(),
+                    transient: false,
+                })
+        };
+        // Only this document's commands since the trigger: in a busy account the run's command
+        // would otherwise be pages away. (SSM filters on the server; moto ignores the filters
+        // and returns everything, which the Comment match below still handles.)
+        let filters = vec![
+            filter(
+                CommandFilterKey::InvokedAfter,
+                sent_after.to_rfc3339_opts(SecondsFormat::Secs, true),
+            )?,
+            filter(CommandFilterKey::DocumentName, request.document.clone())?,
+        ];
         let mut next_token = None;
         for _ in 0..FIND_MAX_PAGES {
             let page = self
                 .client
                 .list_commands()
-                .filters(filter.clone())
+                .set_filters(Some(filters.clone()))
                 .max_results(50)
                 .set_next_token(next_token)
                 .send()
@@ -273,7 +287,7 @@ impl CommandExecutor for RecordingExecutor {
 
     async fn find_command(
         &self,
-        comment: &str,
+        wanted: &CommandRequest,
         _sent_after: DateTime<Utc>,
     ) -> Result<Option<StartedCommand>> {
         let sent = self
@@ -282,7 +296,9 @@ impl CommandExecutor for RecordingExecutor {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(sent
             .iter()
-            .position(|request| request.comment == comment)
+            .position(|request| {
+                request.comment == wanted.comment && request.document == wanted.document
+            })
             .map(|index| StartedCommand {
                 command_id: recorded_command_id(index + 1),
                 target_count: Some(1),

@@ -669,7 +669,7 @@ impl WebhookApp {
             // was sent); it may have sent the command first, at any time since the trigger.
             let since = (claimed_at - CLAIM_HOLD * 2)
                 .min(trigger.occurred_at - chrono::Duration::minutes(1));
-            match self.executor.find_command(&request.comment, since).await {
+            match self.executor.find_command(request, since).await {
                 Ok(Some(command)) => {
                     tracing::warn!(
                         run_id = plan.run_id,
@@ -761,7 +761,7 @@ impl WebhookApp {
                 // from now. Look; if it is not there yet, keep the claim so that only a takeover
                 // (which looks again) can send it.
                 let since = claimed_at - chrono::Duration::minutes(1);
-                match self.executor.find_command(&request.comment, since).await {
+                match self.executor.find_command(request, since).await {
                     Ok(Some(command)) => {
                         tracing::warn!(run_id = plan.run_id, %error, "SendCommand's answer was lost but the command exists");
                         Ok(self.started(trigger, plan, command, report, deadline).await)

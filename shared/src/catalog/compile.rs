@@ -382,6 +382,17 @@ fn compile_guards(raw: Spanned<RawGuards>, problems: &mut Problems<'_>) -> Guard
             "max_runs needs a count and a window_seconds of at least 1",
         );
     }
+    if let Some(limit) = &raw.max_runs
+        && limit.value.count > crate::guards::MAX_RUNS_PER_WINDOW
+    {
+        problems.add(
+            &limit.referenced,
+            format!(
+                "max_runs count must be at most {} (the window item lists every run it counted)",
+                crate::guards::MAX_RUNS_PER_WINDOW
+            ),
+        );
+    }
     Guards {
         allowed_users: raw.allowed_users,
         allowed_teams: raw.allowed_teams,
