@@ -69,7 +69,7 @@ const THROTTLING_CODES: &[&str] = &[
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// A setting in the environment is missing or wrong. Fails the cold start.
     #[error("configuration: {name}: {reason}")]

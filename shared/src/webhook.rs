@@ -324,6 +324,20 @@ impl WebhookApp {
         }
     }
 
+    /// The parameter read again (the store allows that once per short interval), if its value
+    /// changed since `cached`: a credential that matches no cached secret may have been made
+    /// with a secret rotated by overwriting the parameter.
+    async fn reread_secrets(&self, parameter: &str, cached: &[Secret]) -> Option<Vec<Secret>> {
+        match self.secrets.reread(parameter).await {
+            Ok(Some(fresh)) => Some(fresh.lines()).filter(|fresh| fresh.as_slice() != cached),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, parameter, "could not read the secret again");
+                None
+            }
+        }
+    }
+
     async fn handle_v3(&self, request: &Request, body: &[u8], deadline: Instant) -> Reply {
         let Some(parameter) = &self.settings.webhook_secrets_parameter else {
             return Reply::error(404, "v3 webhooks are not enabled on this endpoint");
@@ -332,7 +346,14 @@ impl WebhookApp {
             Ok(secrets) => secrets,
             Err(reply) => return reply,
         };
-        match read_v3(request, body, Credentials::Check(&secrets)) {
+        let mut inbound = read_v3(request, body, Credentials::Check(&secrets));
+        // 403 here means "no secret matches": the secret may have been rotated by overwriting it.
+        if matches!(&inbound, Inbound::Answer(reply) if reply.status == 403)
+            && let Some(fresh) = self.reread_secrets(parameter, &secrets).await
+        {
+            inbound = read_v3(request, body, Credentials::Check(&fresh));
+        }
+        match inbound {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
@@ -361,7 +382,14 @@ impl WebhookApp {
             Err(reply) => return reply,
         };
         let header = self.settings.action_token_header.as_str();
-        match read_action(request, body, action, header, Credentials::Check(&tokens)) {
+        let mut inbound = read_action(request, body, action, header, Credentials::Check(&tokens));
+        // 403 here means "no token matches": the token may have been rotated by overwriting it.
+        if matches!(&inbound, Inbound::Answer(reply) if reply.status == 403)
+            && let Some(fresh) = self.reread_secrets(parameter, &tokens).await
+        {
+            inbound = read_action(request, body, action, header, Credentials::Check(&fresh));
+        }
+        match inbound {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);

@@ -493,3 +493,115 @@ async fn an_unreadable_or_deleted_kill_switch_stops_runs_at_once() {
         "a deleted parameter stops runs at once"
     );
 }
+
+fn secret_value(value: &'static str) -> aws_sdk_ssm::operation::get_parameter::GetParameterOutput {
+    aws_sdk_ssm::operation::get_parameter::GetParameterOutput::builder()
+        .parameter(
+            aws_sdk_ssm::types::Parameter::builder()
+                .name("/remediate/webhook-secrets")
+                .value(value)
+                .build(),
+        )
+        .build()
+}
+
+fn secrets_on(
+    client: aws_sdk_ssm::Client,
+) -> (
+    remediate_shared::secrets::ParameterStoreSecrets,
+    std::sync::Arc<remediate_shared::clock::ManualClock>,
+) {
+    let clock = std::sync::Arc::new(remediate_shared::clock::ManualClock::new(chrono::Utc::now()));
+    let store = remediate_shared::secrets::ParameterStoreSecrets::new(
+        client,
+        std::time::Duration::from_secs(300),
+    )
+    .with_clock(clock.clone());
+    (store, clock)
+}
+
+/// A secret parameter deleted (or its access revoked) stops authenticating at the next read:
+/// the cached value is dropped, not served on.
+#[tokio::test]
+async fn a_deleted_secret_is_dropped_from_the_cache() {
+    use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+    use aws_sdk_ssm::types::error::ParameterNotFound;
+    use remediate_shared::secrets::SecretStore;
+
+    let reads = mock!(aws_sdk_ssm::Client::get_parameter)
+        .sequence()
+        .output(|| secret_value("s1"))
+        .error(|| GetParameterError::ParameterNotFound(ParameterNotFound::builder().build()))
+        .build();
+    let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&reads]);
+    let (store, clock) = secrets_on(client);
+    let parameter = "/remediate/webhook-secrets";
+    assert_eq!(store.get(parameter).await.unwrap().expose(), "s1");
+    clock.advance(chrono::Duration::seconds(301));
+    let error = store.get(parameter).await.unwrap_err();
+    assert!(!error.is_transient(), "{error}");
+    assert_eq!(reads.num_calls(), 2);
+}
+
+/// Failed reads are remembered for a few seconds: a flood of (forged) requests makes one
+/// Parameter Store call, not one each. A transient failure keeps serving the last good value.
+#[tokio::test]
+async fn failed_secret_reads_are_cached_briefly() {
+    use remediate_shared::secrets::SecretStore;
+
+    let throttled = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
+    let reads = mock!(aws_sdk_ssm::Client::get_parameter)
+        .sequence()
+        .http_status(400, Some(throttled.into()))
+        .output(|| secret_value("s1"))
+        .http_status(400, Some(throttled.into()))
+        .build();
+    let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&reads], |config| {
+        config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+    });
+    let (store, clock) = secrets_on(client);
+    let parameter = "/remediate/webhook-secrets";
+    for _ in 0..50 {
+        assert!(store.get(parameter).await.unwrap_err().is_transient());
+    }
+    assert_eq!(reads.num_calls(), 1, "one call for the whole flood");
+    clock.advance(chrono::Duration::seconds(6));
+    assert_eq!(store.get(parameter).await.unwrap().expose(), "s1");
+    clock.advance(chrono::Duration::seconds(301));
+    for _ in 0..50 {
+        assert_eq!(
+            store.get(parameter).await.unwrap().expose(),
+            "s1",
+            "throttled: the last good value serves"
+        );
+    }
+    assert_eq!(reads.num_calls(), 3);
+}
+
+/// `reread` reads the parameter again at most once per short interval.
+#[tokio::test]
+async fn a_secret_is_reread_at_most_once_per_interval() {
+    use remediate_shared::secrets::SecretStore;
+
+    let reads = mock!(aws_sdk_ssm::Client::get_parameter)
+        .sequence()
+        .output(|| secret_value("s1"))
+        .output(|| secret_value("s2"))
+        .build();
+    let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&reads]);
+    let (store, clock) = secrets_on(client);
+    let parameter = "/remediate/webhook-secrets";
+    assert_eq!(store.get(parameter).await.unwrap().expose(), "s1");
+    assert!(
+        store.reread(parameter).await.unwrap().is_none(),
+        "just read"
+    );
+    clock.advance(chrono::Duration::seconds(11));
+    assert_eq!(
+        store.reread(parameter).await.unwrap().unwrap().expose(),
+        "s2"
+    );
+    assert!(store.reread(parameter).await.unwrap().is_none());
+    assert_eq!(store.get(parameter).await.unwrap().expose(), "s2");
+    assert_eq!(reads.num_calls(), 2);
+}

@@ -998,3 +998,80 @@ async fn a_tap_far_from_its_log_entry_is_not_confirmed() {
     assert_eq!(reply["outcome"], "refused", "{reply}");
     assert!(h.executor.sent().is_empty());
 }
+
+/// A secret store whose parameter was overwritten after it was cached: `get` still answers the
+/// old value, `reread` the new one (once).
+struct OverwrittenSecrets {
+    cached: StaticSecrets,
+    fresh: StaticSecrets,
+    rereads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SecretStore for OverwrittenSecrets {
+    async fn get(&self, parameter: &str) -> crate::Result<Secret> {
+        self.cached.get(parameter).await
+    }
+
+    async fn reread(&self, parameter: &str) -> crate::Result<Option<Secret>> {
+        if self
+            .rereads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
+            return Ok(None);
+        }
+        self.fresh.get(parameter).await.map(Some)
+    }
+}
+
+#[tokio::test]
+async fn a_secret_rotated_by_overwrite_is_read_again_before_a_403() {
+    let mut harness = harness();
+    let store = Arc::new(OverwrittenSecrets {
+        cached: StaticSecrets::new([
+            ("/remediate/webhook-secrets", "old-secret"),
+            ("/remediate/action-token", "old-token"),
+        ]),
+        fresh: StaticSecrets::new([
+            ("/remediate/webhook-secrets", SECRET),
+            ("/remediate/action-token", TOKEN),
+        ]),
+        rereads: std::sync::atomic::AtomicUsize::new(0),
+    });
+    harness.app.secrets = store.clone();
+    let body = v3_body("e-rotated", "incident.triggered", "High latency", now());
+    let (status, _) = send(&harness, signed(&body)).await;
+    assert_eq!(
+        status, 202,
+        "signed with the new secret: accepted after one re-read"
+    );
+    // The store allows no second re-read so soon: a forged signature is a 403 without a read.
+    let forged = request(
+        "/",
+        &v3_body("e-forged", "incident.triggered", "High latency", now()),
+        &[
+            ("content-type", "application/json"),
+            ("x-pagerduty-signature", "v1=00"),
+        ],
+    );
+    let (status, _) = send(&harness, forged).await;
+    assert_eq!(status, 403);
+    assert_eq!(store.rereads.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_action_token_rotated_by_overwrite_is_read_again_before_a_403() {
+    let mut harness = harness();
+    harness.app.secrets = Arc::new(OverwrittenSecrets {
+        cached: StaticSecrets::new([
+            ("/remediate/action-token", "old-token"),
+            ("/remediate/api-token", "pd-token"),
+        ]),
+        fresh: StaticSecrets::new([("/remediate/action-token", TOKEN)]),
+        rereads: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let body = tap_body("m-rotated", "PALICE1", now());
+    let (status, answer) = send(&harness, tapped("restart-web", &body)).await;
+    assert_eq!(status, 202, "{answer}");
+}
