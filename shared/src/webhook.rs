@@ -25,7 +25,7 @@ use crate::pagerduty::signature::{self, SignatureCheck};
 use crate::pagerduty::webhook_v3::{self, V3Event};
 use crate::secrets::{Secret, SecretStore};
 use crate::ssm::CommandExecutor;
-use crate::ssm::CommandRequest;
+use crate::ssm::{CommandRequest, Pinned};
 use crate::trigger::Trigger;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -711,6 +711,46 @@ impl WebhookApp {
                 Err(error) => return Err(NotStarted::Hold(error)),
             }
         }
+        // max_targets holds for tag targets too: resolved now, and sent to exactly those ids.
+        let pinned;
+        let request =
+            match crate::ssm::pin_tag_targets(&*self.executor, request, plan.max_targets).await {
+                Ok(Pinned::AsIs) => request,
+                Ok(Pinned::Instances(resolved)) => {
+                    pinned = resolved;
+                    &pinned
+                }
+                Ok(Pinned::Refused(reason)) => {
+                    tracing::warn!(runbook = plan.runbook, reason, "refused");
+                    report.outcome = Outcome::Refused;
+                    report.note = Some(
+                        self.note(
+                            trigger,
+                            &notes::refused(trigger, &plan.runbook, &reason),
+                            deadline,
+                        )
+                        .await,
+                    );
+                    report.reason = Some(reason);
+                    return Ok(report);
+                }
+                Err(error) if error.is_transient() => return Err(NotStarted::Release(error)),
+                Err(error) => {
+                    let reason = format!("the tag targets could not be resolved: {error}");
+                    tracing::error!(runbook = plan.runbook, reason, "refused");
+                    report.outcome = Outcome::Refused;
+                    report.note = Some(
+                        self.note(
+                            trigger,
+                            &notes::refused(trigger, &plan.runbook, &reason),
+                            deadline,
+                        )
+                        .await,
+                    );
+                    report.reason = Some(reason);
+                    return Ok(report);
+                }
+            };
         if let Some(reservation) = &plan.reservation {
             let held_back = match self.guards.reserve(reservation, claimed_at).await {
                 Ok(Reserved::Granted) => None,

@@ -605,3 +605,82 @@ async fn a_secret_is_reread_at_most_once_per_interval() {
     assert_eq!(store.get(parameter).await.unwrap().expose(), "s2");
     assert_eq!(reads.num_calls(), 2);
 }
+
+/// Tag targets are resolved with DescribeInstanceInformation: every tag key a `tag:` filter
+/// (its values: any), online EC2 instances only, every page read.
+#[tokio::test]
+async fn tag_resolution_asks_for_online_tagged_instances_on_every_page() {
+    use aws_sdk_ssm::operation::describe_instance_information::{
+        DescribeInstanceInformationInput, DescribeInstanceInformationOutput,
+    };
+    use aws_sdk_ssm::types::InstanceInformation;
+    use remediate_shared::ssm::{Pinned, pin_tag_targets};
+
+    fn filtered(input: &DescribeInstanceInformationInput) -> bool {
+        let has = |key: &str, values: &[&str]| {
+            input
+                .filters()
+                .iter()
+                .any(|filter| filter.key() == key && filter.values() == values)
+        };
+        input.filters().len() == 4
+            && has("tag:Role", &["web", "api"])
+            && has("tag:Env", &["prod"])
+            && has("PingStatus", &["Online"])
+            && has("ResourceType", &["EC2Instance"])
+            && input.instance_information_filter_list().is_empty()
+    }
+    let instance = |id: &str| InstanceInformation::builder().instance_id(id).build();
+    let first_page = mock!(aws_sdk_ssm::Client::describe_instance_information)
+        .match_requests(|input| filtered(input) && input.next_token().is_none())
+        .sequence()
+        .output(move || {
+            DescribeInstanceInformationOutput::builder()
+                .instance_information_list(instance("i-0b"))
+                .instance_information_list(instance("i-0a"))
+                .next_token("page-2")
+                .build()
+        })
+        .times(2)
+        .build();
+    let second_page = mock!(aws_sdk_ssm::Client::describe_instance_information)
+        .match_requests(|input| filtered(input) && input.next_token() == Some("page-2"))
+        .sequence()
+        .output(move || {
+            DescribeInstanceInformationOutput::builder()
+                .instance_information_list(instance("i-0c"))
+                .build()
+        })
+        .times(2)
+        .build();
+    let client = mock_client!(
+        aws_sdk_ssm,
+        RuleMode::MatchAny,
+        &[&first_page, &second_page]
+    );
+    let executor = SsmCommandExecutor::new(client);
+    let mut tagged = request();
+    tagged.targets = Targets::Tags(BTreeMap::from([
+        ("Role".into(), vec!["web".into(), "api".into()]),
+        ("Env".into(), vec!["prod".into()]),
+    ]));
+    let Pinned::Instances(pinned) = pin_tag_targets(&executor, &tagged, Some(3)).await.unwrap()
+    else {
+        panic!("three instances are within a limit of three");
+    };
+    assert_eq!(
+        pinned.targets,
+        Targets::InstanceIds(vec!["i-0a".into(), "i-0b".into(), "i-0c".into()])
+    );
+    let Pinned::Refused(reason) = pin_tag_targets(&executor, &tagged, Some(2)).await.unwrap()
+    else {
+        panic!("three instances exceed a limit of two");
+    };
+    assert!(reason.contains("3 instances carry"), "{reason}");
+    assert_eq!((first_page.num_calls(), second_page.num_calls()), (2, 2));
+    // Instance ids, or no limit: nothing to resolve, no call.
+    assert_eq!(
+        pin_tag_targets(&executor, &tagged, None).await.unwrap(),
+        Pinned::AsIs
+    );
+}

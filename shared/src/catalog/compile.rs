@@ -369,6 +369,16 @@ fn compile_guards(raw: Spanned<RawGuards>, problems: &mut Problems<'_>) -> Guard
     {
         problems.add(&max.referenced, "max_targets must be at least 1");
     }
+    if let Some(max) = &raw.max_targets
+        && max.value as usize > MAX_INSTANCE_IDS
+    {
+        problems.add(
+            &max.referenced,
+            format!(
+                "max_targets must be at most {MAX_INSTANCE_IDS}: tag targets are resolved to instance ids and sent as such, at most {MAX_INSTANCE_IDS} per command"
+            ),
+        );
+    }
     if let Some(cooldown) = &raw.cooldown_seconds
         && cooldown.value == 0
     {

@@ -1075,3 +1075,94 @@ async fn an_action_token_rotated_by_overwrite_is_read_again_before_a_403() {
     let (status, answer) = send(&harness, tapped("restart-web", &body)).await;
     assert_eq!(status, 202, "{answer}");
 }
+
+const TAGGED_CATALOG: &str = "\
+version: 1
+runbooks:
+  - name: restart-web
+    when: { sources: [pagerduty-v3], event_types: [incident.triggered] }
+    guards: { max_targets: 2, cooldown_seconds: 600 }
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets: { tags: { Role: [web, api], Env: prod } }
+        parameters: { commands: [uptime] }
+";
+
+fn tagged_harness() -> Harness {
+    let mut harness = harness();
+    harness.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(TAGGED_CATALOG, "test").unwrap(),
+        Arc::new(crate::clock::SystemClock),
+    ));
+    harness
+        .executor
+        .add_instance("i-0000000000000000a", &[("Role", "web"), ("Env", "prod")]);
+    harness
+        .executor
+        .add_instance("i-0000000000000000b", &[("Role", "api"), ("Env", "prod")]);
+    harness.executor.add_instance(
+        "i-0000000000000000c",
+        &[("Role", "web"), ("Env", "staging")],
+    );
+    harness
+}
+
+#[tokio::test]
+async fn max_targets_pins_tag_targets_to_the_instances_counted() {
+    let h = tagged_harness();
+    let body = v3_body("ev-tags", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 202, "{reply}");
+    let sent = h.executor.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].targets,
+        crate::catalog::Targets::InstanceIds(vec![
+            "i-0000000000000000a".into(),
+            "i-0000000000000000b".into()
+        ]),
+        "exactly the instances counted, so nothing joins between the count and the send"
+    );
+}
+
+#[tokio::test]
+async fn more_tagged_instances_than_max_targets_is_refused_with_the_count() {
+    let h = tagged_harness();
+    h.executor
+        .add_instance("i-0000000000000000d", &[("Role", "web"), ("Env", "prod")]);
+    let body = v3_body("ev-many", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["outcome"], "refused");
+    let reason = reply["reason"].as_str().unwrap();
+    assert!(reason.contains("3 instances carry"), "{reason}");
+    assert!(reason.contains("limit of 2"), "{reason}");
+    assert!(h.executor.sent().is_empty());
+    assert!(h.pagerduty.notes()[0].1.contains("3 instances carry"));
+    // A refused run takes no cooldown: once the fleet is back within the limit, it runs.
+    let h2 = tagged_harness();
+    let (status, _) = send(&h2, signed(&body)).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test]
+async fn a_tag_no_instance_carries_is_refused_not_executed() {
+    let mut h = harness();
+    h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(TAGGED_CATALOG, "test").unwrap(),
+        Arc::new(crate::clock::SystemClock),
+    ));
+    let body = v3_body("ev-none", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["outcome"], "refused");
+    assert!(
+        reply["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no online managed instance carries"),
+        "{reply}"
+    );
+    assert!(h.executor.sent().is_empty());
+}
