@@ -135,14 +135,13 @@ impl GuardStore for InMemoryGuards {
         let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|p| p.into_inner());
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let cooldown_key = (reservation.runbook.clone(), reservation.target.clone());
+        // A cooldown of this very run (its holder died after reserving) does not hold it back;
+        // its window place below is counted once either way.
         if reservation.cooldown_seconds.is_some()
             && let Some((until, holder)) = cooldowns.get(&cooldown_key)
             && *until > now
+            && *holder != reservation.run_id
         {
-            if *holder == reservation.run_id {
-                // Our own reservation, from a holder of this run that died: already taken.
-                return Ok(Reserved::Granted);
-            }
             return Ok(Reserved::CoolingDown { until: *until });
         }
         if let Some(limit) = reservation.max_runs {

@@ -777,25 +777,16 @@ impl GuardStore for DynamoLedger {
                     ":run_id",
                     AttributeValue::S(reservation.run_id.clone()),
                 )
-                .return_values(ReturnValue::AllOld)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
                 .send()
                 .await;
             match result {
-                Ok(output) => {
-                    let ours_already = output
-                        .attributes
-                        .as_ref()
-                        .and_then(|old| string_attr(old, "run_id"))
-                        .is_some_and(|holder| holder == reservation.run_id);
-                    if ours_already {
-                        // The first holder of this run took the window's place too.
-                        return Ok(Reserved::Granted);
-                    }
-                    cooldown_until = Some(until)
-                }
+                // Free, expired, or already this run's (a takeover, or this call's own write
+                // retried after a lost answer). Either way the run goes on to its window place,
+                // which counts each run once, so it is taken exactly once.
+                Ok(_) => cooldown_until = Some(until),
                 Err(SdkError::ServiceError(service_error))
                     if matches!(
                         service_error.err(),

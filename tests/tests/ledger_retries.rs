@@ -223,3 +223,33 @@ async fn a_late_release_cannot_free_another_runs_cooldown() {
     GuardStore::release(&ledger, &b, later).await.unwrap();
     assert_eq!(ledger.reserve(&c, later).await.unwrap(), Reserved::Granted);
 }
+
+#[tokio::test]
+async fn a_cooldown_written_twice_still_takes_its_window_place() {
+    // The cooldown's answer is lost; the retry finds the cooldown already this run's. The run
+    // must still take its place in the window, or the window would let one run too many through.
+    let ledger = ledger_losing_answers(1).await;
+    let now = at("2026-11-25T03:10:00Z");
+    let runbook = unique("cooled-and-limited");
+    let run = |run_id: &str, target: &str| Reservation {
+        runbook: runbook.clone(),
+        run_id: run_id.to_owned(),
+        target: target.to_owned(),
+        cooldown_seconds: Some(600),
+        max_runs: Some(RateLimit {
+            count: 1,
+            window_seconds: 3600,
+        }),
+    };
+    assert_eq!(
+        ledger.reserve(&run("run-1", "i-0abc"), now).await.unwrap(),
+        Reserved::Granted
+    );
+    assert!(
+        matches!(
+            ledger.reserve(&run("run-2", "i-0def"), now).await.unwrap(),
+            Reserved::WindowFull { .. }
+        ),
+        "run-1 must have taken the window's one place"
+    );
+}
