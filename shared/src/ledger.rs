@@ -9,8 +9,8 @@
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
 //! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at |
-//! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
-//! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
+//! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds), run_id (the run that took it) |
+//! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | run_ids (string set of the runs counted) |
 //! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
 //! | used once (a tap's log entry) | `MARK#<key>` | `MARK` | owner (the trigger that used it) |
 //!
