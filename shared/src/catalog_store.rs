@@ -221,18 +221,46 @@ impl CatalogStore {
     }
 }
 
-/// The global kill switch: an SSM parameter whose value `on` makes every run of every function a
-/// dry run. Read with a short TTL. Fails closed: if it cannot be read and no earlier value is
-/// known, runs are dry, since the switch exists for the moment automation must stop.
+/// The global kill switch: an SSM parameter that must read `off` (trimmed, any case) for runs to
+/// execute. Any other value (`on`, `true`, `1`, `yes`, `enabled`, empty, a typo) makes every run
+/// of every function a dry run: the switch exists for the moment automation must stop, so only
+/// the one explicit word lets it go on.
+///
+/// It fails closed:
+/// - a parameter that is deleted or unreadable (not found, access denied: errors a retry cannot
+///   fix) stops runs from that read on, with no grace;
+/// - a transient read error (throttling, a timeout) keeps the last value read for one more
+///   refresh interval at most, then stops runs until a read succeeds;
+/// - with no value read yet, any failure stops runs.
+///
+/// A failed read is tried again after [`KILL_SWITCH_RETRY`], not on every trigger, so a flood of
+/// triggers cannot become a flood of Parameter Store calls.
 pub struct KillSwitch {
     client: Option<aws_sdk_ssm::Client>,
     parameter: String,
     ttl: Duration,
     clock: Arc<dyn Clock>,
-    state: Mutex<Option<(bool, DateTime<Utc>)>>,
+    state: Mutex<SwitchState>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct SwitchState {
+    /// The last value read (true: it stops runs) and when it was read.
+    last_read: Option<(bool, DateTime<Utc>)>,
+    attempted_at: Option<DateTime<Utc>>,
+    /// Whether the last attempt failed, and how.
+    failure: Option<ReadFailure>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ReadFailure {
+    Transient,
+    Permanent,
 }
 
 pub const KILL_SWITCH_TTL: Duration = Duration::seconds(30);
+/// How soon a failed read of the kill switch is tried again.
+pub const KILL_SWITCH_RETRY: Duration = Duration::seconds(5);
 
 impl KillSwitch {
     pub fn new(client: aws_sdk_ssm::Client, parameter: String, clock: Arc<dyn Clock>) -> Self {
@@ -241,7 +269,7 @@ impl KillSwitch {
             parameter,
             ttl: KILL_SWITCH_TTL,
             clock,
-            state: Mutex::new(None),
+            state: Mutex::new(SwitchState::default()),
         }
     }
 
@@ -252,47 +280,78 @@ impl KillSwitch {
             parameter: String::new(),
             ttl: KILL_SWITCH_TTL,
             clock,
-            state: Mutex::new(None),
+            state: Mutex::new(SwitchState::default()),
         }
+    }
+
+    /// Whether a value of the parameter stops runs: anything but `off`.
+    pub fn stops_runs(value: &str) -> bool {
+        !value.trim().eq_ignore_ascii_case("off")
     }
 
     /// Why runs must be dry now, if the switch says so.
     pub async fn reason(&self) -> Option<String> {
         let client = self.client.as_ref()?;
         let now = self.clock.now();
-        let known = *self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((on, read_at)) = known
-            && now - read_at < self.ttl
-        {
-            return on.then(|| format!("the kill switch {} is on", self.parameter));
-        }
-        let read = client
-            .get_parameter()
-            .name(&self.parameter)
-            .with_decryption(true)
-            .send()
-            .await;
-        let on = match read {
-            Ok(output) => {
-                let value = output.parameter.and_then(|p| p.value).unwrap_or_default();
-                value.trim().eq_ignore_ascii_case("on")
+        let mut state = *self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = if state.failure.is_some() {
+            KILL_SWITCH_RETRY
+        } else {
+            self.ttl
+        };
+        let due = state
+            .attempted_at
+            .is_none_or(|at| now.signed_duration_since(at) >= wait);
+        if due {
+            let read = client
+                .get_parameter()
+                .name(&self.parameter)
+                .with_decryption(true)
+                .send()
+                .await;
+            state.attempted_at = Some(now);
+            match read {
+                Ok(output) => {
+                    let value = output.parameter.and_then(|p| p.value).unwrap_or_default();
+                    state.last_read = Some((Self::stops_runs(&value), now));
+                    state.failure = None;
+                }
+                Err(error) => {
+                    let error = crate::ssm::classify_sdk_error("GetParameter", error);
+                    let failure = if error.is_transient() {
+                        ReadFailure::Transient
+                    } else {
+                        ReadFailure::Permanent
+                    };
+                    tracing::error!(%error, parameter = self.parameter, ?failure, "kill switch unreadable");
+                    state.failure = Some(failure);
+                }
             }
-            Err(error) => {
-                let error = crate::ssm::classify_sdk_error("GetParameter", error);
-                tracing::error!(%error, parameter = self.parameter, "kill switch unreadable");
-                return match known {
-                    Some((on, _)) => {
-                        on.then(|| format!("the kill switch {} is on", self.parameter))
-                    }
-                    None => Some(format!(
-                        "the kill switch {} cannot be read, so runs are dry",
-                        self.parameter
-                    )),
-                };
+            *self.state.lock().unwrap_or_else(|p| p.into_inner()) = state;
+        }
+        self.verdict(state, now)
+    }
+
+    fn verdict(&self, state: SwitchState, now: DateTime<Utc>) -> Option<String> {
+        let trusted = match (state.failure, state.last_read) {
+            (Some(ReadFailure::Permanent), _) | (_, None) => None,
+            (None, Some((stops, _))) => Some(stops),
+            // One refresh interval of grace beyond the value's own interval, no more.
+            (Some(ReadFailure::Transient), Some((stops, read_at))) => {
+                (now.signed_duration_since(read_at) < self.ttl + self.ttl).then_some(stops)
             }
         };
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some((on, now));
-        on.then(|| format!("the kill switch {} is on", self.parameter))
+        match trusted {
+            Some(false) => None,
+            Some(true) => Some(format!(
+                "the kill switch {} is on (it does not read \"off\")",
+                self.parameter
+            )),
+            None => Some(format!(
+                "the kill switch {} cannot be read, so runs are dry",
+                self.parameter
+            )),
+        }
     }
 }
 
@@ -379,6 +438,18 @@ mod tests {
         .err()
         .unwrap();
         assert!(error.to_string().contains("unsupported catalog version 2"));
+    }
+
+    #[test]
+    fn only_off_lets_runs_go_on() {
+        for value in ["off", "OFF", " Off\n", "\toff "] {
+            assert!(!KillSwitch::stops_runs(value), "{value:?}");
+        }
+        for value in [
+            "on", "true", "1", "yes", "enabled", "", " ", "of", "off off", "0ff", "disabled",
+        ] {
+            assert!(KillSwitch::stops_runs(value), "{value:?}");
+        }
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Plan {
     pub request: ExecutionRequest,
     /// What the run takes from the guard state (cooldown, rate window) before it executes.
     pub reservation: Option<Reservation>,
+    /// The runbook's blast radius: tag targets are resolved against it when the run starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_targets: Option<u32>,
     pub report: Report,
 }
 
@@ -333,6 +336,7 @@ pub fn decide_explained(
         params,
         request,
         reservation,
+        max_targets: runbook.guards.max_targets,
         report: runbook.report,
     }))
 }

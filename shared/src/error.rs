@@ -28,6 +28,7 @@ modeled_transient! {
     aws_sdk_ssm::operation::send_command::SendCommandError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::get_parameter::GetParameterError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError => |e| e.is_internal_server_error();
     aws_sdk_s3::operation::get_object::GetObjectError => |_e| false;
     aws_sdk_dynamodb::operation::query::QueryError => |e| e.is_internal_server_error()
         || e.is_provisioned_throughput_exceeded_exception()
@@ -69,7 +70,7 @@ const THROTTLING_CODES: &[&str] = &[
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// A setting in the environment is missing or wrong. Fails the cold start.
     #[error("configuration: {name}: {reason}")]

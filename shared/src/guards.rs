@@ -38,11 +38,28 @@ pub enum Reserved {
     },
 }
 
+/// The most runs one window may count: the window item holds the id of every run it counted (so
+/// a retried write counts once), and 100 ids keep it near 4 KB, a few write units per run.
+pub const MAX_RUNS_PER_WINDOW: u32 = 100;
+
+/// `seconds` after `time`, saturating at the latest time chrono can hold: catalog numbers are
+/// not trusted to fit, and no input may panic.
+pub fn after(time: DateTime<Utc>, seconds: u64) -> DateTime<Utc> {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|span| time.checked_add_signed(span))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
 /// The start of the fixed window that holds `now`.
 pub fn window_start(now: DateTime<Utc>, window_seconds: u64) -> DateTime<Utc> {
-    let window = window_seconds.max(1) as i64;
-    let start = now.timestamp().div_euclid(window) * window;
-    DateTime::from_timestamp(start, 0).unwrap_or(now)
+    let window = i64::try_from(window_seconds.max(1)).unwrap_or(i64::MAX);
+    now.timestamp()
+        .div_euclid(window)
+        .checked_mul(window)
+        .and_then(|start| DateTime::from_timestamp(start, 0))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// Read-only view, for decisions that explain themselves and for simulation.
@@ -89,7 +106,7 @@ type CooldownKey = (String, String);
 #[derive(Debug, Default)]
 pub struct InMemoryGuards {
     cooldowns: Mutex<HashMap<CooldownKey, (DateTime<Utc>, String)>>,
-    windows: Mutex<HashMap<(String, i64), u32>>,
+    windows: Mutex<HashMap<(String, i64), std::collections::HashSet<String>>>,
     noted: Mutex<std::collections::HashSet<(String, String, i64)>>,
 }
 
@@ -107,8 +124,7 @@ impl GuardView for InMemoryGuards {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&(runbook.to_owned(), window_start.timestamp()))
-            .copied()
-            .unwrap_or(0)
+            .map_or(0, |runs| u32::try_from(runs.len()).unwrap_or(u32::MAX))
     }
 }
 
@@ -119,37 +135,35 @@ impl GuardStore for InMemoryGuards {
         let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|p| p.into_inner());
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let cooldown_key = (reservation.runbook.clone(), reservation.target.clone());
+        // A cooldown of this very run (its holder died after reserving) does not hold it back;
+        // its window place below is counted once either way.
         if reservation.cooldown_seconds.is_some()
             && let Some((until, holder)) = cooldowns.get(&cooldown_key)
             && *until > now
+            && *holder != reservation.run_id
         {
-            if *holder == reservation.run_id {
-                // Our own reservation, from a holder of this run that died: already taken.
-                return Ok(Reserved::Granted);
-            }
             return Ok(Reserved::CoolingDown { until: *until });
         }
         if let Some(limit) = reservation.max_runs {
             let start = window_start(now, limit.window_seconds);
-            let count = windows
-                .get(&(reservation.runbook.clone(), start.timestamp()))
-                .copied()
-                .unwrap_or(0);
-            if count >= limit.count {
-                return Ok(Reserved::WindowFull {
-                    limit,
-                    window_start: start,
-                });
+            let runs = windows
+                .entry((reservation.runbook.clone(), start.timestamp()))
+                .or_default();
+            // Each run counts once, however often its place is taken (a retry, a takeover).
+            if !runs.contains(&reservation.run_id) {
+                if runs.len() >= limit.count as usize {
+                    return Ok(Reserved::WindowFull {
+                        limit,
+                        window_start: start,
+                    });
+                }
+                runs.insert(reservation.run_id.clone());
             }
-            windows.insert((reservation.runbook.clone(), start.timestamp()), count + 1);
         }
         if let Some(seconds) = reservation.cooldown_seconds {
             cooldowns.insert(
                 cooldown_key,
-                (
-                    now + Duration::seconds(seconds as i64),
-                    reservation.run_id.clone(),
-                ),
+                (after(now, seconds), reservation.run_id.clone()),
             );
         }
         Ok(Reserved::Granted)
@@ -174,16 +188,23 @@ impl GuardStore for InMemoryGuards {
     async fn release(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<()> {
         let mut cooldowns = self.cooldowns.lock().unwrap_or_else(|p| p.into_inner());
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        if reservation.cooldown_seconds.is_some() {
-            cooldowns.remove(&(reservation.runbook.clone(), reservation.target.clone()));
+        let cooldown_key = (reservation.runbook.clone(), reservation.target.clone());
+        // Only the run that holds the cooldown gives it back (a late release by an earlier run
+        // must not free a later run's).
+        if reservation.cooldown_seconds.is_some()
+            && cooldowns
+                .get(&cooldown_key)
+                .is_some_and(|(_, holder)| *holder == reservation.run_id)
+        {
+            cooldowns.remove(&cooldown_key);
         }
         if let Some(limit) = reservation.max_runs {
             let key = (
                 reservation.runbook.clone(),
                 window_start(now, limit.window_seconds).timestamp(),
             );
-            if let Some(count) = windows.get_mut(&key) {
-                *count = count.saturating_sub(1);
+            if let Some(runs) = windows.get_mut(&key) {
+                runs.remove(&reservation.run_id);
             }
         }
         Ok(())
@@ -272,15 +293,30 @@ mod tests {
             count: 2,
             window_seconds: 3600,
         };
-        let r = reservation(None, Some(limit));
+        let run = |id: &str| Reservation {
+            run_id: id.into(),
+            ..reservation(None, Some(limit))
+        };
+        let r = run("run-1");
         assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
-        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
-        assert!(matches!(
+        assert_eq!(
             guards.reserve(&r, now).await.unwrap(),
+            Reserved::Granted,
+            "the same run again counts once"
+        );
+        assert_eq!(
+            guards.reserve(&run("run-2"), now).await.unwrap(),
+            Reserved::Granted
+        );
+        assert!(matches!(
+            guards.reserve(&run("run-3"), now).await.unwrap(),
             Reserved::WindowFull { .. }
         ));
-        guards.release(&r, now).await.unwrap();
-        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        guards.release(&run("run-2"), now).await.unwrap();
+        assert_eq!(
+            guards.reserve(&run("run-3"), now).await.unwrap(),
+            Reserved::Granted
+        );
         // The next clock hour is a new window.
         assert_eq!(
             guards
@@ -293,6 +329,40 @@ mod tests {
             guards.runs_in_window("restart-web", window_start(now, 3600)),
             2
         );
+    }
+
+    #[tokio::test]
+    async fn a_late_release_leaves_a_later_runs_cooldown() {
+        let guards = InMemoryGuards::default();
+        let now: DateTime<Utc> = "2026-11-25T03:00:00Z".parse().unwrap();
+        let a = reservation(Some(60), None);
+        let b = Reservation {
+            run_id: "run-b".into(),
+            ..a.clone()
+        };
+        let later = now + Duration::seconds(61);
+        assert_eq!(guards.reserve(&a, now).await.unwrap(), Reserved::Granted);
+        assert_eq!(guards.reserve(&b, later).await.unwrap(), Reserved::Granted);
+        guards.release(&a, later).await.unwrap();
+        assert!(guards.cooldown_until("restart-web", "i-0abc").is_some());
+        guards.release(&b, later).await.unwrap();
+        assert!(guards.cooldown_until("restart-web", "i-0abc").is_none());
+    }
+
+    #[tokio::test]
+    async fn huge_catalog_numbers_saturate_instead_of_panicking() {
+        let guards = InMemoryGuards::default();
+        let now: DateTime<Utc> = "2026-11-25T03:00:00Z".parse().unwrap();
+        let r = reservation(
+            Some(u64::MAX),
+            Some(RateLimit {
+                count: 1,
+                window_seconds: u64::MAX,
+            }),
+        );
+        assert_eq!(guards.reserve(&r, now).await.unwrap(), Reserved::Granted);
+        assert_eq!(after(now, u64::MAX), DateTime::<Utc>::MAX_UTC);
+        assert_eq!(after(now, 60), now + Duration::seconds(60));
     }
 
     #[test]

@@ -9,8 +9,8 @@
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
 //! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at |
-//! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds) |
-//! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | runs |
+//! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds), run_id (the run that took it) |
+//! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | run_ids (string set of the runs counted) |
 //! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
 //! | used once (a tap's log entry) | `MARK#<key>` | `MARK` | owner (the trigger that used it) |
 //!
@@ -21,7 +21,7 @@
 //! A first delivery costs two writes (the claim, then its completion) and no reads: a lost
 //! claim race returns the existing item with the failed condition, so it needs no read either.
 
-use crate::guards::{GuardStore, Reservation, Reserved, window_start};
+use crate::guards::{GuardStore, Reservation, Reserved, after, window_start};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::trigger::{Actor, Trigger};
 use crate::{Error, Result};
@@ -611,6 +611,18 @@ impl Ledger for DynamoLedger {
                 let existing = failure.item.unwrap_or_default();
                 if string_attr(&existing, "state").as_deref() == Some(STATE_COMPLETED) {
                     Ok(ClaimResult::Completed(report_from_item(&existing)))
+                } else if string_attr(&existing, "claim_token").as_deref() == Some(token.as_str()) {
+                    // Our own write: an earlier attempt of this very call succeeded, its answer
+                    // was lost (a timeout, a 500), and the SDK's retry failed the condition
+                    // against it. The token is new for every call, so nobody else can hold it.
+                    // What that attempt replaced (an expired claim, perhaps one that had sent
+                    // the command) went with the lost answer: treat it as a takeover, so the
+                    // executor is asked before anything is sent.
+                    Ok(ClaimResult::Claimed(Claim {
+                        dedupe_id: dedupe_id.to_owned(),
+                        token,
+                        taken_over: true,
+                    }))
                 } else {
                     let hold_until = number_attr(&existing, "hold_until")
                         .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
@@ -733,7 +745,7 @@ impl GuardStore for DynamoLedger {
     async fn reserve(&self, reservation: &Reservation, now: DateTime<Utc>) -> Result<Reserved> {
         let mut cooldown_until = None;
         if let Some(seconds) = reservation.cooldown_seconds {
-            let until = now + Duration::seconds(seconds as i64);
+            let until = after(now, seconds);
             let mut item = cooldown_key(reservation);
             item.insert(
                 "until".into(),
@@ -745,7 +757,7 @@ impl GuardStore for DynamoLedger {
             );
             item.insert(
                 "expires_at_ttl".into(),
-                AttributeValue::N((until + Duration::days(1)).timestamp().to_string()),
+                AttributeValue::N(after(until, DAY_SECONDS).timestamp().to_string()),
             );
             let result = self
                 .client
@@ -762,25 +774,16 @@ impl GuardStore for DynamoLedger {
                     ":run_id",
                     AttributeValue::S(reservation.run_id.clone()),
                 )
-                .return_values(ReturnValue::AllOld)
                 .return_values_on_condition_check_failure(
                     ReturnValuesOnConditionCheckFailure::AllOld,
                 )
                 .send()
                 .await;
             match result {
-                Ok(output) => {
-                    let ours_already = output
-                        .attributes
-                        .as_ref()
-                        .and_then(|old| string_attr(old, "run_id"))
-                        .is_some_and(|holder| holder == reservation.run_id);
-                    if ours_already {
-                        // The first holder of this run took the window's place too.
-                        return Ok(Reserved::Granted);
-                    }
-                    cooldown_until = Some(until)
-                }
+                // Free, expired, or already this run's (a takeover, or this call's own write
+                // retried after a lost answer). Either way the run goes on to its window place,
+                // which counts each run once, so it is taken exactly once.
+                Ok(_) => cooldown_until = Some(until),
                 Err(SdkError::ServiceError(service_error))
                     if matches!(
                         service_error.err(),
@@ -805,21 +808,26 @@ impl GuardStore for DynamoLedger {
         }
         if let Some(limit) = reservation.max_runs {
             let start = window_start(now, limit.window_seconds);
-            let expires =
-                start + Duration::seconds(limit.window_seconds as i64) + Duration::days(1);
+            let expires = window_expiry(start, limit.window_seconds);
+            // The window holds the ids of the runs it counted: adding a run id is idempotent, so
+            // a write the SDK retried after a lost answer, or a takeover of the same run, takes
+            // no second place. (The catalog caps max_runs so that the set stays a few KB.)
             let result = self
                 .client
                 .update_item()
                 .table_name(&self.table)
                 .set_key(Some(window_key(reservation, start)))
-                .update_expression("ADD runs :one SET expires_at_ttl = :expires")
-                .condition_expression("attribute_not_exists(runs) OR runs < :limit")
-                .expression_attribute_values(":one", AttributeValue::N("1".into()))
-                .expression_attribute_values(":limit", AttributeValue::N(limit.count.to_string()))
-                .expression_attribute_values(
-                    ":expires",
-                    AttributeValue::N(expires.timestamp().to_string()),
+                .update_expression("ADD run_ids :run SET expires_at_ttl = :expires")
+                .condition_expression(
+                    "attribute_not_exists(run_ids) OR contains(run_ids, :run_id) OR size(run_ids) < :limit",
                 )
+                .expression_attribute_values(
+                    ":run",
+                    AttributeValue::Ss(vec![reservation.run_id.clone()]),
+                )
+                .expression_attribute_values(":run_id", AttributeValue::S(reservation.run_id.clone()))
+                .expression_attribute_values(":limit", AttributeValue::N(limit.count.to_string()))
+                .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
                 .send()
                 .await;
             let full = match result {
@@ -865,6 +873,7 @@ impl GuardStore for DynamoLedger {
             self.release_cooldown(reservation).await?;
         }
         if let Some(limit) = reservation.max_runs {
+            // Only this run's place, and only once: a second release removes nothing.
             self.client
                 .update_item()
                 .table_name(&self.table)
@@ -872,10 +881,12 @@ impl GuardStore for DynamoLedger {
                     reservation,
                     window_start(now, limit.window_seconds),
                 )))
-                .update_expression("ADD runs :minus_one")
-                .condition_expression("runs > :zero")
-                .expression_attribute_values(":minus_one", AttributeValue::N("-1".into()))
-                .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+                .update_expression("DELETE run_ids :run")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(
+                    ":run",
+                    AttributeValue::Ss(vec![reservation.run_id.clone()]),
+                )
                 .send()
                 .await
                 .map(|_| ())
@@ -914,7 +925,7 @@ impl DynamoLedger {
             ("sk".to_owned(), AttributeValue::S("NOTED".to_owned())),
             (
                 "expires_at_ttl".to_owned(),
-                AttributeValue::N((held_until + Duration::days(1)).timestamp().to_string()),
+                AttributeValue::N(after(held_until, DAY_SECONDS).timestamp().to_string()),
             ),
         ]);
         match self
@@ -939,16 +950,38 @@ impl DynamoLedger {
         }
     }
 
+    /// Give back the cooldown only if this run holds it: a late release by a run whose cooldown
+    /// expired must not delete the cooldown a later run took since.
     async fn release_cooldown(&self, reservation: &Reservation) -> Result<()> {
-        self.client
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(cooldown_key(reservation)))
+            .condition_expression("run_id = :run_id")
+            .expression_attribute_values(":run_id", AttributeValue::S(reservation.run_id.clone()))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| classify("DeleteItem", error))
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(service_error))
+                if matches!(
+                    service_error.err(),
+                    DeleteItemError::ConditionalCheckFailedException(_)
+                ) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(classify("DeleteItem", error)),
+        }
     }
+}
+
+const DAY_SECONDS: u64 = 24 * 60 * 60;
+
+/// When a window's item may go: a day after the window ends.
+fn window_expiry(start: DateTime<Utc>, window_seconds: u64) -> i64 {
+    after(after(start, window_seconds), DAY_SECONDS).timestamp()
 }
 
 fn cooldown_key(reservation: &Reservation) -> HashMap<String, AttributeValue> {

@@ -25,7 +25,7 @@ use crate::pagerduty::signature::{self, SignatureCheck};
 use crate::pagerduty::webhook_v3::{self, V3Event};
 use crate::secrets::{Secret, SecretStore};
 use crate::ssm::CommandExecutor;
-use crate::ssm::CommandRequest;
+use crate::ssm::{CommandRequest, Pinned};
 use crate::trigger::Trigger;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -374,6 +374,20 @@ impl WebhookApp {
         }
     }
 
+    /// The parameter read again (the store allows that once per short interval), if its value
+    /// changed since `cached`: a credential that matches no cached secret may have been made
+    /// with a secret rotated by overwriting the parameter.
+    async fn reread_secrets(&self, parameter: &str, cached: &[Secret]) -> Option<Vec<Secret>> {
+        match self.secrets.reread(parameter).await {
+            Ok(Some(fresh)) => Some(fresh.lines()).filter(|fresh| fresh.as_slice() != cached),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, parameter, "could not read the secret again");
+                None
+            }
+        }
+    }
+
     async fn handle_v3(&self, request: &Request, body: &[u8], deadline: Instant) -> Reply {
         let Some(parameter) = &self.settings.webhook_secrets_parameter else {
             return Reply::error(404, "v3 webhooks are not enabled on this endpoint");
@@ -382,7 +396,14 @@ impl WebhookApp {
             Ok(secrets) => secrets,
             Err(reply) => return reply,
         };
-        match read_v3(request, body, Credentials::Check(&secrets)) {
+        let mut inbound = read_v3(request, body, Credentials::Check(&secrets));
+        // 403 here means "no secret matches": the secret may have been rotated by overwriting it.
+        if matches!(&inbound, Inbound::Answer(reply) if reply.status == 403)
+            && let Some(fresh) = self.reread_secrets(parameter, &secrets).await
+        {
+            inbound = read_v3(request, body, Credentials::Check(&fresh));
+        }
+        match inbound {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
@@ -419,7 +440,14 @@ impl WebhookApp {
             Err(reply) => return reply,
         };
         let header = self.settings.action_token_header.as_str();
-        match read_action(request, body, action, header, Credentials::Check(&tokens)) {
+        let mut inbound = read_action(request, body, action, header, Credentials::Check(&tokens));
+        // 403 here means "no token matches": the token may have been rotated by overwriting it.
+        if matches!(&inbound, Inbound::Answer(reply) if reply.status == 403)
+            && let Some(fresh) = self.reread_secrets(parameter, &tokens).await
+        {
+            inbound = read_action(request, body, action, header, Credentials::Check(&fresh));
+        }
+        match inbound {
             Inbound::Answer(reply) => reply,
             Inbound::Trigger(trigger) => {
                 let span = trigger_span(&trigger);
@@ -949,7 +977,7 @@ impl WebhookApp {
             // was sent); it may have sent the command first, at any time since the trigger.
             let since = (claimed_at - CLAIM_HOLD * 2)
                 .min(trigger.occurred_at - chrono::Duration::minutes(1));
-            match self.executor.find_command(&request.comment, since).await {
+            match self.executor.find_command(request, since).await {
                 Ok(Some(command)) => {
                     tracing::warn!(
                         run_id = plan.run_id,
@@ -968,6 +996,46 @@ impl WebhookApp {
                 Err(error) => return Err(NotStarted::Hold(error)),
             }
         }
+        // max_targets holds for tag targets too: resolved now, and sent to exactly those ids.
+        let pinned;
+        let request =
+            match crate::ssm::pin_tag_targets(&*self.executor, request, plan.max_targets).await {
+                Ok(Pinned::AsIs) => request,
+                Ok(Pinned::Instances(resolved)) => {
+                    pinned = resolved;
+                    &pinned
+                }
+                Ok(Pinned::Refused(reason)) => {
+                    tracing::warn!(runbook = plan.runbook, reason, "refused");
+                    report.outcome = Outcome::Refused;
+                    report.note = Some(
+                        self.note(
+                            trigger,
+                            &notes::refused(trigger, &plan.runbook, &reason),
+                            deadline,
+                        )
+                        .await,
+                    );
+                    report.reason = Some(reason);
+                    return Ok(report);
+                }
+                Err(error) if error.is_transient() => return Err(NotStarted::Release(error)),
+                Err(error) => {
+                    let reason = format!("the tag targets could not be resolved: {error}");
+                    tracing::error!(runbook = plan.runbook, reason, "refused");
+                    report.outcome = Outcome::Refused;
+                    report.note = Some(
+                        self.note(
+                            trigger,
+                            &notes::refused(trigger, &plan.runbook, &reason),
+                            deadline,
+                        )
+                        .await,
+                    );
+                    report.reason = Some(reason);
+                    return Ok(report);
+                }
+            };
         if let Some(reservation) = &plan.reservation {
             let held_back = match self.guards.reserve(reservation, claimed_at).await {
                 Ok(Reserved::Granted) => None,
@@ -1088,7 +1156,7 @@ impl WebhookApp {
                 // from now. Look; if it is not there yet, keep the claim so that only a takeover
                 // (which looks again) can send it.
                 let since = claimed_at - chrono::Duration::minutes(1);
-                match self.executor.find_command(&request.comment, since).await {
+                match self.executor.find_command(request, since).await {
                     Ok(Some(command)) => {
                         tracing::warn!(run_id = plan.run_id, %error, "SendCommand's answer was lost but the command exists");
                         Ok(self.started(trigger, plan, command, report, deadline).await)

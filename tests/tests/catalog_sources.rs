@@ -236,3 +236,54 @@ async fn the_kill_switch_reads_on_and_fails_closed() {
     clock.advance(Duration::seconds(31));
     assert!(switch.reason().await.unwrap().contains("is on"));
 }
+
+#[tokio::test]
+async fn any_value_but_off_stops_runs_and_a_deleted_switch_stops_them_at_once() {
+    let aws = moto_config().await;
+    let ssm = aws_sdk_ssm::Client::new(&aws);
+    let name = unique("/remediate-test/kill-switch");
+    let put = |value: &'static str| {
+        let ssm = ssm.clone();
+        let name = name.clone();
+        async move {
+            ssm.put_parameter()
+                .name(name)
+                .value(value)
+                .overwrite(true)
+                .r#type(aws_sdk_ssm::types::ParameterType::String)
+                .send()
+                .await
+                .unwrap();
+        }
+    };
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let switch = KillSwitch::new(ssm.clone(), name.clone(), clock.clone());
+    put(" Off ").await;
+    assert_eq!(switch.reason().await, None, "off, trimmed, any case");
+    for value in ["true", "1", "yes", "enabled", "of", "off!"] {
+        put(value).await;
+        clock.advance(Duration::seconds(31));
+        assert!(
+            switch
+                .reason()
+                .await
+                .is_some_and(|why| why.contains("is on")),
+            "{value:?} must stop runs"
+        );
+    }
+    put("off").await;
+    clock.advance(Duration::seconds(31));
+    assert_eq!(switch.reason().await, None);
+
+    // Deleted: runs stop at the next read, with no grace for the last value.
+    ssm.delete_parameter().name(&name).send().await.unwrap();
+    clock.advance(Duration::seconds(31));
+    let why = switch.reason().await.expect("a deleted switch stops runs");
+    assert!(why.contains("cannot be read"), "{why}");
+    // And they stay stopped until the parameter reads off again.
+    clock.advance(Duration::seconds(6));
+    assert!(switch.reason().await.is_some());
+    put("off").await;
+    clock.advance(Duration::seconds(6));
+    assert_eq!(switch.reason().await, None);
+}

@@ -545,6 +545,16 @@ fn compile_guards(raw: Spanned<RawGuards>, problems: &mut Problems<'_>) -> Guard
     {
         problems.add(&max.referenced, "max_targets must be at least 1");
     }
+    if let Some(max) = &raw.max_targets
+        && max.value as usize > MAX_INSTANCE_IDS
+    {
+        problems.add(
+            &max.referenced,
+            format!(
+                "max_targets must be at most {MAX_INSTANCE_IDS}: tag targets are resolved to instance ids and sent as such, at most {MAX_INSTANCE_IDS} per command"
+            ),
+        );
+    }
     if let Some(cooldown) = &raw.cooldown_seconds
         && !GUARD_SECONDS_RANGE.contains(&cooldown.value)
     {
@@ -559,6 +569,17 @@ fn compile_guards(raw: Spanned<RawGuards>, problems: &mut Problems<'_>) -> Guard
         problems.add(
             &limit.referenced,
             "max_runs needs a count of at least 1 and a window_seconds between 1 and 31536000 (a year)",
+        );
+    }
+    if let Some(limit) = &raw.max_runs
+        && limit.value.count > crate::guards::MAX_RUNS_PER_WINDOW
+    {
+        problems.add(
+            &limit.referenced,
+            format!(
+                "max_runs count must be at most {} (the window item lists every run it counted)",
+                crate::guards::MAX_RUNS_PER_WINDOW
+            ),
         );
     }
     Guards {

@@ -555,3 +555,31 @@ fn runbooks_that_could_never_match_or_pass_are_errors() {
     );
     assert!(Catalog::parse(&fine, "t").is_ok());
 }
+
+#[test]
+fn guard_limits_the_ledger_and_ssm_can_hold() {
+    let with_guards = |guards: &str| {
+        MINIMAL.replace(
+            "    action:\n",
+            &format!("    guards: {guards}\n    action:\n"),
+        )
+    };
+    let problems = problems_of(&with_guards("{ max_targets: 51 }"));
+    assert!(
+        problems[0].contains("max_targets must be at most 50"),
+        "{problems:?}"
+    );
+    let problems = problems_of(&with_guards(
+        "{ max_runs: { count: 101, window_seconds: 60 } }",
+    ));
+    assert!(
+        problems[0].contains("max_runs count must be at most 100"),
+        "{problems:?}"
+    );
+    for fine in [
+        "{ max_targets: 50 }",
+        "{ max_runs: { count: 100, window_seconds: 60 } }",
+    ] {
+        Catalog::parse(&with_guards(fine), "runbooks.yaml").unwrap();
+    }
+}

@@ -1022,5 +1022,173 @@ async fn a_tap_far_from_its_log_entry_is_not_confirmed() {
     assert!(h.executor.sent().is_empty());
 }
 
+/// A secret store whose parameter was overwritten after it was cached: `get` still answers the
+/// old value, `reread` the new one (once).
+struct OverwrittenSecrets {
+    cached: StaticSecrets,
+    fresh: StaticSecrets,
+    rereads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl SecretStore for OverwrittenSecrets {
+    async fn get(&self, parameter: &str) -> crate::Result<Secret> {
+        self.cached.get(parameter).await
+    }
+
+    async fn reread(&self, parameter: &str) -> crate::Result<Option<Secret>> {
+        if self
+            .rereads
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            > 0
+        {
+            return Ok(None);
+        }
+        self.fresh.get(parameter).await.map(Some)
+    }
+}
+
+#[tokio::test]
+async fn a_secret_rotated_by_overwrite_is_read_again_before_a_403() {
+    let mut harness = harness();
+    let store = Arc::new(OverwrittenSecrets {
+        cached: StaticSecrets::new([
+            ("/remediate/webhook-secrets", "old-secret"),
+            ("/remediate/action-token", "old-token"),
+        ]),
+        fresh: StaticSecrets::new([
+            ("/remediate/webhook-secrets", SECRET),
+            ("/remediate/action-token", TOKEN),
+        ]),
+        rereads: std::sync::atomic::AtomicUsize::new(0),
+    });
+    harness.app.secrets = store.clone();
+    let body = v3_body("e-rotated", "incident.triggered", "High latency", now());
+    let (status, _) = send(&harness, signed(&body)).await;
+    assert_eq!(
+        status, 202,
+        "signed with the new secret: accepted after one re-read"
+    );
+    // The store allows no second re-read so soon: a forged signature is a 403 without a read.
+    let forged = request(
+        "/",
+        &v3_body("e-forged", "incident.triggered", "High latency", now()),
+        &[
+            ("content-type", "application/json"),
+            ("x-pagerduty-signature", "v1=00"),
+        ],
+    );
+    let (status, _) = send(&harness, forged).await;
+    assert_eq!(status, 403);
+    assert_eq!(store.rereads.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_action_token_rotated_by_overwrite_is_read_again_before_a_403() {
+    let mut harness = harness();
+    harness.app.secrets = Arc::new(OverwrittenSecrets {
+        cached: StaticSecrets::new([
+            ("/remediate/action-token", "old-token"),
+            ("/remediate/api-token", "pd-token"),
+        ]),
+        fresh: StaticSecrets::new([("/remediate/action-token", TOKEN)]),
+        rereads: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let body = tap_body("m-rotated", "PALICE1", now());
+    let (status, answer) = send(&harness, tapped("restart-web", &body)).await;
+    assert_eq!(status, 202, "{answer}");
+}
+
+const TAGGED_CATALOG: &str = "\
+version: 1
+runbooks:
+  - name: restart-web
+    when: { sources: [pagerduty-v3], event_types: [incident.triggered] }
+    guards: { max_targets: 2, cooldown_seconds: 600 }
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets: { tags: { Role: [web, api], Env: prod } }
+        parameters: { commands: [uptime] }
+";
+
+fn tagged_harness() -> Harness {
+    let mut harness = harness();
+    harness.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(TAGGED_CATALOG, "test").unwrap(),
+        Arc::new(crate::clock::SystemClock),
+    ));
+    harness
+        .executor
+        .add_instance("i-0000000000000000a", &[("Role", "web"), ("Env", "prod")]);
+    harness
+        .executor
+        .add_instance("i-0000000000000000b", &[("Role", "api"), ("Env", "prod")]);
+    harness.executor.add_instance(
+        "i-0000000000000000c",
+        &[("Role", "web"), ("Env", "staging")],
+    );
+    harness
+}
+
+#[tokio::test]
+async fn max_targets_pins_tag_targets_to_the_instances_counted() {
+    let h = tagged_harness();
+    let body = v3_body("ev-tags", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 202, "{reply}");
+    let sent = h.executor.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].targets,
+        crate::catalog::Targets::InstanceIds(vec![
+            "i-0000000000000000a".into(),
+            "i-0000000000000000b".into()
+        ]),
+        "exactly the instances counted, so nothing joins between the count and the send"
+    );
+}
+
+#[tokio::test]
+async fn more_tagged_instances_than_max_targets_is_refused_with_the_count() {
+    let h = tagged_harness();
+    h.executor
+        .add_instance("i-0000000000000000d", &[("Role", "web"), ("Env", "prod")]);
+    let body = v3_body("ev-many", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["outcome"], "refused");
+    let reason = reply["reason"].as_str().unwrap();
+    assert!(reason.contains("3 instances carry"), "{reason}");
+    assert!(reason.contains("limit of 2"), "{reason}");
+    assert!(h.executor.sent().is_empty());
+    assert!(h.pagerduty.notes()[0].1.contains("3 instances carry"));
+    // A refused run takes no cooldown: once the fleet is back within the limit, it runs.
+    let h2 = tagged_harness();
+    let (status, _) = send(&h2, signed(&body)).await;
+    assert_eq!(status, 202);
+}
+
+#[tokio::test]
+async fn a_tag_no_instance_carries_is_refused_not_executed() {
+    let mut h = harness();
+    h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(TAGGED_CATALOG, "test").unwrap(),
+        Arc::new(crate::clock::SystemClock),
+    ));
+    let body = v3_body("ev-none", "incident.triggered", "Web down", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["outcome"], "refused");
+    assert!(
+        reply["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no online managed instance carries"),
+        "{reply}"
+    );
+    assert!(h.executor.sent().is_empty());
+}
+
 mod no_panic;
 mod real_account;
