@@ -243,6 +243,30 @@ pub struct KillSwitch {
     state: Mutex<SwitchState>,
 }
 
+/// What the kill switch says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SwitchReading {
+    Off,
+    /// Any value but `off`: runs are dry.
+    On(String),
+    /// No value can be trusted. Runs must not go ahead; when the failure is transient
+    /// (throttling, a timeout) a retry may read it, so a trigger is better retried than made dry.
+    Unreadable {
+        reason: String,
+        transient: bool,
+    },
+}
+
+impl SwitchReading {
+    /// Why runs are dry, if they are.
+    pub fn dry_run_reason(self) -> Option<String> {
+        match self {
+            SwitchReading::Off => None,
+            SwitchReading::On(reason) | SwitchReading::Unreadable { reason, .. } => Some(reason),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 struct SwitchState {
     /// The last value read (true: it stops runs) and when it was read.
@@ -289,9 +313,16 @@ impl KillSwitch {
         !value.trim().eq_ignore_ascii_case("off")
     }
 
-    /// Why runs must be dry now, if the switch says so.
+    /// Why runs must be dry now, if the switch says so (an unreadable switch stops runs).
     pub async fn reason(&self) -> Option<String> {
-        let client = self.client.as_ref()?;
+        self.read().await.dry_run_reason()
+    }
+
+    /// What the switch says now: off, on, or unreadable (and whether a retry may read it).
+    pub async fn read(&self) -> SwitchReading {
+        let Some(client) = self.client.as_ref() else {
+            return SwitchReading::Off;
+        };
         let now = self.clock.now();
         let mut state = *self.state.lock().unwrap_or_else(|p| p.into_inner());
         let wait = if state.failure.is_some() {
@@ -299,9 +330,12 @@ impl KillSwitch {
         } else {
             self.ttl
         };
-        let due = state
-            .attempted_at
-            .is_none_or(|at| now.signed_duration_since(at) >= wait);
+        // A clock that stepped backwards makes the elapsed time negative: read again rather
+        // than trust the last value until the clock catches up.
+        let due = state.attempted_at.is_none_or(|at| {
+            let elapsed = now.signed_duration_since(at);
+            elapsed >= wait || elapsed < chrono::Duration::zero()
+        });
         if due {
             let read = client
                 .get_parameter()
@@ -324,6 +358,11 @@ impl KillSwitch {
                         ReadFailure::Permanent
                     };
                     tracing::error!(%error, parameter = self.parameter, ?failure, "kill switch unreadable");
+                    if failure == ReadFailure::Permanent {
+                        // Deleted or forbidden: the old value is never trusted again, even if a
+                        // later attempt fails only transiently.
+                        state.last_read = None;
+                    }
                     state.failure = Some(failure);
                 }
             }
@@ -332,7 +371,7 @@ impl KillSwitch {
         self.verdict(state, now)
     }
 
-    fn verdict(&self, state: SwitchState, now: DateTime<Utc>) -> Option<String> {
+    fn verdict(&self, state: SwitchState, now: DateTime<Utc>) -> SwitchReading {
         let trusted = match (state.failure, state.last_read) {
             (Some(ReadFailure::Permanent), _) | (_, None) => None,
             (None, Some((stops, _))) => Some(stops),
@@ -342,15 +381,18 @@ impl KillSwitch {
             }
         };
         match trusted {
-            Some(false) => None,
-            Some(true) => Some(format!(
+            Some(false) => SwitchReading::Off,
+            Some(true) => SwitchReading::On(format!(
                 "the kill switch {} is on (it does not read \"off\")",
                 self.parameter
             )),
-            None => Some(format!(
-                "the kill switch {} cannot be read, so runs are dry",
-                self.parameter
-            )),
+            None => SwitchReading::Unreadable {
+                reason: format!(
+                    "the kill switch {} cannot be read, so runs are dry",
+                    self.parameter
+                ),
+                transient: state.failure != Some(ReadFailure::Permanent),
+            },
         }
     }
 }

@@ -110,6 +110,18 @@ pub async fn pin_tag_targets(
             "no online managed instance carries {described}: nothing to run on"
         )));
     }
+    if resolved.truncated && count <= max as usize {
+        // Sparse pages ran out before the count settled: neither "too many" nor a count to pin
+        // to is known. A retry may read it whole.
+        return Err(Error::Aws {
+            service: "ssm",
+            operation: "DescribeInstanceInformation",
+            message: format!(
+                "could not count the instances carrying {described} within {RESOLVE_MAX_PAGES} pages"
+            ),
+            transient: true,
+        });
+    }
     if resolved.truncated || count > max as usize {
         let at_least = if resolved.truncated { "at least " } else { "" };
         return Ok(Pinned::Refused(format!(
@@ -377,6 +389,14 @@ impl RecordingExecutor {
     }
 
     /// A managed, online instance carrying these tags.
+    /// The instance is gone (terminated, or its tag removed).
+    pub fn remove_instance(&self, id: &str) {
+        self.instances
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|(instance, _)| instance != id);
+    }
+
     pub fn add_instance(&self, id: &str, tags: &[(&str, &str)]) {
         self.instances
             .lock()

@@ -10,7 +10,7 @@
 //! transient failure where the ledger makes the retry safe, 2xx for every decision.
 
 use crate::Error;
-use crate::catalog_store::{CatalogStore, KillSwitch};
+use crate::catalog_store::{CatalogStore, KillSwitch, SwitchReading};
 use crate::clock::Clock;
 use crate::config::{CatalogSource, WebhookSettings};
 use crate::decision::{self, Decision, DecisionContext, ExecutionRequest, Plan};
@@ -541,6 +541,13 @@ impl WebhookApp {
         error: &Error,
         deadline: Instant,
     ) -> Reply {
+        if claim.taken_over {
+            // The delivery this one took over may have sent the command, and nothing has looked
+            // in SSM yet: keep the claim, so that only another takeover (which looks first) goes
+            // on. Neither a refusal nor a fresh claim could be right here.
+            tracing::warn!(%error, "transient failure on a taken-over claim; holding it");
+            return Reply::transient(error);
+        }
         if let Some(report) = self
             .stale_refusal(trigger, Some(runbook), error, deadline)
             .await
@@ -690,6 +697,29 @@ impl WebhookApp {
                     .await;
             }
         }
+        // The kill switch is the strongest of the three dry-run switches. Unreadable for a
+        // transient reason, it neither lets the run go nor turns it into a dry run recorded as
+        // done (PagerDuty's retry would then be a duplicate): the claim is given back and the
+        // sender retries, while the trigger is young enough to run.
+        let global_dry_run = match self.kill_switch.read().await {
+            SwitchReading::Off => self.settings.global_dry_run.clone(),
+            SwitchReading::On(reason) => Some(reason),
+            SwitchReading::Unreadable {
+                reason,
+                transient: true,
+            } => {
+                let error = Error::Aws {
+                    service: "ssm",
+                    operation: "GetParameter",
+                    message: reason,
+                    transient: true,
+                };
+                return self
+                    .retry_claimed(&claim, &trigger, &runbook, &error, deadline)
+                    .await;
+            }
+            SwitchReading::Unreadable { reason, .. } => Some(reason),
+        };
         let context = DecisionContext {
             now,
             // A takeover's predecessor may have sent the command before it died: the age limit is
@@ -700,11 +730,7 @@ impl WebhookApp {
             } else {
                 self.max_trigger_age()
             },
-            // The kill switch is the strongest of the three dry-run switches.
-            global_dry_run: match self.kill_switch.reason().await {
-                Some(reason) => Some(reason),
-                None => self.settings.global_dry_run.clone(),
-            },
+            global_dry_run,
         };
         // No reads of guard state here: the reservation below takes cooldowns atomically.
         let decision = decision::decide(&trigger, &catalog, &context, &NoHistory);
@@ -1090,7 +1116,16 @@ impl WebhookApp {
         let result = self
             .send(trigger, plan, request, report, claimed_at, deadline)
             .await;
-        if let (Err(NotStarted::Release(_)), Some(reservation)) = (&result, &plan.reservation)
+        // Nothing ran when SSM refused the command or did not take it: the cooldown and the window
+        // place are given back, so that a fixed runbook or a retry is not held back by a run that
+        // never happened.
+        let nothing_ran = match &result {
+            Err(NotStarted::Release(_)) => true,
+            Ok(report) => report.outcome == Outcome::Refused && report.start_error.is_some(),
+            Err(NotStarted::Hold(_)) => false,
+        };
+        if nothing_ran
+            && let Some(reservation) = &plan.reservation
             && let Err(error) = self.guards.release(reservation, claimed_at).await
         {
             tracing::error!(%error, "could not give back the cooldown; the next run may be held back");

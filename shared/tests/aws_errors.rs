@@ -685,3 +685,78 @@ async fn tag_resolution_asks_for_online_tagged_instances_on_every_page() {
         Pinned::AsIs
     );
 }
+
+/// Deleted, then throttled: the value read before the deletion is never trusted again, and an
+/// unreadable switch says whether a retry may read it (transient) or not.
+#[tokio::test]
+async fn a_deleted_then_throttled_kill_switch_stays_stopped() {
+    use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+    use aws_sdk_ssm::types::error::ParameterNotFound;
+    use chrono::Duration;
+    use remediate_shared::catalog_store::{KillSwitch, SwitchReading};
+    use remediate_shared::clock::ManualClock;
+    use std::sync::Arc;
+
+    let reads = mock!(aws_sdk_ssm::Client::get_parameter)
+        .sequence()
+        .output(|| switch_value("off"))
+        .error(|| GetParameterError::ParameterNotFound(ParameterNotFound::builder().build()))
+        .http_status(
+            400,
+            Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.into()),
+        )
+        .build();
+    let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&reads], |config| {
+        config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+    });
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let switch = KillSwitch::new(client, "/remediate/kill-switch".into(), clock.clone());
+    assert_eq!(switch.read().await, SwitchReading::Off);
+    clock.advance(Duration::seconds(31));
+    assert!(matches!(
+        switch.read().await,
+        SwitchReading::Unreadable {
+            transient: false,
+            ..
+        }
+    ));
+    clock.advance(Duration::seconds(5));
+    let reading = switch.read().await;
+    assert!(
+        matches!(
+            reading,
+            SwitchReading::Unreadable {
+                transient: true,
+                ..
+            }
+        ),
+        "the 'off' read before the deletion must not come back: {reading:?}"
+    );
+    assert_eq!(reads.num_calls(), 3);
+}
+
+/// A clock that steps backwards does not freeze the switch at its last value.
+#[tokio::test]
+async fn a_clock_stepping_back_still_reads_the_kill_switch() {
+    use chrono::Duration;
+    use remediate_shared::catalog_store::KillSwitch;
+    use remediate_shared::clock::ManualClock;
+    use std::sync::Arc;
+
+    let reads = mock!(aws_sdk_ssm::Client::get_parameter)
+        .sequence()
+        .output(|| switch_value("off"))
+        .output(|| switch_value("on"))
+        .build();
+    let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&reads], |config| {
+        config.retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
+    });
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let switch = KillSwitch::new(client, "/remediate/kill-switch".into(), clock.clone());
+    assert_eq!(switch.reason().await, None);
+    clock.advance(-Duration::hours(1));
+    assert!(
+        switch.reason().await.is_some(),
+        "the switch turned on while the clock went back an hour"
+    );
+}

@@ -623,3 +623,36 @@ async fn times_no_sender_could_mean_are_bad_input_not_a_panic() {
     }
     assert!(h.executor.sent().is_empty());
 }
+
+#[tokio::test]
+async fn a_command_ssm_refuses_gives_back_its_cooldown() {
+    let mut h = harness();
+    h.app.catalogs = Arc::new(crate::catalog_store::CatalogStore::fixed(
+        Catalog::parse(
+            &CATALOG.replace(
+                "        parameters: { commands: [uptime] }\n",
+                "        parameters: { commands: [uptime] }\n    guards: { cooldown_seconds: 600 }\n",
+            ),
+            "t",
+        )
+        .unwrap(),
+        h.clock.clone(),
+    ));
+    h.executor.fail_next(vec![Error::Aws {
+        service: "ssm",
+        operation: "SendCommand",
+        message: "InvalidInstanceId".into(),
+        transient: false,
+    }]);
+    let body = v3_body("ev-refused", "incident.triggered", "API latency", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(
+        (status, reply["outcome"].as_str()),
+        (200, Some("refused")),
+        "{reply}"
+    );
+    // Nothing ran: the next trigger on the same instance is not held back by a cooldown.
+    let body = v3_body("ev-next", "incident.triggered", "API latency", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!(status, 202, "{reply}");
+}
