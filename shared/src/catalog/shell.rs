@@ -820,10 +820,15 @@ mod posix {
                 .iter()
                 .skip_while(|word| word.assignment)
                 .collect();
-            self.analyse_words(&words, command)
+            self.analyse_words(&words, command, 0)
         }
 
-        fn analyse_words(&self, words: &[&Word], command: &Command) -> Scan<bool> {
+        /// `depth` counts the wrappers peeled off (`sudo`, `nohup`, …): a catalog cannot make
+        /// this recurse without bound.
+        fn analyse_words(&self, words: &[&Word], command: &Command, depth: usize) -> Scan<bool> {
+            if depth > MAX_NESTING {
+                return Err(TOO_DEEP.to_owned());
+            }
             let Some((first, rest)) = words.split_first() else {
                 return Ok(false);
             };
@@ -842,7 +847,7 @@ mod posix {
                     .skip_while(|word| word.text == "{" && word.is_static())
                     .copied()
                     .collect();
-                return self.analyse_words(&body, command);
+                return self.analyse_words(&body, command, depth + 1);
             }
             if first.text == "[[" {
                 let arithmetic = rest
@@ -914,7 +919,7 @@ mod posix {
                             .copied()
                             .take_while(|word| !matches!(word.text.as_str(), ";" | "+"))
                             .collect();
-                        self.analyse_words(&inner, command)?;
+                        self.analyse_words(&inner, command, depth + 1)?;
                     }
                 }
                 return Ok(false);
@@ -964,7 +969,7 @@ mod posix {
                     break;
                 }
                 let inner: Vec<&Word> = rest.get(i..).unwrap_or(&[]).to_vec();
-                return self.analyse_words(&inner, command);
+                return self.analyse_words(&inner, command, depth + 1);
             }
             // Anything else that runs a shell on its own terms (`docker exec c sh -c …`).
             for (i, word) in rest.iter().enumerate() {

@@ -583,3 +583,10 @@ fn guard_limits_the_ledger_and_ssm_can_hold() {
         Catalog::parse(&with_guards(fine), "runbooks.yaml").unwrap();
     }
 }
+
+#[test]
+fn thousands_of_wrappers_are_refused_not_recursed_into() {
+    let script = format!("{}echo {{{{ params.x }}}}", "nohup ".repeat(3000));
+    let problems = script_problems("AWS-RunShellScript", None, &script);
+    assert!(problems[0].contains("too deeply"), "{problems:?}");
+}
