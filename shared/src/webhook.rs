@@ -1032,34 +1032,16 @@ impl WebhookApp {
                     &pinned
                 }
                 Ok(Pinned::Refused(reason)) => {
-                    tracing::warn!(runbook = plan.runbook, reason, "refused");
-                    report.outcome = Outcome::Refused;
-                    report.note = Some(
-                        self.note(
-                            trigger,
-                            &notes::refused(trigger, &plan.runbook, &reason),
-                            deadline,
-                        )
-                        .await,
-                    );
-                    report.reason = Some(reason);
-                    return Ok(report);
+                    return Ok(self
+                        .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
+                        .await);
                 }
                 Err(error) if error.is_transient() => return Err(NotStarted::Release(error)),
                 Err(error) => {
                     let reason = format!("the tag targets could not be resolved: {error}");
-                    tracing::error!(runbook = plan.runbook, reason, "refused");
-                    report.outcome = Outcome::Refused;
-                    report.note = Some(
-                        self.note(
-                            trigger,
-                            &notes::refused(trigger, &plan.runbook, &reason),
-                            deadline,
-                        )
-                        .await,
-                    );
-                    report.reason = Some(reason);
-                    return Ok(report);
+                    return Ok(self
+                        .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
+                        .await);
                 }
             };
         if let Some(reservation) = &plan.reservation {
