@@ -1,13 +1,15 @@
 //! The subcommands. Each returns its whole output and exit code, so tests read them directly.
 
-use remediate_shared::catalog::{Action, Catalog, Runbook};
-use remediate_shared::decision::{self, Decision, DecisionContext, ExecutionRequest, Verdict};
-use remediate_shared::guards::NoHistory;
-use remediate_shared::notes;
-use remediate_shared::secrets::Secret;
-use remediate_shared::ssm::StartedCommand;
-use remediate_shared::trigger::Trigger;
-use remediate_shared::webhook::{self, Credentials, Inbound, Route};
+use pagerduty_webhook::{self as webhook, Credentials, Inbound, Route, status_for};
+use remediate_core::catalog::{Action, Catalog, Runbook};
+use remediate_core::decision::{self, Decision, DecisionContext, Verdict};
+use remediate_core::guards::NoHistory;
+use remediate_core::notes;
+use remediate_core::outcome::Outcome;
+use remediate_core::plan::{ExecutionRequest, Plan};
+use remediate_core::ports::executor::StartedCommand;
+use remediate_core::secrets::Secret;
+use remediate_core::trigger::Trigger;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,7 +49,7 @@ pub fn check(paths: &[PathBuf]) -> Result<Output, String> {
                     catalog.version
                 );
             }
-            Err(remediate_shared::Error::Catalog { problems, .. }) => {
+            Err(remediate_core::Error::Catalog { problems, .. }) => {
                 code = 1;
                 for problem in problems {
                     let _ = writeln!(text, "{problem}");
@@ -190,7 +192,7 @@ pub struct Simulation {
     pub runbook: Option<String>,
     pub reason: Option<String>,
     pub trigger: Option<Trigger>,
-    pub plan: Option<decision::Plan>,
+    pub plan: Option<Plan>,
     pub verdicts: Vec<Verdict>,
     pub note: Option<String>,
     pub authentication: String,
@@ -271,8 +273,7 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     let trigger = match inbound {
         Inbound::Answer(reply) => {
             simulation.status = reply.status;
-            let outcome = reply.body.get("outcome").and_then(|value| value.as_str());
-            simulation.decision = if outcome == Some("ignored") {
+            simulation.decision = if reply.outcome == Some(Outcome::Ignored) {
                 "ignore"
             } else {
                 "reject"
@@ -315,19 +316,19 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     match decision {
         Decision::Ignore { reason } => {
             simulation.decision = "ignore";
-            simulation.status = 200;
+            simulation.status = status_for(Outcome::Ignored);
             simulation.reason = Some(reason);
         }
         Decision::Refuse { runbook, reason } => {
             simulation.decision = "refuse";
-            simulation.status = 200;
+            simulation.status = status_for(Outcome::Refused);
             simulation.note = Some(notes::refused(&trigger, &runbook, &reason));
             simulation.runbook = Some(runbook);
             simulation.reason = Some(reason);
         }
         Decision::Suppress { runbook, reason } => {
             simulation.decision = "suppress";
-            simulation.status = 200;
+            simulation.status = status_for(Outcome::Suppressed);
             simulation.runbook = Some(runbook);
             simulation.reason = Some(reason);
         }
@@ -335,11 +336,11 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
             simulation.decision = "execute";
             simulation.runbook = Some(plan.runbook.clone());
             if plan.dry_run.is_some() {
-                simulation.status = 200;
+                simulation.status = status_for(Outcome::DryRun);
                 simulation.note = Some(notes::dry_run(&trigger, &plan));
                 simulation.reason = plan.dry_run.clone();
             } else {
-                simulation.status = 202;
+                simulation.status = status_for(Outcome::Executed);
                 let pending = StartedCommand {
                     command_id: "(command id)".to_owned(),
                     target_count: plan
@@ -359,11 +360,11 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
 }
 
 trait SsmTargets {
-    fn ssm_targets(self) -> Option<remediate_shared::catalog::Targets>;
+    fn ssm_targets(self) -> Option<remediate_core::catalog::Targets>;
 }
 
 impl SsmTargets for ExecutionRequest {
-    fn ssm_targets(self) -> Option<remediate_shared::catalog::Targets> {
+    fn ssm_targets(self) -> Option<remediate_core::catalog::Targets> {
         match self {
             ExecutionRequest::SsmCommand(command) => Some(command.targets),
             ExecutionRequest::SsmAutomation(automation) => automation.targets,
@@ -494,7 +495,8 @@ pub struct HistoryQuery {
 }
 
 pub fn history(query: &HistoryQuery) -> Result<Output, String> {
-    use remediate_shared::ledger::{DynamoLedger, RunHistory};
+    use remediate_adapters::aws::ledger::DynamoLedger;
+    use remediate_core::ledger::RunHistory;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -503,7 +505,7 @@ pub fn history(query: &HistoryQuery) -> Result<Output, String> {
     let since = query.since.unwrap_or(until - chrono::Duration::days(7));
     let (title, records) = runtime
         .block_on(async {
-            let aws = remediate_shared::aws::load_config().await;
+            let aws = remediate_adapters::aws::load_config().await;
             let ledger =
                 DynamoLedger::new(aws_sdk_dynamodb::Client::new(&aws), query.table.clone());
             match (&query.incident, &query.runbook) {
@@ -545,7 +547,7 @@ pub fn history(query: &HistoryQuery) -> Result<Output, String> {
         return Ok(Output { text, code: 0 });
     }
     Ok(Output {
-        text: remediate_shared::ledger::timeline_markdown(&title, &query.table, &records),
+        text: remediate_core::ledger::timeline_markdown(&title, &query.table, &records),
         code: 0,
     })
 }

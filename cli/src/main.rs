@@ -62,7 +62,7 @@ enum Command {
         #[arg(long)]
         token: Option<String>,
         /// The header carrying that token.
-        #[arg(long, default_value = remediate_shared::config::DEFAULT_ACTION_TOKEN_HEADER)]
+        #[arg(long, default_value = remediate_adapters::config::DEFAULT_ACTION_TOKEN_HEADER)]
         token_header: String,
         /// Decide as of this time (RFC 3339). Default: the event's own time, as if just delivered.
         #[arg(long)]

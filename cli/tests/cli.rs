@@ -96,7 +96,7 @@ fn list_names_every_runbook_in_order() {
 }
 
 /// The simulation must agree with the function on every sample: expected.json says what the
-/// function answers (held to it by tests/tests/events.rs), and simulate must say the same.
+/// function answers (held to it by tests/it/events.rs), and simulate must say the same.
 #[test]
 fn simulate_agrees_with_the_function_on_every_sample() {
     let dir = root().join("events/webhook");

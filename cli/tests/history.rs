@@ -1,9 +1,10 @@
 //! `remediate history` against moto's DynamoDB (started by scripts/test).
 
 use chrono::Utc;
-use remediate_shared::ledger::{ClaimResult, DynamoLedger, Ledger};
-use remediate_shared::outcome::{Outcome, Report};
-use remediate_shared::trigger::{Actor, Incident, Source, Trigger};
+use remediate_adapters::aws::ledger::DynamoLedger;
+use remediate_core::ledger::{ClaimResult, Ledger};
+use remediate_core::outcome::{Outcome, Report};
+use remediate_core::trigger::{Actor, Incident, Source, Trigger};
 use std::process::Command;
 
 fn moto_url() -> String {
@@ -33,7 +34,7 @@ async fn history_prints_a_postmortem_timeline() {
         .await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = format!("history-{}", Utc::now().timestamp_nanos_opt().unwrap());
-    remediate_shared::ledger::create_table(&client, &table)
+    remediate_adapters::aws::ledger::create_table(&client, &table)
         .await
         .unwrap();
     let ledger = DynamoLedger::new(client, table.clone());

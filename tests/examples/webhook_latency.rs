@@ -4,10 +4,10 @@
 //! This measures the whole request path as a sender sees it (verify, parse, claim, SendCommand,
 //! note, complete) with every adapter real; the emulators' own latency is part of the figure.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../it/support/mod.rs"]
 mod support;
 
-use remediate_shared::pagerduty::signature::sign;
+use remediate_adapters::pagerduty::signature::sign;
 use std::time::{Duration, Instant};
 use support::emulated::*;
 use support::unique;
@@ -125,23 +125,21 @@ async fn main() {
     }
     // The ledger's own share of a first delivery: the claim and its completion (two writes).
     let aws = support::moto_config().await;
-    let ledger = remediate_shared::ledger::DynamoLedger::new(
+    let ledger = remediate_adapters::aws::ledger::DynamoLedger::new(
         aws_sdk_dynamodb::Client::new(&aws),
         executing.app.settings.ledger_table.clone(),
     );
     let mut ledger_writes = Vec::new();
     for _ in 0..rounds {
-        use remediate_shared::ledger::{ClaimResult, Ledger};
+        use remediate_core::ledger::{ClaimResult, Ledger};
         let body = v3_body(&unique("ledger"));
-        let remediate_shared::pagerduty::webhook_v3::V3Event::Incident(trigger) =
-            remediate_shared::pagerduty::webhook_v3::parse(body.as_bytes()).unwrap()
+        let remediate_adapters::pagerduty::webhook_v3::V3Event::Incident(trigger) =
+            remediate_adapters::pagerduty::webhook_v3::parse(body.as_bytes()).unwrap()
         else {
             panic!("incident event")
         };
-        let report = remediate_shared::outcome::Report::new(
-            remediate_shared::outcome::Outcome::Executed,
-            None,
-        );
+        let report =
+            remediate_core::outcome::Report::new(remediate_core::outcome::Outcome::Executed, None);
         let started = Instant::now();
         let ClaimResult::Claimed(claim) = ledger
             .claim(

@@ -1,8 +1,8 @@
-//! PagerDuty v3 webhooks and Custom Incident Actions, behind a Lambda Function URL.
-//! All logic lives in `remediate_shared::webhook`; this file wires it to the runtime.
+//! PagerDuty v3 webhooks and Custom Incident Actions, behind a Lambda Function URL. The routes
+//! and answers are in this crate's library; this file wires them to the runtime.
 
 use lambda_http::{Error, Request, run, service_fn};
-use remediate_shared::webhook::WebhookApp;
+use pagerduty_webhook::WebhookApp;
 use std::convert::Infallible;
 
 #[tokio::main]

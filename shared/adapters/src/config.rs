@@ -1,0 +1,390 @@
+//! Configuration from the environment, read once at cold start. A bad setting fails the init
+//! with a message naming the variable; nothing is re-read per invocation.
+
+use remediate_core::catalog::Catalog;
+use remediate_core::pipeline::PipelineSettings;
+use remediate_core::{Error, Result};
+use std::time::Duration;
+
+pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
+pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
+/// No setting in seconds is longer than ten years (local runs of fixed-time samples raise the age
+/// limit that far): time arithmetic on any of them then never overflows.
+const MAX_SECONDS_SETTING: u64 = 315_360_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogSource {
+    BuiltIn,
+    File(String),
+    Parameter {
+        name: String,
+        refresh: Duration,
+    },
+    /// `expected_owner`: the account that must own the bucket (`ExpectedBucketOwner` on every
+    /// read), so that a bucket deleted and re-created under the same name by someone else cannot
+    /// feed the function its runbooks.
+    S3 {
+        uri: String,
+        refresh: Duration,
+        expected_owner: String,
+    },
+}
+
+/// Settings of the `pagerduty-webhook` function. See the README's configuration table.
+#[derive(Debug, Clone)]
+pub struct WebhookSettings {
+    /// SSM SecureString with the v3 signing secrets, one per line. Without it the v3 route is off.
+    pub webhook_secrets_parameter: Option<String>,
+    /// SSM SecureString with the Custom Incident Action header secret. Without it, actions are off.
+    pub action_token_parameter: Option<String>,
+    /// Lower-case header name carrying the action secret.
+    pub action_token_header: String,
+    /// Confirm each tap in the incident's log entries before acting. Off only for local runs
+    /// against emulators: the template offers no way to turn it off.
+    pub confirm_taps: bool,
+    /// The PagerDuty user remediate writes as: events it caused (its own notes) are ignored.
+    pub bot_user_id: Option<String>,
+    pub api_token_parameter: String,
+    pub from_email: String,
+    pub api_url: String,
+    pub ledger_table: String,
+    pub max_trigger_age: Duration,
+    /// Why every run is dry, when `REMEDIATE_DRY_RUN` says so.
+    pub global_dry_run: Option<String>,
+    /// For console links in notes.
+    pub region: String,
+}
+
+impl WebhookSettings {
+    /// The part of the settings the pipeline reads.
+    pub fn pipeline(&self) -> PipelineSettings {
+        PipelineSettings {
+            max_trigger_age: self.max_trigger_age,
+            global_dry_run: self.global_dry_run.clone(),
+            confirm_taps: self.confirm_taps,
+            bot_user_id: self.bot_user_id.clone(),
+            region: self.region.clone(),
+        }
+    }
+}
+
+/// Reads variables through `lookup` so that tests need not touch the process environment.
+pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String> {
+        self.optional(name)
+            .ok_or_else(|| Error::config(name, "is required and not set"))
+    }
+
+    fn flag(&self, name: &'static str, default: bool) -> Result<bool> {
+        match self.optional(name).map(|value| value.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(value) if matches!(value.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+            Some(value) if matches!(value.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+            Some(value) => Err(Error::config(
+                name,
+                format!("{value:?} is not true or false"),
+            )),
+        }
+    }
+
+    fn seconds(&self, name: &'static str, default: Duration) -> Result<Duration> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(value) => value
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| (1..=MAX_SECONDS_SETTING).contains(seconds))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    Error::config(
+                        name,
+                        format!(
+                            "{value:?} is not a number of seconds between 1 and {MAX_SECONDS_SETTING} (ten years)"
+                        ),
+                    )
+                }),
+        }
+    }
+
+    /// A 12-digit AWS account id, when set.
+    fn account_id(&self, name: &'static str) -> Result<Option<String>> {
+        match self.optional(name) {
+            None => Ok(None),
+            Some(value) if value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(Some(value))
+            }
+            Some(value) => Err(Error::config(
+                name,
+                format!("{value:?} is not a 12-digit AWS account id"),
+            )),
+        }
+    }
+
+    /// Where the catalog comes from: at most one of `RUNBOOKS_FILE`, `RUNBOOKS_PARAMETER`,
+    /// `RUNBOOKS_S3_URI`; none means the copy compiled into the binary. An S3 catalog needs
+    /// `RUNBOOKS_S3_EXPECTED_OWNER`, the account that must own its bucket.
+    pub fn catalog_source(&self) -> Result<CatalogSource> {
+        let file = self.optional("RUNBOOKS_FILE");
+        let parameter = self.optional("RUNBOOKS_PARAMETER");
+        let s3 = self.optional("RUNBOOKS_S3_URI");
+        let refresh = self.seconds("RUNBOOKS_REFRESH_SECONDS", Duration::from_secs(60))?;
+        let expected_owner = self.account_id("RUNBOOKS_S3_EXPECTED_OWNER")?;
+        match (file, parameter, s3) {
+            (None, None, None) => Ok(CatalogSource::BuiltIn),
+            (Some(path), None, None) => Ok(CatalogSource::File(path)),
+            (None, Some(name), None) => Ok(CatalogSource::Parameter { name, refresh }),
+            (None, None, Some(uri)) => {
+                crate::aws::catalog_sources::S3Catalog::parse_uri(&uri)?;
+                let expected_owner = expected_owner.ok_or_else(|| {
+                    Error::config(
+                        "RUNBOOKS_S3_EXPECTED_OWNER",
+                        "is required with RUNBOOKS_S3_URI: the account id that must own the catalog bucket",
+                    )
+                })?;
+                Ok(CatalogSource::S3 {
+                    uri,
+                    refresh,
+                    expected_owner,
+                })
+            }
+            _ => Err(Error::config(
+                "RUNBOOKS_FILE",
+                "set at most one of RUNBOOKS_FILE, RUNBOOKS_PARAMETER and RUNBOOKS_S3_URI",
+            )),
+        }
+    }
+
+    /// A local catalog (built in or a file); remote ones are read by the catalog store.
+    pub fn catalog(&self) -> Result<Catalog> {
+        match self.catalog_source()? {
+            CatalogSource::File(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|error| {
+                    Error::config("RUNBOOKS_FILE", format!("cannot read {path}: {error}"))
+                })?;
+                Catalog::parse(&text, &path)
+            }
+            _ => Catalog::built_in(),
+        }
+    }
+
+    /// `REMEDIATE_KILL_SWITCH_PARAMETER`: an SSM parameter whose value `on` makes every run dry.
+    pub fn kill_switch_parameter(&self) -> Option<String> {
+        self.optional("REMEDIATE_KILL_SWITCH_PARAMETER")
+    }
+
+    pub fn webhook_settings(&self) -> Result<WebhookSettings> {
+        let webhook_secrets_parameter = self.optional("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER");
+        let action_token_parameter = self.optional("PAGERDUTY_ACTION_TOKEN_PARAMETER");
+        if webhook_secrets_parameter.is_none() && action_token_parameter.is_none() {
+            return Err(Error::config(
+                "PAGERDUTY_WEBHOOK_SECRETS_PARAMETER",
+                "neither it nor PAGERDUTY_ACTION_TOKEN_PARAMETER is set: the function could authenticate nothing",
+            ));
+        }
+        let action_token_header = self
+            .optional("PAGERDUTY_ACTION_TOKEN_HEADER")
+            .unwrap_or_else(|| DEFAULT_ACTION_TOKEN_HEADER.to_owned())
+            .to_ascii_lowercase();
+        if http::HeaderName::from_bytes(action_token_header.as_bytes()).is_err() {
+            return Err(Error::config(
+                "PAGERDUTY_ACTION_TOKEN_HEADER",
+                "is not a valid header name",
+            ));
+        }
+        let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
+        if !from_email.contains('@') {
+            return Err(Error::config(
+                "PAGERDUTY_FROM_EMAIL",
+                "must be the email of a PagerDuty user",
+            ));
+        }
+        let api_url = self
+            .optional("PAGERDUTY_API_URL")
+            .unwrap_or_else(|| crate::pagerduty::client::DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
+        }
+        let confirm_taps = self.flag("PAGERDUTY_CONFIRM_TAPS", true)?;
+        if !confirm_taps && self.optional("AWS_ENDPOINT_URL").is_none() {
+            // Confirmation is what keeps a leaked header secret from acting as a person: off only
+            // where AWS itself is an emulator, never in a deployment.
+            return Err(Error::config(
+                "PAGERDUTY_CONFIRM_TAPS",
+                "may be false only for local runs against emulators (AWS_ENDPOINT_URL set)",
+            ));
+        }
+        let bot_user_id = self.optional("PAGERDUTY_BOT_USER_ID");
+        if let Some(id) = &bot_user_id
+            && !crate::pagerduty::payload::is_pagerduty_id(id)
+        {
+            return Err(Error::config(
+                "PAGERDUTY_BOT_USER_ID",
+                "must be a PagerDuty user id (letters and digits, like PBOT123)",
+            ));
+        }
+        let global_dry_run = self
+            .flag("REMEDIATE_DRY_RUN", false)?
+            .then(|| "REMEDIATE_DRY_RUN is on".to_owned());
+        Ok(WebhookSettings {
+            webhook_secrets_parameter,
+            action_token_parameter,
+            action_token_header,
+            confirm_taps,
+            bot_user_id,
+            api_token_parameter: self.required("PAGERDUTY_API_TOKEN_PARAMETER")?,
+            from_email,
+            api_url,
+            ledger_table: self.required("LEDGER_TABLE")?,
+            max_trigger_age: self.seconds("MAX_TRIGGER_AGE_SECONDS", DEFAULT_MAX_TRIGGER_AGE)?,
+            global_dry_run,
+            region: self
+                .optional("AWS_REGION")
+                .or_else(|| self.optional("AWS_DEFAULT_REGION"))
+                .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env(move |name: &str| map.get(name).cloned())
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        (
+            "PAGERDUTY_WEBHOOK_SECRETS_PARAMETER",
+            "/remediate/webhook-secrets",
+        ),
+        ("PAGERDUTY_API_TOKEN_PARAMETER", "/remediate/api-token"),
+        ("PAGERDUTY_FROM_EMAIL", "bot@example.com"),
+        ("LEDGER_TABLE", "remediate-ledger"),
+        ("AWS_REGION", "eu-west-1"),
+    ];
+
+    #[test]
+    fn defaults_apply() {
+        let settings = env(BASE).webhook_settings().unwrap();
+        assert_eq!(settings.action_token_header, "x-remediate-token");
+        assert!(settings.confirm_taps);
+        assert_eq!(settings.max_trigger_age, Duration::from_secs(900));
+        assert_eq!(settings.api_url, "https://api.pagerduty.com");
+        assert_eq!(settings.global_dry_run, None);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (name, value) in [
+            ("PAGERDUTY_CONFIRM_TAPS", "maybe"),
+            ("MAX_TRIGGER_AGE_SECONDS", "-5"),
+            ("MAX_TRIGGER_AGE_SECONDS", "315360001"),
+            ("PAGERDUTY_BOT_USER_ID", "P/../x"),
+            ("PAGERDUTY_ACTION_TOKEN_HEADER", "bad header"),
+            ("PAGERDUTY_FROM_EMAIL", "nobody"),
+            ("REMEDIATE_DRY_RUN", "sometimes"),
+        ] {
+            let mut pairs = BASE.to_vec();
+            pairs.push((name, value));
+            let error = env(&pairs).webhook_settings().unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        let error = env(&BASE[1..]).webhook_settings().unwrap_err().to_string();
+        assert!(
+            error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn one_catalog_source_at_most() {
+        assert_eq!(env(&[]).catalog_source().unwrap(), CatalogSource::BuiltIn);
+        assert_eq!(
+            env(&[
+                ("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml"),
+                ("RUNBOOKS_S3_EXPECTED_OWNER", "123456789012"),
+                ("RUNBOOKS_REFRESH_SECONDS", "30")
+            ])
+            .catalog_source()
+            .unwrap(),
+            CatalogSource::S3 {
+                uri: "s3://b/runbooks.yaml".into(),
+                refresh: Duration::from_secs(30),
+                expected_owner: "123456789012".into(),
+            }
+        );
+        let both =
+            env(&[("RUNBOOKS_FILE", "a.yaml"), ("RUNBOOKS_PARAMETER", "/p")]).catalog_source();
+        assert!(both.unwrap_err().to_string().contains("at most one"));
+        assert!(
+            env(&[("RUNBOOKS_S3_URI", "bucket/key")])
+                .catalog_source()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_s3_catalog_needs_the_account_that_owns_its_bucket() {
+        let missing = env(&[("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml")])
+            .catalog_source()
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("RUNBOOKS_S3_EXPECTED_OWNER"), "{missing}");
+        for bad in [
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "arn:aws:iam::123456789012:root",
+        ] {
+            let error = env(&[
+                ("RUNBOOKS_S3_URI", "s3://b/runbooks.yaml"),
+                ("RUNBOOKS_S3_EXPECTED_OWNER", bad),
+            ])
+            .catalog_source()
+            .unwrap_err()
+            .to_string();
+            assert!(
+                error.contains("RUNBOOKS_S3_EXPECTED_OWNER"),
+                "{bad}: {error}"
+            );
+        }
+        // A bad value fails the cold start even before a catalog bucket is configured.
+        assert!(
+            env(&[("RUNBOOKS_S3_EXPECTED_OWNER", "me")])
+                .catalog_source()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn missing_catalog_file_names_the_variable() {
+        let error = env(&[("RUNBOOKS_FILE", "/nonexistent/runbooks.yaml")])
+            .catalog()
+            .unwrap_err();
+        assert!(error.to_string().contains("RUNBOOKS_FILE"));
+    }
+
+    #[test]
+    fn tap_confirmation_can_be_off_only_against_emulators() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("PAGERDUTY_CONFIRM_TAPS", "false"));
+        let error = env(&pairs).webhook_settings().unwrap_err().to_string();
+        assert!(error.contains("PAGERDUTY_CONFIRM_TAPS"), "{error}");
+        pairs.push(("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"));
+        assert!(!env(&pairs).webhook_settings().unwrap().confirm_taps);
+    }
+}

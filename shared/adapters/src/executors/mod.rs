@@ -1,0 +1,5 @@
+//! The executors, each behind the core's executor port.
+
+pub mod ssm_command;
+
+pub use ssm_command::SsmCommandExecutor;

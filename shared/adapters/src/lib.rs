@@ -1,0 +1,14 @@
+//! Everything of remediate that speaks a foreign protocol, behind the ports of `remediate-core`:
+//!
+//! - [`pagerduty`]: what PagerDuty sends us, verified before it is parsed (v3 signatures,
+//!   Custom Incident Action tokens, both payloads), and the REST client that writes back;
+//! - [`aws`]: the SDK's configuration and error classes, the ledger on DynamoDB, secrets and
+//!   the kill switch in Parameter Store, the catalog's remote sources;
+//! - [`executors`]: SSM Run Command;
+//! - [`config`]: the environment, read once at cold start.
+
+pub mod aws;
+pub mod config;
+pub mod executors;
+pub mod pagerduty;
+pub mod startup;

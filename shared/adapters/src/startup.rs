@@ -1,0 +1,71 @@
+//! What every function builds at cold start from its environment, the same way: the catalog
+//! store (built in, a file, or a refreshed remote source) and the kill switch.
+
+use crate::aws::catalog_sources::{ParameterCatalog, S3Catalog};
+use crate::aws::kill_switch::parameter_switch;
+use crate::config::{CatalogSource, Env};
+use remediate_core::Result;
+use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
+use remediate_core::clock::Clock;
+use remediate_core::kill_switch::KillSwitch;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The catalog store the environment names; a remote catalog is read now, and an unreadable or
+/// invalid one fails the cold start.
+pub async fn catalog_store<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    aws: &aws_config::SdkConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<CatalogStore> {
+    let remote = |fetcher: Box<dyn CatalogFetcher>, refresh: Duration| {
+        let refresh = chrono::Duration::from_std(refresh).unwrap_or(DEFAULT_REFRESH);
+        CatalogStore::remote(fetcher, refresh, clock.clone())
+    };
+    let store = match env.catalog_source()? {
+        CatalogSource::BuiltIn | CatalogSource::File(_) => {
+            CatalogStore::fixed(env.catalog()?, clock.clone())
+        }
+        CatalogSource::Parameter { name, refresh } => {
+            let fetcher = ParameterCatalog {
+                client: aws_sdk_ssm::Client::new(aws),
+                name,
+            };
+            remote(Box::new(fetcher), refresh).await?
+        }
+        CatalogSource::S3 {
+            uri,
+            refresh,
+            expected_owner,
+        } => {
+            let (bucket, key) = S3Catalog::parse_uri(&uri)?;
+            let fetcher = S3Catalog {
+                client: aws_sdk_s3::Client::new(aws),
+                bucket,
+                key,
+                expected_owner,
+            };
+            remote(Box::new(fetcher), refresh).await?
+        }
+    };
+    let catalog = store.current().await;
+    tracing::info!(
+        catalog = catalog.source_name,
+        version = catalog.version,
+        runbooks = catalog.runbooks.len(),
+        "catalog loaded"
+    );
+    Ok(store)
+}
+
+/// The kill switch the environment names (`REMEDIATE_KILL_SWITCH_PARAMETER`), or none.
+pub fn kill_switch<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    ssm: &aws_sdk_ssm::Client,
+    clock: Arc<dyn Clock>,
+) -> KillSwitch {
+    match env.kill_switch_parameter() {
+        Some(parameter) => parameter_switch(ssm.clone(), parameter, clock),
+        None => KillSwitch::absent(clock),
+    }
+}

@@ -1,0 +1,74 @@
+//! The text of the notes written onto incidents. Short, first line first: on a phone at 3 a.m.
+//! the first line is what people read.
+
+use crate::plan::Plan;
+use crate::ports::executor::StartedCommand;
+use crate::trigger::Trigger;
+
+/// The AWS console page of one Run Command invocation.
+pub fn command_console_url(region: &str, command_id: &str) -> String {
+    format!(
+        "https://{region}.console.aws.amazon.com/systems-manager/run-command/{command_id}?region={region}"
+    )
+}
+
+fn footer(plan: &Plan) -> String {
+    format!("Run {}, catalog {}", plan.run_id, plan.catalog_version)
+}
+
+pub fn started(trigger: &Trigger, plan: &Plan, command: &StartedCommand, region: &str) -> String {
+    let instances = match command.target_count {
+        Some(1) => " (1 instance)".to_owned(),
+        Some(count) if count > 1 => format!(" ({count} instances)"),
+        _ => String::new(),
+    };
+    format!(
+        "remediate: {runbook} started by {cause} on {targets}{instances}.\n\
+         SSM command {id} ({document}).\n\
+         Console: {url}\n\
+         {footer}",
+        runbook = plan.runbook,
+        cause = trigger.cause(),
+        targets = plan.targets(),
+        id = command.command_id,
+        document = plan.what(),
+        url = command_console_url(region, &command.command_id),
+        footer = footer(plan),
+    )
+}
+
+pub fn dry_run(trigger: &Trigger, plan: &Plan) -> String {
+    format!(
+        "remediate: {runbook} dry run for {cause}: would run {document} on {targets}. Nothing was executed ({why}).\n\
+         {footer}",
+        runbook = plan.runbook,
+        cause = trigger.cause(),
+        document = plan.what(),
+        targets = plan.targets(),
+        why = plan.dry_run.as_deref().unwrap_or("dry run"),
+        footer = footer(plan),
+    )
+}
+
+pub fn refused(trigger: &Trigger, runbook: &str, reason: &str) -> String {
+    format!(
+        "remediate: {runbook} not run for {cause}: {reason}.",
+        cause = trigger.cause()
+    )
+}
+
+pub fn start_failed(trigger: &Trigger, plan: &Plan, error: &str) -> String {
+    format!(
+        "remediate: {runbook} failed to start for {cause}: {error}\n{footer}",
+        runbook = plan.runbook,
+        cause = trigger.cause(),
+        footer = footer(plan),
+    )
+}
+
+pub fn suppressed(trigger: &Trigger, runbook: &str, reason: &str) -> String {
+    format!(
+        "remediate: {runbook} held back for {cause}: {reason}.",
+        cause = trigger.cause()
+    )
+}

@@ -1,0 +1,37 @@
+//! The incidents port: what the pipeline reads from and writes to PagerDuty.
+
+use crate::Result;
+use crate::trigger::Incident;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+/// The log entry type PagerDuty records for a Custom Incident Action tap.
+pub const CUSTOM_LOG_ENTRY: &str = "custom_log_entry";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub id: Option<String>,
+    /// PagerDuty's log entry type, e.g. `custom_log_entry`.
+    pub kind: String,
+    pub agent_id: Option<String>,
+    /// PagerDuty's display name of the agent (the person who tapped).
+    pub agent_name: Option<String>,
+    /// PagerDuty's one-line description: for a tap, `<person> ran the <label> action`.
+    pub summary: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[async_trait]
+pub trait PagerDutyApi: Send + Sync {
+    async fn get_incident(&self, incident_id: &str, deadline: Instant) -> Result<Incident>;
+    /// The incident's log entries created between `since` and `until`, every page of them.
+    async fn log_entries_between(
+        &self,
+        incident_id: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        deadline: Instant,
+    ) -> Result<Vec<LogEntry>>;
+    async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()>;
+}

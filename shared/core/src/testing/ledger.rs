@@ -1,0 +1,205 @@
+//! The ledger's semantics in memory, for unit tests.
+
+use crate::ledger::{Claim, ClaimResult, Ledger, RunRecord, new_claim_token};
+use crate::outcome::Report;
+use crate::trigger::Trigger;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone)]
+enum MemoryClaim {
+    InProgress {
+        token: String,
+        hold_until: DateTime<Utc>,
+    },
+    Completed(Report),
+}
+
+/// The same semantics in memory, for unit tests.
+#[derive(Debug, Default)]
+pub struct InMemoryLedger {
+    claims: Mutex<HashMap<String, MemoryClaim>>,
+    records: Mutex<Vec<RunRecord>>,
+    marks: Mutex<HashMap<String, String>>,
+}
+
+impl InMemoryLedger {
+    pub fn records(&self) -> Vec<RunRecord> {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn completed(&self, dedupe_id: &str) -> Option<Report> {
+        match self
+            .claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(dedupe_id)
+        {
+            Some(MemoryClaim::Completed(report)) => Some(report.clone()),
+            _ => None,
+        }
+    }
+
+    pub fn is_held(&self, dedupe_id: &str) -> bool {
+        matches!(
+            self.claims
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(dedupe_id),
+            Some(MemoryClaim::InProgress { .. })
+        )
+    }
+}
+
+#[async_trait]
+impl Ledger for InMemoryLedger {
+    async fn claim(
+        &self,
+        dedupe_id: &str,
+        now: DateTime<Utc>,
+        hold_for: Duration,
+    ) -> Result<ClaimResult> {
+        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        match claims.get(dedupe_id) {
+            Some(MemoryClaim::Completed(report)) => {
+                return Ok(ClaimResult::Completed(report.clone()));
+            }
+            Some(MemoryClaim::InProgress { hold_until, .. }) if *hold_until >= now => {
+                return Ok(ClaimResult::InProgress {
+                    hold_until: *hold_until,
+                });
+            }
+            _ => {}
+        }
+        let token = new_claim_token();
+        let taken_over = claims.contains_key(dedupe_id);
+        claims.insert(
+            dedupe_id.to_owned(),
+            MemoryClaim::InProgress {
+                token: token.clone(),
+                hold_until: now + hold_for,
+            },
+        );
+        Ok(ClaimResult::Claimed(Claim {
+            dedupe_id: dedupe_id.to_owned(),
+            token,
+            taken_over,
+        }))
+    }
+
+    async fn complete(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        report: &Report,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        match claims.get(&claim.dedupe_id) {
+            Some(MemoryClaim::InProgress { token, .. }) if *token == claim.token => {
+                claims.insert(
+                    claim.dedupe_id.clone(),
+                    MemoryClaim::Completed(report.clone()),
+                );
+                self.records
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(RunRecord::new(trigger, report, now));
+                Ok(())
+            }
+            _ => Err(Error::ClaimLost {
+                dedupe_id: claim.dedupe_id.clone(),
+            }),
+        }
+    }
+
+    async fn mark_once(&self, key: &str, owner: &str, _now: DateTime<Utc>) -> Result<bool> {
+        let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
+        let holder = marks
+            .entry(key.to_owned())
+            .or_insert_with(|| owner.to_owned());
+        Ok(holder == owner)
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<()> {
+        let mut claims = self.claims.lock().unwrap_or_else(|p| p.into_inner());
+        if matches!(claims.get(&claim.dedupe_id), Some(MemoryClaim::InProgress { token, .. }) if *token == claim.token)
+        {
+            claims.remove(&claim.dedupe_id);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Outcome;
+
+    #[tokio::test]
+    async fn in_memory_claim_semantics() {
+        let ledger = InMemoryLedger::default();
+        let now = Utc::now();
+        let hold = Duration::seconds(30);
+        let ClaimResult::Claimed(claim) = ledger.claim("t1", now, hold).await.unwrap() else {
+            panic!("first claim must win");
+        };
+        assert!(matches!(
+            ledger.claim("t1", now, hold).await.unwrap(),
+            ClaimResult::InProgress { .. }
+        ));
+        // After the hold expires, a redelivery takes over; the old holder can no longer complete.
+        let later = now + Duration::seconds(31);
+        let ClaimResult::Claimed(takeover) = ledger.claim("t1", later, hold).await.unwrap() else {
+            panic!("expired claim must be taken over");
+        };
+        assert!(!claim.taken_over);
+        assert!(takeover.taken_over);
+        let report = Report::new(Outcome::Executed, None);
+        let trigger = Trigger {
+            source: crate::trigger::Source::PagerDutyV3,
+            dedupe_id: "t1".into(),
+            event_type: "incident.triggered".into(),
+            action: None,
+            occurred_at: now,
+            incident: None,
+            actor: None,
+            alarm: None,
+            event: None,
+            workflow: None,
+        };
+        assert!(
+            ledger
+                .complete(&claim, &trigger, &report, later)
+                .await
+                .is_err()
+        );
+        ledger
+            .complete(&takeover, &trigger, &report, later)
+            .await
+            .unwrap();
+        let records = ledger.records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].run_state, "started");
+        assert_eq!(records[0].trigger_id, "t1");
+        assert_eq!(
+            ledger.claim("t1", later, hold).await.unwrap(),
+            ClaimResult::Completed(report)
+        );
+        // A released claim is free at once.
+        let ClaimResult::Claimed(other) = ledger.claim("t2", now, hold).await.unwrap() else {
+            panic!()
+        };
+        ledger.release(&other).await.unwrap();
+        assert!(matches!(
+            ledger.claim("t2", now, hold).await.unwrap(),
+            ClaimResult::Claimed(_)
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! In-memory ports for tests (behind the `testing` feature): the same semantics as the real
+//! adapters, with scripted failures, so the pipeline is tested without AWS or PagerDuty.
+
+mod clock;
+mod executor;
+mod guards;
+mod incidents;
+mod ledger;
+
+pub use clock::ManualClock;
+pub use executor::RecordingExecutor;
+pub use guards::InMemoryGuards;
+pub use incidents::InMemoryPagerDuty;
+pub use ledger::InMemoryLedger;

@@ -1,0 +1,15 @@
+//! The workspace's integration tests, linked into one binary (every extra test binary links the
+//! AWS SDK again). Each module is one area; `support` starts nothing itself: the emulators are
+//! started by `scripts/test`, and a test whose emulator is missing fails with a clear message.
+
+mod support;
+
+mod alarm_storm;
+mod aws_errors;
+mod catalog_sources;
+mod events;
+mod history;
+mod infra;
+mod ledger_retries;
+mod pagerduty_client;
+mod webhook_emulated;
