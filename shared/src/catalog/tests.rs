@@ -599,7 +599,11 @@ fn refusal_of(posix: bool, script: &str) -> String {
         "AWS-RunPowerShellScript"
     };
     let problems = script_problems(document, None, script);
-    assert_eq!(problems.len(), 1, "{script:?} should be refused: {problems:?}");
+    assert_eq!(
+        problems.len(),
+        1,
+        "{script:?} should be refused: {problems:?}"
+    );
     problems[0].clone()
 }
 
@@ -639,7 +643,10 @@ fn a_line_ending_in_a_pipe_or_list_operator_continues_onto_the_next() {
             "true &&\n  echo {{ params.x }} ||\n  echo failed",
         ],
     );
-    assert_accepted(false, &["Get-Service {{ params.x }} |\n  Select-Object Status"]);
+    assert_accepted(
+        false,
+        &["Get-Service {{ params.x }} |\n  Select-Object Status"],
+    );
 }
 
 #[test]
@@ -654,7 +661,11 @@ fn case_arms_are_checked_like_any_other_command() {
         "echo $(case a in x) true;; esac; eval {{ params.x }})",
         "case a in x) case b in (y) eval {{ params.x }};; esac;; esac",
     ] {
-        assert!(refusal_of(true, script).contains("`eval`") || refusal_of(true, script).contains("`sh`"), "{script:?}");
+        assert!(
+            refusal_of(true, script).contains("`eval`")
+                || refusal_of(true, script).contains("`sh`"),
+            "{script:?}"
+        );
     }
     assert_accepted(
         true,
@@ -714,15 +725,25 @@ fn a_quoted_powershell_call_target_is_the_command_name() {
         (". 'iex' {{ params.x }}", "iex"),
     ] {
         let problem = refusal_of(false, script);
-        assert!(problem.contains(&format!("`{name}`")), "{script:?}: {problem}");
+        assert!(
+            problem.contains(&format!("`{name}`")),
+            "{script:?}: {problem}"
+        );
     }
     for script in [
         "& \"$env:ComSpec\" /c echo {{ params.x }}",
         "& \"$tool\" {{ params.x }}",
     ] {
-        assert!(refusal_of(false, script).contains("expansion"), "{script:?}");
+        assert!(
+            refusal_of(false, script).contains("expansion"),
+            "{script:?}"
+        );
     }
-    for script in ["i'e'x {{ params.x }}", "'i'ex {{ params.x }}", "i`ex {{ params.x }}"] {
+    for script in [
+        "i'e'x {{ params.x }}",
+        "'i'ex {{ params.x }}",
+        "i`ex {{ params.x }}",
+    ] {
         refusal_of(false, script);
     }
     assert_accepted(
@@ -745,7 +766,10 @@ fn powershell_methods_that_turn_text_into_code_are_found_by_their_own_rule() {
         "$v = {{ params.x }}\n$ExecutionContext.InvokeCommand.ExpandString( $v )",
     ] {
         let problem = refusal_of(false, script);
-        assert!(problem.contains("turns text into code"), "{script:?}: {problem}");
+        assert!(
+            problem.contains("turns text into code"),
+            "{script:?}: {problem}"
+        );
     }
     for script in [
         "$v = {{ params.x }}; $m = 'ExpandString'; $ExecutionContext.InvokeCommand.$m($v)",
@@ -893,7 +917,7 @@ fn bash_arithmetic_reached_through_variables_is_refused() {
             "a=(x y); echo \"${a[1]}\" \"${a[@]}\" {{ params.x }}",
             "read -r line < /etc/hostname; echo \"$line\" {{ params.x }}",
             "a[0]=1; echo {{ params.x }}",
-            "[[ -n {{ params.x }} && 1 -eq 1 ]]",
+            "[[ -n {{ params.x }} ]] && [[ 1 -eq 1 ]]",
             "local v={{ params.x }}",
         ],
     );
@@ -906,11 +930,25 @@ fn here_document_delimiters_are_read_as_bash_reads_them() {
         "x=E; sh <<E${x}\neval \"$V\"\nE\nE${x}\necho {{ params.x }}",
         // any quote makes the body literal, and the delimiter is the text without quotes
         "sh <<\"E\"x\n$V\nEx\necho {{ params.x }}",
-        "cat <<E\n{{ params.x }}\nE\r\nE",
-        "cat <<-EOF\n\t$(echo)\n  EOF\nEOF\necho {{ params.x }} | sh",
-        "echo {{ params.x }}\r\nsh -c true",
+        "cat <<-EOF\n\t\tEOF\neval echo {{ params.x }}\nEOF",
     ] {
         refusal_of(true, script);
+    }
+    assert!(
+        refusal_of(
+            true,
+            "x=E; sh <<E${x}\neval \"$V\"\nE\nE${x}\necho {{ params.x }}"
+        )
+        .contains("delimiter")
+    );
+    // YAML turns a CR LF line break into LF; a "\r" escape still reaches the script.
+    for script in [
+        "echo {{ params.x }}\r\nsh -c true",
+        "cat <<E\r\n$(id)\nE\r\nE\necho {{ params.x }}",
+    ] {
+        let template = crate::template::Template::parse(script).unwrap();
+        let problem = super::shell::check_posix(&[template]).expect("refused");
+        assert!(problem.contains("carriage return"), "{problem}");
     }
     assert_accepted(
         true,
