@@ -255,13 +255,15 @@ impl<'a> Scanner<'a> {
                     self.code.push(STRING);
                     dynamic |= expands;
                     let name_position = statement.command.is_none();
+                    let called = statement.call_operator;
                     // `& 'pwsh.exe' …`: the string is the command's name.
-                    let name = statement.call_operator.then_some(text);
+                    let name = called.then_some(text);
                     self.word_seen(&mut statement, name, false, expands)?;
                     if name_position {
                         self.name_ends()?;
-                        // `'i'ex`: anything but a blank or an operator joins the string.
-                        if let Some(Sym::Char(c)) = self.peek()
+                        // `& 'i'ex`: anything but a blank or an operator joins the name.
+                        if called
+                            && let Some(Sym::Char(c)) = self.peek()
                             && !c.is_whitespace()
                             && !";|&)}".contains(c)
                         {
