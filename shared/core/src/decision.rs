@@ -448,6 +448,9 @@ fn render(
     params: &BTreeMap<String, String>,
     what: &str,
 ) -> Result<String, String> {
+    if quoting == Quoting::Powershell {
+        powershell_native_safe(template, params)?;
+    }
     let rendered = template
         .render(quoting, |name| {
             name.strip_prefix("params.")
@@ -461,6 +464,32 @@ fn render(
         ));
     }
     Ok(rendered)
+}
+
+/// Windows PowerShell 5.1 passes an argument to a native program (`cmd`, `icacls`, any
+/// `.exe`) by wrapping it in double quotes without escaping what is inside: a `"` in the value
+/// ends that quoting, and a trailing `\` escapes the closing quote, so the program would see
+/// other arguments than the one value. PowerShell's own quoting cannot prevent that, so such
+/// values are refused for PowerShell scripts.
+fn powershell_native_safe(
+    template: &Template,
+    params: &BTreeMap<String, String>,
+) -> Result<(), String> {
+    for name in template.placeholders() {
+        let Some(param) = name.strip_prefix("params.") else {
+            continue;
+        };
+        let Some(value) = params.get(param) else {
+            continue;
+        };
+        if value.contains('"') || value.ends_with('\\') {
+            return Err(format!(
+                "parameter {param}: {} contains a double quote or ends with a backslash, which Windows PowerShell would pass to a native program as other arguments",
+                excerpt(value)
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn render_targets(spec: &TargetSpec, params: &BTreeMap<String, String>) -> Result<Targets, String> {

@@ -15,7 +15,13 @@
 //! A value can also travel through a variable (`v={{ params.x }}; eval "$v"`), a pipe or a file.
 //! Variables cannot be followed statically, so in a script that reads parameters a re-parsing
 //! command may take no expansion at all among its arguments, arithmetic may name no variable,
-//! and a command word may not come from an expansion.
+//! and a command word may not come from an expansion. Data can also reach a re-parsing command
+//! without being one of its arguments: through a pipe into a group, subshell, compound command
+//! or function whose body runs one, or through a process substitution or a duplicated
+//! descriptor; those are refused too. Static code that a shell runs (`bash -c '…'`, `trap`,
+//! `eval`, a quoted here-document) is checked as a script of its own, since it may expand a
+//! variable that holds a value; code for other interpreters cannot be read, so it may only come
+//! from a script file.
 
 use crate::template::{Segment, Template};
 

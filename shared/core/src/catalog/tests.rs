@@ -590,3 +590,5 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
     let problems = script_problems("AWS-RunShellScript", None, &script);
     assert!(problems[0].contains("too deeply"), "{problems:?}");
 }
+
+mod shell_checks;

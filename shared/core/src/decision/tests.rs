@@ -530,3 +530,37 @@ fn values_that_would_make_ssm_resolve_a_reference_are_refused() {
     ));
     assert_eq!(command(&plan).parameters["workingDirectory"], ["/srv/x{y"]);
 }
+
+#[test]
+fn powershell_values_that_native_programs_would_split_are_refused() {
+    let now = Utc::now();
+    let catalog = Catalog::parse(
+        &LOOSE.replace("AWS-RunShellScript", "AWS-RunPowerShellScript"),
+        "t",
+    )
+    .unwrap();
+    for title in ["a\"b", "dir\\"] {
+        let reason = refusal(decide(
+            &loose_tap(title, "web", now),
+            &catalog,
+            &context(now),
+            &NoHistory,
+        ));
+        assert!(reason.starts_with("parameter word: "), "{reason}");
+        assert!(reason.contains("native program"), "{reason}");
+    }
+    // Inner backslashes are fine, and POSIX scripts take both.
+    execute(decide(
+        &loose_tap("a\\b", "web", now),
+        &catalog,
+        &context(now),
+        &NoHistory,
+    ));
+    let posix = Catalog::parse(LOOSE, "t").unwrap();
+    execute(decide(
+        &loose_tap("dir\\", "web", now),
+        &posix,
+        &context(now),
+        &NoHistory,
+    ));
+}

@@ -1,116 +1,9 @@
 use super::*;
 
-/// Shells, and interpreters whose arguments may be read as program text.
-const REPARSE: &[&str] = &[
-    "sh",
-    "bash",
-    "dash",
-    "zsh",
-    "ksh",
-    "ksh93",
-    "mksh",
-    "pdksh",
-    "ash",
-    "yash",
-    "fish",
-    "csh",
-    "tcsh",
-    "rbash",
-    "busybox",
-    "toybox",
-    "eval",
-    "source",
-    ".",
-    "trap",
-    "alias",
-    "watch",
-    "ssh",
-    "su",
-    "runuser",
-    "script",
-    "at",
-    "batch",
-    "crontab",
-    "python",
-    "python2",
-    "python3",
-    "perl",
-    "ruby",
-    "node",
-    "nodejs",
-    "deno",
-    "bun",
-    "php",
-    "lua",
-    "luajit",
-    "Rscript",
-    "tclsh",
-    "wish",
-    "expect",
-    "awk",
-    "gawk",
-    "mawk",
-    "nawk",
-    "sed",
-    "dc",
-    "ed",
-    "ex",
-    "vi",
-    "vim",
-    "nvim",
-    "gdb",
-    "pwsh",
-    "powershell",
-];
-/// Refused outright in a script that reads parameters: `xargs` splits and unquotes what it
-/// reads, `let` evaluates names as arithmetic.
-const REFUSED: &[&str] = &["xargs", "let"];
-/// Builtins that take variable names (bash evaluates subscripts in names: `a[$(cmd)]`).
-const NAME_TAKING: &[&str] = &[
-    "unset",
-    "read",
-    "mapfile",
-    "readarray",
-    "getopts",
-    "declare",
-    "typeset",
-    "local",
-    "export",
-    "readonly",
-];
-/// Commands that run the command given after their own options and operands.
-/// (name, options that take a value, operands before the command)
-const WRAPPERS: &[(&str, &[&str], usize)] = &[
-    (
-        "sudo",
-        &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T"],
-        0,
-    ),
-    ("doas", &["-u", "-C"], 0),
-    ("env", &["-u", "-C", "--unset", "--chdir"], 0),
-    ("nohup", &[], 0),
-    ("exec", &["-a"], 0),
-    ("command", &[], 0),
-    ("builtin", &[], 0),
-    ("time", &["-f", "-o"], 0),
-    ("nice", &["-n"], 0),
-    ("ionice", &["-c", "-n", "-p"], 0),
-    ("setsid", &[], 0),
-    ("stdbuf", &[], 0),
-    ("unbuffer", &[], 0),
-    ("timeout", &["-s", "-k", "--signal", "--kill-after"], 1),
-    ("chroot", &["--userspec", "--groups"], 1),
-    ("flock", &["-w", "-E"], 1),
-    ("taskset", &[], 1),
-    ("chrt", &[], 1),
-    ("nsenter", &["-t", "-S", "-G"], 0),
-    ("systemd-run", &["-u", "-p", "--unit", "--property"], 0),
-    ("strace", &["-o", "-e", "-p", "-s"], 0),
-];
-const KEYWORDS: &[&str] = &[
-    "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "!", "{", "}", "in", "esac",
-];
-const ARITHMETIC_OPERATORS: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
+mod commands;
+mod redirections;
+
+use commands::{CASE_UNREADABLE, KEYWORDS, UNBALANCED, arithmetic_error, check_parameter};
 
 #[derive(Debug, Default, Clone)]
 struct Word {
@@ -121,8 +14,12 @@ struct Word {
     expansion: bool,
     /// A placeholder before any `=` (a value as a name).
     hole_before_eq: bool,
+    /// A placeholder or an expansion before any `=` (a name that may come from a value).
+    dynamic_name: bool,
     /// Starts with an unquoted `NAME=`.
     assignment: bool,
+    /// No quotes, escapes, expansions or placeholders: a reserved word if it is one.
+    literal: bool,
 }
 
 impl Word {
@@ -131,20 +28,63 @@ impl Word {
     }
 }
 
+/// What a command reads as code, besides its arguments.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Reads {
+    #[default]
+    Nothing,
+    /// Something other than a shell (an interpreter, an editor): its code cannot be checked.
+    OtherCode,
+    /// A shell: static code it reads is checked as a script of its own.
+    ShellCode,
+}
+
 #[derive(Debug, Default)]
 struct Command {
     words: Vec<Word>,
-    /// Here-strings and here-document bodies: what the command reads as input.
+    /// Here-strings, here-document bodies and redirected files: what the command reads.
     input: Vec<Word>,
+    /// Input the words above do not show: a duplicated descriptor (`<&3`) or a process
+    /// substitution (`< <(…)`).
+    hidden_input: bool,
+    /// Reads a pipe, directly or through the compound command or subshell it stands in.
     piped_into: bool,
+    /// A subshell or compound command ends in this command: the index in `seen` of its first
+    /// command (its redirections feed the whole body).
+    body_start: Option<usize>,
 }
 
 struct Heredoc {
     delimiter: String,
     strip_tabs: bool,
     expands: bool,
-    /// Index into `code_readers` of the command it feeds.
+    /// Index into `seen` of the command it feeds.
     command: usize,
+}
+
+/// A compound command being read: `if`, `while`, `until`, `for`, `select`, `case`, `{`.
+struct Open {
+    closer: &'static str,
+    /// Index into `seen` of its first command.
+    start: usize,
+    /// It reads a pipe, so every command inside does.
+    piped: bool,
+    /// A `case` between arms: a pattern list (or `esac`) comes next.
+    case_patterns: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Term {
+    Newline,
+    Semicolon,
+    Background,
+    Pipe,
+    And,
+    Or,
+    /// `;;`, `;&` or `;;&`: the end of a case arm.
+    CaseEnd,
+    /// The `)` that closes the list being read.
+    Close,
 }
 
 pub(super) struct Scanner<'a> {
@@ -152,8 +92,15 @@ pub(super) struct Scanner<'a> {
     pos: usize,
     depth: usize,
     heredocs: Vec<Heredoc>,
-    /// For each command seen, whether it reads its input as code.
-    code_readers: Vec<bool>,
+    /// For each command seen, what it reads as code, and its name.
+    seen: Vec<(Reads, String)>,
+    /// The list being read runs inside something that reads a pipe (its commands inherit
+    /// their shell's input).
+    inherited_piped: bool,
+    /// Functions this script defines.
+    functions: Vec<String>,
+    /// Commands that read a pipe or redirected input: data reaches them.
+    fed: Vec<String>,
 }
 
 type Scan<T = ()> = Result<T, String>;
@@ -164,6 +111,9 @@ enum End {
     Paren,
 }
 
+const CARRIAGE_RETURN: &str = "`commands` holds a carriage return: bash reads it as part of a word, not as the end of a line, so what it runs could differ from what is checked; end lines with a newline only";
+const DELIMITER_EXPANDS: &str = "a here-document's delimiter holds `$` or a backquote: bash takes that text literally to end the body, so where it ends cannot be checked; in a script that reads parameters write a plain delimiter (<<'EOF')";
+
 impl<'a> Scanner<'a> {
     pub(super) fn new(syms: &'a [Sym]) -> Self {
         Self {
@@ -171,7 +121,10 @@ impl<'a> Scanner<'a> {
             pos: 0,
             depth: 0,
             heredocs: Vec::new(),
-            code_readers: Vec::new(),
+            seen: Vec::new(),
+            inherited_piped: false,
+            functions: Vec::new(),
+            fed: Vec::new(),
         }
     }
 
@@ -188,7 +141,20 @@ impl<'a> Scanner<'a> {
     }
 
     pub(super) fn script(&mut self) -> Scan {
-        self.list(End::Eof).map(|_| ())
+        if self.syms.contains(&Sym::Char('\r')) {
+            return Err(CARRIAGE_RETURN.to_owned());
+        }
+        self.list(End::Eof)?;
+        // A function's body runs wherever it is called, before or after its definition: data
+        // fed to a function could reach any command that reads code.
+        let reads_code = self.seen.iter().any(|(reads, _)| *reads != Reads::Nothing);
+        if reads_code && let Some(name) = self.fed.iter().find(|name| self.functions.contains(name))
+        {
+            return Err(format!(
+                "the function `{name}` reads a pipe or redirected input, and this script runs a command that reads code: in a script that reads parameters, that data could reach it"
+            ));
+        }
+        Ok(())
     }
 
     /// Commands until the end of input or a closing `)`. Returns whether a hole or an
@@ -198,26 +164,50 @@ impl<'a> Scanner<'a> {
         if self.depth > MAX_NESTING {
             return Err(TOO_DEEP.to_owned());
         }
+        let inherited = self.inherited_piped;
         let found = self.commands(end);
+        self.inherited_piped = inherited;
         self.depth -= 1;
         found
     }
 
+    /// What the commands from `start` on read as code (the most dangerous of them).
+    fn body_reads(&self, start: usize) -> Reads {
+        self.seen
+            .get(start..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(reads, _)| *reads)
+            .max()
+            .unwrap_or_default()
+    }
+
     fn commands(&mut self, end: End) -> Scan<(bool, bool)> {
+        let inherited = self.inherited_piped;
         let (mut hole, mut expansion) = (false, false);
+        let mut open: Vec<Open> = Vec::new();
         let mut piped = false;
-        let mut case_pattern = false;
+        // The previous command ended with `|`, `&&` or `||`: newlines may come before the next.
+        let mut continued = false;
         loop {
             let mut command = Command {
                 piped_into: piped,
                 ..Command::default()
             };
-            piped = false;
-            let index = self.code_readers.len();
-            self.code_readers.push(false);
+            let index = self.seen.len();
+            self.seen.push((Reads::Nothing, String::new()));
+            if open.last().is_some_and(|open| open.case_patterns) {
+                if self.case_pattern()? {
+                    Self::close(&mut open, "esac", &mut command)?;
+                } else if let Some(case) = open.last_mut() {
+                    case.case_patterns = false;
+                }
+            }
             let mut in_conditional = false;
             // One simple command.
             let terminator = loop {
+                self.inherited_piped =
+                    inherited || command.piped_into || open.iter().any(|open| open.piped);
                 self.skip_blanks();
                 let Some(sym) = self.peek() else {
                     break None;
@@ -229,53 +219,85 @@ impl<'a> Scanner<'a> {
                     }
                     Sym::Char('\n') => {
                         self.pos += 1;
-                        break Some('\n');
+                        if continued && command.words.is_empty() {
+                            // `a |` at the end of a line: the pipeline goes on below.
+                            self.heredoc_bodies()?;
+                            continue;
+                        }
+                        break Some(Term::Newline);
                     }
                     Sym::Char(c @ (';' | '&' | '|')) if !in_conditional => {
                         self.pos += 1;
                         let doubled = self.is(0, c);
-                        if doubled || (c == '|' && self.is(0, '&')) || (c == ';' && self.is(0, '&'))
-                        {
-                            self.pos += 1;
-                        }
-                        if c == ';' && doubled {
-                            case_pattern = true;
-                        }
-                        if c == '|' && !doubled {
-                            piped = true;
-                        }
-                        break Some(c);
+                        let then_ampersand = self.is(0, '&');
+                        let term = match c {
+                            ';' if doubled => {
+                                self.pos += 1;
+                                if self.is(0, '&') {
+                                    self.pos += 1;
+                                }
+                                Term::CaseEnd
+                            }
+                            ';' if then_ampersand => {
+                                self.pos += 1;
+                                Term::CaseEnd
+                            }
+                            ';' => Term::Semicolon,
+                            '&' if doubled => {
+                                self.pos += 1;
+                                Term::And
+                            }
+                            '&' => Term::Background,
+                            '|' if doubled => {
+                                self.pos += 1;
+                                Term::Or
+                            }
+                            _ => {
+                                if then_ampersand {
+                                    self.pos += 1;
+                                }
+                                Term::Pipe
+                            }
+                        };
+                        break Some(term);
                     }
                     Sym::Char(')') if !in_conditional => {
                         self.pos += 1;
                         if end == End::Paren {
-                            break Some(')');
+                            break Some(Term::Close);
                         }
-                        // A case pattern's `)`: what follows is a command.
-                        case_pattern = false;
-                        break Some(';');
+                        return Err(UNBALANCED.to_owned());
+                    }
+                    Sym::Char(c @ ('<' | '>')) if !in_conditional && self.is(1, '(') => {
+                        let word = self.process_substitution(c)?;
+                        hole |= word.hole;
+                        expansion = true;
+                        command.words.push(word);
                     }
                     Sym::Char('(') if !in_conditional => {
                         self.pos += 1;
                         if self.is(0, '(') && command_position {
                             self.pos += 1;
-                            let names = self.arithmetic()?;
-                            if names {
+                            if self.arithmetic()? {
                                 return Err(arithmetic_error());
                             }
                             continue;
                         }
                         if !command_position && self.is(0, ')') {
-                            // `name()`: a function definition.
+                            // `name()`: a function definition; its body follows.
                             self.pos += 1;
+                            if let Some(name) = command.words.pop() {
+                                self.functions.push(basename(&name.text).to_owned());
+                            }
                             command.words.clear();
-                        } else {
-                            // A subshell, or a process substitution (`<(…)`, `>(…)`):
-                            // commands of their own.
-                            let (h, e) = self.list(End::Paren)?;
-                            hole |= h;
-                            expansion |= e;
+                            continue;
                         }
+                        // A subshell: commands of their own, reading this command's input.
+                        let start = self.seen.len();
+                        let (h, e) = self.list(End::Paren)?;
+                        hole |= h;
+                        expansion |= e;
+                        command.body_start = Some(start);
                     }
                     Sym::Char(c @ ('<' | '>')) if !in_conditional => {
                         self.redirection(c, &mut command, index)?;
@@ -284,51 +306,190 @@ impl<'a> Scanner<'a> {
                         let word = self.word(in_conditional)?;
                         hole |= word.hole;
                         expansion |= word.expansion;
-                        if case_pattern && !in_conditional {
-                            if word.text == "esac" {
-                                case_pattern = false;
+                        if word.literal && command.words.is_empty() && !in_conditional {
+                            match word.text.as_str() {
+                                opener @ ("if" | "while" | "until" | "{" | "for" | "select") => {
+                                    open.push(Open {
+                                        closer: match opener {
+                                            "if" => "fi",
+                                            "{" => "}",
+                                            _ => "done",
+                                        },
+                                        start: index,
+                                        piped: command.piped_into,
+                                        case_patterns: false,
+                                    });
+                                    if matches!(opener, "for" | "select") {
+                                        self.skip_blanks();
+                                        if self.is(0, '(') && self.is(1, '(') {
+                                            self.pos += 2;
+                                            if self.arithmetic()? {
+                                                return Err(arithmetic_error());
+                                            }
+                                        } else {
+                                            // `for NAME in WORDS`: arguments of `for`.
+                                            command.words.push(word);
+                                        }
+                                    }
+                                    continue;
+                                }
+                                "case" => {
+                                    open.push(Open {
+                                        closer: "esac",
+                                        start: index,
+                                        piped: command.piped_into,
+                                        case_patterns: true,
+                                    });
+                                    self.skip_blanks();
+                                    let subject = self.word(false)?;
+                                    hole |= subject.hole;
+                                    expansion |= subject.expansion;
+                                    self.skip_blank_lines()?;
+                                    let word_in = self.word(false)?;
+                                    if !(word_in.literal && word_in.text == "in") {
+                                        return Err(CASE_UNREADABLE.to_owned());
+                                    }
+                                    break Some(Term::Semicolon);
+                                }
+                                "function" => {
+                                    self.skip_blanks();
+                                    let name = self.word(false)?;
+                                    if !name.is_static() {
+                                        return Err(AS_COMMAND.to_owned());
+                                    }
+                                    self.functions.push(name.text);
+                                    self.skip_blanks();
+                                    if self.is(0, '(') && self.is(1, ')') {
+                                        self.pos += 2;
+                                    }
+                                    continue;
+                                }
+                                closer @ ("fi" | "done" | "}" | "esac") => {
+                                    Self::close(&mut open, closer, &mut command)?;
+                                    continue;
+                                }
+                                keyword if KEYWORDS.contains(&keyword) => continue,
+                                _ => {}
                             }
-                            continue;
                         }
-                        if command_position && word.text == "[[" && !word.hole {
+                        if command_position && word.literal && word.text == "[[" {
                             in_conditional = true;
-                        } else if in_conditional && word.text == "]]" {
+                        } else if in_conditional && word.literal && word.text == "]]" {
                             in_conditional = false;
-                        }
-                        if command_position
-                            && command.words.is_empty()
-                            && !word.hole
-                            && !word.expansion
-                            && KEYWORDS.contains(&word.text.as_str())
-                        {
-                            continue;
-                        }
-                        if command_position && word.text == "case" && !word.hole {
-                            // `case WORD in`: then patterns until `)`.
-                            self.skip_blanks();
-                            let subject = self.word(false)?;
-                            hole |= subject.hole;
-                            expansion |= subject.expansion;
-                            self.skip_blanks();
-                            let _in = self.word(false)?;
-                            case_pattern = true;
-                            continue;
                         }
                         command.words.push(word);
                     }
                 }
             };
-            let code = self.analyse(&command)?;
-            if let Some(slot) = self.code_readers.get_mut(index) {
-                *slot = code;
+            command.piped_into |= inherited || open.iter().any(|open| open.piped);
+            let reads = self.analyse(&command, index)?;
+            let name = command
+                .words
+                .iter()
+                .find(|word| !word.assignment)
+                .map(|word| basename(&word.text).to_owned())
+                .unwrap_or_default();
+            if let Some(slot) = self.seen.get_mut(index) {
+                *slot = (reads, name);
             }
+            continued = matches!(terminator, Some(Term::Pipe | Term::And | Term::Or));
+            piped = terminator == Some(Term::Pipe);
             match terminator {
-                Some('\n') => self.heredoc_bodies()?,
-                Some(')') => return Ok((hole, expansion)),
-                None => return Ok((hole, expansion)),
+                Some(Term::Newline) => self.heredoc_bodies()?,
+                Some(Term::CaseEnd) => match open.last_mut() {
+                    Some(case) if case.closer == "esac" => case.case_patterns = true,
+                    _ => return Err(UNBALANCED.to_owned()),
+                },
+                Some(Term::Close) | None => {
+                    if !open.is_empty() {
+                        return Err(UNBALANCED.to_owned());
+                    }
+                    return Ok((hole, expansion));
+                }
                 _ => {}
             }
         }
+    }
+
+    /// The end of a compound command: its redirections, which follow, feed its whole body.
+    fn close(open: &mut Vec<Open>, closer: &str, command: &mut Command) -> Scan {
+        match open.pop() {
+            Some(compound) if compound.closer == closer => {
+                command.body_start = Some(compound.start);
+                Ok(())
+            }
+            _ => Err(UNBALANCED.to_owned()),
+        }
+    }
+
+    /// Before a case arm: blank lines and comments, then `esac` (true) or a pattern list up to
+    /// its `)`, with the optional `(` before it.
+    fn case_pattern(&mut self) -> Scan<bool> {
+        self.skip_blank_lines()?;
+        let esac = "esac".chars().enumerate().all(|(i, c)| self.is(i, c))
+            && matches!(
+                self.peek_at(4),
+                None | Some(Sym::Char(
+                    ' ' | '\t' | '\n' | ';' | '&' | '|' | ')' | '<' | '>'
+                ))
+            );
+        if esac {
+            self.pos += 4;
+            return Ok(true);
+        }
+        if self.is(0, '(') {
+            self.pos += 1;
+        }
+        loop {
+            self.skip_blanks();
+            let start = self.pos;
+            self.word(false)?;
+            let read = self.pos > start;
+            self.skip_blanks();
+            match self.peek() {
+                Some(Sym::Char('|')) if read => self.pos += 1,
+                Some(Sym::Char(')')) if read => {
+                    self.pos += 1;
+                    return Ok(false);
+                }
+                _ => return Err(CASE_UNREADABLE.to_owned()),
+            }
+        }
+    }
+
+    /// Blanks, newlines and comments (where a command may not start yet).
+    fn skip_blank_lines(&mut self) -> Scan {
+        loop {
+            self.skip_blanks();
+            match self.peek() {
+                Some(Sym::Char('\n')) => {
+                    self.pos += 1;
+                    self.heredoc_bodies()?;
+                }
+                Some(Sym::Char('#')) => self.comment()?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// `<(…)` or `>(…)`, from its `<` or `>`: a file name whose contents a list makes (or
+    /// reads: what is written to `>(…)` is its input).
+    fn process_substitution(&mut self, kind: char) -> Scan<Word> {
+        self.pos += 2;
+        let saved = self.inherited_piped;
+        if kind == '>' {
+            self.inherited_piped = true;
+        }
+        let found = self.list(End::Paren);
+        self.inherited_piped = saved;
+        let (hole, _) = found?;
+        Ok(Word {
+            text: "/dev/fd/63".to_owned(),
+            hole,
+            expansion: true,
+            dynamic_name: true,
+            ..Word::default()
+        })
     }
 
     fn skip_blanks(&mut self) {
@@ -348,106 +509,6 @@ impl<'a> Scanner<'a> {
                 Sym::Char('\n') => return Ok(()),
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
                 Sym::Char(_) => self.pos += 1,
-            }
-        }
-        Ok(())
-    }
-
-    fn redirection(&mut self, first: char, command: &mut Command, index: usize) -> Scan {
-        self.pos += 1;
-        if first == '<' && self.is(0, '<') {
-            self.pos += 1;
-            if self.is(0, '<') {
-                // A here-string: the word is the command's input.
-                self.pos += 1;
-                self.skip_blanks();
-                let word = self.word(false)?;
-                command.input.push(word);
-                return Ok(());
-            }
-            let strip_tabs = self.is(0, '-');
-            if strip_tabs {
-                self.pos += 1;
-            }
-            self.skip_blanks();
-            let start = self.pos;
-            let word = self.word(false)?;
-            if word.hole {
-                return Err(
-                    "a placeholder in `commands` stands in a here-document's delimiter".to_owned(),
-                );
-            }
-            let quoted = self.syms[start.min(self.pos)..self.pos]
-                .iter()
-                .any(|sym| matches!(sym, Sym::Char('\'' | '"' | '\\')));
-            self.heredocs.push(Heredoc {
-                delimiter: word.text,
-                strip_tabs,
-                expands: !quoted,
-                command: index,
-            });
-            return Ok(());
-        }
-        // `>`, `>>`, `>&`, `<&`, `<>`, `>|`, `&>`: then the target word.
-        while let Some(Sym::Char('>' | '&' | '|')) = self.peek() {
-            self.pos += 1;
-        }
-        self.skip_blanks();
-        if matches!(
-            self.peek(),
-            None | Some(Sym::Char('\n' | ';' | '|' | '&' | ')'))
-        ) {
-            return Ok(());
-        }
-        let target = self.word(false)?;
-        if first == '<' {
-            command.input.push(target);
-        }
-        Ok(())
-    }
-
-    /// Read the bodies of the here-documents started on the line just ended.
-    fn heredoc_bodies(&mut self) -> Scan {
-        let pending = std::mem::take(&mut self.heredocs);
-        for heredoc in pending {
-            let feeds_code = self
-                .code_readers
-                .get(heredoc.command)
-                .copied()
-                .unwrap_or(true);
-            loop {
-                if self.peek().is_none() {
-                    break;
-                }
-                let start = self.pos;
-                let mut line = String::new();
-                let mut hole = false;
-                while let Some(sym) = self.peek() {
-                    self.pos += 1;
-                    match sym {
-                        Sym::Char('\n') => break,
-                        Sym::Char(c) => line.push(c),
-                        Sym::Hole => hole = true,
-                    }
-                }
-                let text = if heredoc.strip_tabs {
-                    line.trim_start_matches('\t')
-                } else {
-                    line.as_str()
-                };
-                if !hole && text == heredoc.delimiter {
-                    break;
-                }
-                if hole {
-                    return Err("a placeholder in `commands` stands in a here-document, whose text the shell expands again (or a command reads as input)".to_owned());
-                }
-                let expands = heredoc.expands
-                    && self.syms[start..self.pos]
-                        .iter()
-                        .any(|sym| matches!(sym, Sym::Char('$' | '`')));
-                if feeds_code && expands {
-                    return Err("a here-document with substitutions feeds a command that reads it as code; in a script that reads parameters, quote its delimiter (<<'EOF')".to_owned());
-                }
             }
         }
         Ok(())
@@ -495,9 +556,13 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 word.text.push(c);
             }
+            word.literal = true;
             return Ok(word);
         }
         while let Some(sym) = self.peek() {
+            if (word.hole || word.expansion) && !word.text.contains('=') {
+                word.dynamic_name = true;
+            }
             match sym {
                 Sym::Hole => {
                     self.pos += 1;
@@ -558,6 +623,10 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
+        if (word.hole || word.expansion) && !word.text.contains('=') {
+            word.dynamic_name = true;
+        }
+        word.literal = literal_name;
         Ok(word)
     }
 
@@ -588,6 +657,7 @@ impl<'a> Scanner<'a> {
                 Sym::Char('`') => {
                     self.backquoted()?;
                     word.expansion = true;
+                    word.dynamic_name |= !word.text.contains('=');
                 }
                 Sym::Char('$') => self.dollar(word)?,
                 Sym::Char(c) => word.text.push(c),
@@ -598,6 +668,16 @@ impl<'a> Scanner<'a> {
 
     /// After a `$`.
     fn dollar(&mut self, word: &mut Word) -> Scan {
+        // Before any `=` (even inside quotes: `declare "$v=1"`), an expansion is part of a name.
+        let name_part = !word.text.contains('=');
+        self.dollar_expansion(word)?;
+        if name_part && (word.expansion || word.hole) {
+            word.dynamic_name = true;
+        }
+        Ok(())
+    }
+
+    fn dollar_expansion(&mut self, word: &mut Word) -> Scan {
         match self.peek() {
             Some(Sym::Hole) => Err("a placeholder in `commands` follows a `$`, which would make its quotes ANSI-C quotes ($'…') that read backslash escapes".to_owned()),
             Some(Sym::Char('(')) => {
@@ -636,17 +716,23 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 word.expansion = true;
                 let mut depth = 0usize;
+                let mut inner = String::new();
                 while let Some(sym) = self.peek() {
                     self.pos += 1;
                     match sym {
                         Sym::Hole => return Err("a placeholder in `commands` stands inside ${…}, where the shell reads quotes its own way".to_owned()),
-                        Sym::Char('{') => depth += 1,
-                        Sym::Char('}') if depth == 0 => return Ok(()),
-                        Sym::Char('}') => depth -= 1,
-                        Sym::Char(_) => {}
+                        Sym::Char('}') if depth == 0 => return check_parameter(&inner),
+                        Sym::Char(c) => {
+                            match c {
+                                '{' => depth += 1,
+                                '}' => depth -= 1,
+                                _ => {}
+                            }
+                            inner.push(c);
+                        }
                     }
                 }
-                Ok(())
+                check_parameter(&inner)
             }
             Some(Sym::Char('\'')) => {
                 // ANSI-C quoting: backslash escapes, then a quote ends it.
@@ -714,191 +800,12 @@ impl<'a> Scanner<'a> {
         }
         let mut nested = Scanner::new(&inner);
         nested.depth = self.depth + 1;
-        nested.script()
+        nested.inherited_piped = self.inherited_piped;
+        nested.script()?;
+        // What it runs and feeds counts for this script's functions too.
+        let reads = nested.body_reads(0);
+        self.seen.push((reads, String::new()));
+        self.fed.append(&mut nested.fed);
+        Ok(())
     }
-
-    /// Whether the command reads its input as code; an error if a placeholder or a
-    /// possible value stands where it would be parsed again.
-    fn analyse(&self, command: &Command) -> Scan<bool> {
-        let words: Vec<&Word> = command
-            .words
-            .iter()
-            .skip_while(|word| word.assignment)
-            .collect();
-        self.analyse_words(&words, command, 0)
-    }
-
-    /// `depth` counts the wrappers peeled off (`sudo`, `nohup`, …): a catalog cannot make
-    /// this recurse without bound.
-    fn analyse_words(&self, words: &[&Word], command: &Command, depth: usize) -> Scan<bool> {
-        if depth > MAX_NESTING {
-            return Err(TOO_DEEP.to_owned());
-        }
-        let Some((first, rest)) = words.split_first() else {
-            return Ok(false);
-        };
-        if first.hole {
-            return Err(AS_COMMAND.to_owned());
-        }
-        if first.expansion {
-            return Err(FROM_EXPANSION.to_owned());
-        }
-        let name = basename(&first.text);
-        if matches!(name, "function" | "coproc") {
-            // `function NAME { …`: what follows the name and brace is a command.
-            let body: Vec<&Word> = rest
-                .iter()
-                .skip(1)
-                .skip_while(|word| word.text == "{" && word.is_static())
-                .copied()
-                .collect();
-            return self.analyse_words(&body, command, depth + 1);
-        }
-        if first.text == "[[" {
-            let arithmetic = rest
-                .iter()
-                .any(|word| ARITHMETIC_OPERATORS.contains(&word.text.as_str()));
-            let plain = rest.iter().all(|word| {
-                word.is_static()
-                    && (ARITHMETIC_OPERATORS.contains(&word.text.as_str())
-                        || word.text.chars().all(|c| c.is_ascii_digit())
-                        || word.text.starts_with('-')
-                        || matches!(word.text.as_str(), "]]" | "&&" | "||" | "!" | "(" | ")"))
-            });
-            if arithmetic && !plain {
-                return Err(arithmetic_error());
-            }
-            return Ok(false);
-        }
-        if REFUSED.contains(&name) {
-            return Err(format!(
-                "`{name}` is not allowed in a script that reads parameters: {}",
-                if name == "xargs" {
-                    "it splits and unquotes what it reads, so a value stops being one argument"
-                } else {
-                    "it evaluates names as arithmetic, which runs substitutions in subscripts"
-                }
-            ));
-        }
-        if REPARSE.contains(&name)
-            || name.starts_with("python")
-            || name.starts_with("perl")
-            || name.starts_with("ruby")
-        {
-            let dynamic = rest.iter().any(|word| !word.is_static())
-                || command.input.iter().any(|word| !word.is_static());
-            if dynamic || command.piped_into {
-                return Err(reparses(name));
-            }
-            return Ok(true);
-        }
-        if NAME_TAKING.contains(&name) {
-            let integer = rest.iter().any(|word| {
-                (word.text.starts_with('-') || word.text.starts_with('+'))
-                    && (word.text.contains('i') || word.text.contains('n'))
-            });
-            for word in rest {
-                if word.hole_before_eq || (integer && !word.is_static()) {
-                    return Err(format!(
-                        "a placeholder in `commands` would be a variable name (or an integer) for `{name}`, which bash evaluates as arithmetic"
-                    ));
-                }
-            }
-            return Ok(false);
-        }
-        if name == "printf" {
-            if let Some(position) = rest.iter().position(|word| word.text == "-v")
-                && rest.get(position + 1).is_some_and(|word| !word.is_static())
-            {
-                return Err("a placeholder in `commands` would be the variable name of `printf -v`, which bash evaluates as arithmetic".to_owned());
-            }
-            return Ok(false);
-        }
-        if name == "find" {
-            for (i, word) in rest.iter().enumerate() {
-                if matches!(word.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
-                    && !word.hole
-                {
-                    let inner: Vec<&Word> = rest[i + 1..]
-                        .iter()
-                        .copied()
-                        .take_while(|word| !matches!(word.text.as_str(), ";" | "+"))
-                        .collect();
-                    self.analyse_words(&inner, command, depth + 1)?;
-                }
-            }
-            return Ok(false);
-        }
-        if let Some((wrapper, with_value, operands)) =
-            WRAPPERS.iter().find(|(wrapper, _, _)| *wrapper == name)
-        {
-            let mut i = 0;
-            let mut operands_left = *operands;
-            while let Some(word) = rest.get(i) {
-                let text = word.text.as_str();
-                if word.hole {
-                    break;
-                }
-                if *wrapper == "sudo"
-                    && (text == "--shell"
-                        || text == "--login"
-                        || (text.starts_with('-')
-                            && !text.starts_with("--")
-                            && (text.contains('s') || text.contains('i'))))
-                {
-                    return self.static_rest(&rest[i + 1..], "sudo -s");
-                }
-                if *wrapper == "env" && (text == "-S" || text.starts_with("--split-string")) {
-                    return self.static_rest(&rest[i + 1..], "env -S");
-                }
-                if *wrapper == "flock" && (text == "-c" || text == "--command") {
-                    return self.static_rest(&rest[i + 1..], "flock -c");
-                }
-                if text == "--" {
-                    i += 1;
-                    break;
-                }
-                if text.starts_with('-') && text.len() > 1 {
-                    i += if with_value.contains(&text) { 2 } else { 1 };
-                    continue;
-                }
-                if *wrapper == "env" && word.assignment {
-                    i += 1;
-                    continue;
-                }
-                if operands_left > 0 {
-                    operands_left -= 1;
-                    i += 1;
-                    continue;
-                }
-                break;
-            }
-            let inner: Vec<&Word> = rest.get(i..).unwrap_or(&[]).to_vec();
-            return self.analyse_words(&inner, command, depth + 1);
-        }
-        // Anything else that runs a shell on its own terms (`docker exec c sh -c …`).
-        for (i, word) in rest.iter().enumerate() {
-            let candidate = basename(&word.text);
-            let shell_like =
-                REPARSE.contains(&candidate) && candidate != "." && candidate != "source";
-            let option = rest.get(i + 1).is_some_and(|next| {
-                next.text.starts_with('-') && (next.text.contains('c') || next.text.contains('e'))
-            });
-            if shell_like && option && !word.hole {
-                return self.static_rest(&rest[i + 1..], candidate);
-            }
-        }
-        Ok(false)
-    }
-
-    fn static_rest(&self, rest: &[&Word], what: &str) -> Scan<bool> {
-        if rest.iter().any(|word| !word.is_static()) {
-            return Err(reparses(what));
-        }
-        Ok(true)
-    }
-}
-
-fn arithmetic_error() -> String {
-    "in a script that reads parameters, arithmetic ($(( )), (( )), [[ -eq ]], let, declare -i) may use only literal numbers: bash evaluates names in it as expressions, and runs substitutions in their subscripts".to_owned()
 }

@@ -48,16 +48,31 @@ const REPARSE: &[&str] = &[
     "psexec64",
 ];
 /// Methods that turn text into code, refused anywhere in a script that reads parameters.
+/// Matched in the code with blanks removed, and without the `(`: a method group can be
+/// invoked later (`[scriptblock]::Create.Invoke(…)`). `::Create` is refused on any type.
 const REPARSE_METHODS: &[&str] = &[
     // The stop-parsing token: the rest of the line goes out verbatim, quotes included, so a
     // newline in a value would start PowerShell code.
     "--%",
-    "::create(",
-    ".expandstring(",
-    ".invokescript(",
-    ".newscriptblock(",
+    "::create",
+    ".expandstring",
+    ".invokescript",
+    ".newscriptblock",
+    ".getscriptblock",
     "invoke-expression",
 ];
+/// Commands that make a name run another command, which the check cannot follow.
+const ALIASES: &[&str] = &[
+    "set-alias",
+    "new-alias",
+    "sal",
+    "nal",
+    "import-alias",
+    "ipal",
+];
+const JOINED_NAME: &str = "a command name in `commands` is joined to a quote, backtick or variable, so the check cannot read which command runs; write the name plainly";
+/// Stands in `code` for a string literal (`$x.'Name'(…)` calls a method named by a string).
+const STRING: char = '\u{1}';
 
 #[derive(Default)]
 struct Statement {
@@ -107,11 +122,21 @@ impl<'a> Scanner<'a> {
 
     pub(super) fn script(&mut self) -> Scan {
         self.block(None)?;
-        if REPARSE_METHODS
-            .iter()
-            .any(|method| self.code.contains(method))
-        {
-            return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create, ExpandString, InvokeScript, NewScriptBlock) and no stop-parsing token (--%) may appear".to_owned());
+        let code: Vec<char> = self.code.chars().filter(|c| !c.is_whitespace()).collect();
+        let text: String = code.iter().collect();
+        if REPARSE_METHODS.iter().any(|method| text.contains(method)) {
+            return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create or any ::Create, ExpandString, InvokeScript, NewScriptBlock, GetScriptBlock) and no stop-parsing token (--%) may appear".to_owned());
+        }
+        // `$o.$name(…)`, `$o.'Name'(…)`, `[t]::$name`: a member named at run time could be any
+        // of the methods above (`..` is the range operator, not member access).
+        let dynamic_member = code
+            .windows(3)
+            .any(|w| w[0] != '.' && w[1] == '.' && (w[2] == '$' || w[2] == STRING))
+            || code
+                .windows(3)
+                .any(|w| w[0] == ':' && w[1] == ':' && (w[2] == '$' || w[2] == STRING));
+        if dynamic_member {
+            return Err("in a script that reads parameters, a member name may not come from a variable or a string ($o.$name, $o.'Name'): it could name a method that turns text into code".to_owned());
         }
         Ok(())
     }
@@ -161,8 +186,17 @@ impl<'a> Scanner<'a> {
                 return Ok(dynamic);
             }
             match c {
-                ' ' | '\t' | '\r' => self.pos += 1,
+                ' ' | '\t' | '\r' => {
+                    self.pos += 1;
+                    self.code.push(' ');
+                }
+                // `a |` at the end of a line: the pipeline goes on below.
+                '\n' if statement.piped_into && statement.command.is_none() => {
+                    self.pos += 1;
+                    self.code.push(' ');
+                }
                 '\n' | ';' => {
+                    self.code.push(' ');
                     self.pos += 1;
                     self.end(&statement)?;
                     statement = Statement::default();
@@ -183,13 +217,13 @@ impl<'a> Scanner<'a> {
                 '&' | '.'
                     if statement.words == 0
                         && !statement.call_operator
-                        && matches!(
+                        && (matches!(
                             self.peek_at(1),
                             Some(Sym::Char(' ' | '\t'))
                                 | Some(Sym::Hole)
                                 | Some(Sym::Char('$'))
                                 | Some(Sym::Char('(' | '{'))
-                        ) =>
+                        ) || self.char_at(1).is_some_and(is_quote)) =>
                 {
                     self.pos += 1;
                     statement.call_operator = true;
@@ -211,16 +245,31 @@ impl<'a> Scanner<'a> {
                     dynamic |= expands;
                     self.word_seen(&mut statement, None, false, expands)?;
                 }
-                q if is_single_quote(q) => {
+                q if is_quote(q) => {
                     self.pos += 1;
-                    self.single_quoted()?;
-                    self.word_seen(&mut statement, None, false, false)?;
-                }
-                q if is_double_quote(q) => {
-                    self.pos += 1;
-                    let expands = self.double_quoted()?;
+                    let (text, expands) = if is_single_quote(q) {
+                        (self.single_quoted()?, false)
+                    } else {
+                        self.double_quoted()?
+                    };
+                    self.code.push(STRING);
                     dynamic |= expands;
-                    self.word_seen(&mut statement, None, false, expands)?;
+                    let name_position = statement.command.is_none();
+                    let called = statement.call_operator;
+                    // `& 'pwsh.exe' …`: the string is the command's name.
+                    let name = called.then_some(text);
+                    self.word_seen(&mut statement, name, false, expands)?;
+                    if name_position {
+                        self.name_ends()?;
+                        // `& 'i'ex`: anything but a blank or an operator joins the name.
+                        if called
+                            && let Some(Sym::Char(c)) = self.peek()
+                            && !c.is_whitespace()
+                            && !";|&)}".contains(c)
+                        {
+                            return Err(JOINED_NAME.to_owned());
+                        }
+                    }
                 }
                 '$' | '@' if matches!(self.char_at(1), Some('(' | '{')) => {
                     let closing = if self.char_at(1) == Some('(') {
@@ -236,6 +285,7 @@ impl<'a> Scanner<'a> {
                 }
                 '$' => {
                     self.pos += 1;
+                    self.code.push('$');
                     while let Some(Sym::Char(c)) = self.peek() {
                         if c.is_alphanumeric() || matches!(c, '_' | ':' | '?' | '^' | '$') {
                             self.pos += 1;
@@ -246,6 +296,9 @@ impl<'a> Scanner<'a> {
                     }
                     dynamic = true;
                     self.word_seen(&mut statement, None, false, true)?;
+                }
+                '(' if statement.call_operator && statement.command.is_none() => {
+                    return Err("in a script that reads parameters, `&` or `.` may not run a command named by an expression (`& (Get-Command iex)`): the check cannot know what it runs".to_owned());
                 }
                 '(' | '{' => {
                     self.pos += 1;
@@ -267,8 +320,12 @@ impl<'a> Scanner<'a> {
                     statement = Statement::default();
                 }
                 _ => {
+                    let name_position = statement.command.is_none();
                     let word = self.bareword();
                     self.word_seen(&mut statement, Some(word), false, false)?;
+                    if name_position {
+                        self.name_ends()?;
+                    }
                 }
             }
         }
@@ -312,8 +369,18 @@ impl<'a> Scanner<'a> {
             word.push(c);
         }
         self.code.push_str(&word.to_lowercase());
-        self.code.push(' ');
         word
+    }
+
+    /// After a command's name: a quote, backtick or variable right after it would join it
+    /// (`i'e'x`, ``i`ex``), so the name read would not be the one run.
+    fn name_ends(&self) -> Scan {
+        match self.peek() {
+            Some(Sym::Char(c)) if is_quote(c) || matches!(c, '`' | '$' | '@') => {
+                Err(JOINED_NAME.to_owned())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Record one word of the current statement.
@@ -352,6 +419,11 @@ impl<'a> Scanner<'a> {
         let Some(command) = &statement.command else {
             return Ok(());
         };
+        if ALIASES.contains(&command.as_str()) {
+            return Err(format!(
+                "`{command}` is not allowed in a script that reads parameters: an alias can make any later word run another command, which the check cannot follow"
+            ));
+        }
         if REPARSE.contains(&command.as_str()) && (statement.dynamic_args || statement.piped_into) {
             return Err(reparses(command));
         }
@@ -385,7 +457,9 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    fn single_quoted(&mut self) -> Scan {
+    /// Returns the string's text.
+    fn single_quoted(&mut self) -> Scan<String> {
+        let mut text = String::new();
         while let Some(sym) = self.peek() {
             self.pos += 1;
             match sym {
@@ -393,33 +467,38 @@ impl<'a> Scanner<'a> {
                 Sym::Char(c) if is_single_quote(c) => {
                     if self.char_at(0).is_some_and(is_single_quote) {
                         self.pos += 1;
+                        text.push(c);
                     } else {
-                        return Ok(());
+                        return Ok(text);
                     }
                 }
-                Sym::Char(_) => {}
+                Sym::Char(c) => text.push(c),
             }
         }
-        Ok(())
+        Ok(text)
     }
 
-    /// Returns whether the string expands anything.
-    fn double_quoted(&mut self) -> Scan<bool> {
+    /// Returns the string's text (escapes read, expansions left out) and whether it expands
+    /// anything.
+    fn double_quoted(&mut self) -> Scan<(String, bool)> {
         let mut expands = false;
+        let mut text = String::new();
         while let Some(sym) = self.peek() {
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
                 Sym::Char('`') => {
-                    if let Some(Sym::Char(_)) = self.peek() {
+                    if let Some(Sym::Char(c)) = self.peek() {
                         self.pos += 1;
+                        text.push(c);
                     }
                 }
                 Sym::Char(c) if is_double_quote(c) => {
                     if self.char_at(0).is_some_and(is_double_quote) {
                         self.pos += 1;
+                        text.push(c);
                     } else {
-                        return Ok(expands);
+                        return Ok((text, expands));
                     }
                 }
                 Sym::Char('$') => {
@@ -430,10 +509,10 @@ impl<'a> Scanner<'a> {
                         self.block(Some(')'))?;
                     }
                 }
-                Sym::Char(_) => {}
+                Sym::Char(c) => text.push(c),
             }
         }
-        Ok(expands)
+        Ok((text, expands))
     }
 
     /// `@'` or `@"` followed by blanks and a newline.
