@@ -92,6 +92,11 @@ pub enum VerifyError {
     /// subscription confirmations go to HTTP(S) endpoints, which this crate does not serve.
     #[error("message Type {0} is not supported: only \"Notification\" messages are verified")]
     UnsupportedType(Preview),
+    /// A field that is always one line in genuine messages (`MessageId`, `Subject`,
+    /// `TopicArn`) contains a line break. The string to sign joins fields with `\n`, so
+    /// such a field could re-split signed bytes into other field values.
+    #[error("{0} contains a line break: the string to sign would be ambiguous")]
+    LineBreak(&'static str),
     /// `SignatureVersion` is neither `"1"` nor `"2"`.
     #[error(
         "SignatureVersion {0} is not supported: expected \"1\" (RSA SHA-1) or \"2\" (RSA SHA-256)"

@@ -111,6 +111,7 @@ pub fn decode_signature(value: &str) -> Result<Vec<u8>, VerifyError> {
 
 /// The string SNS signs for a `Notification`: `Message`, `MessageId`, `Subject` (only when
 /// present), `Timestamp`, `TopicArn`, `Type`, in that (byte) order, each as `name\nvalue\n`.
+/// `MessageId`, `Subject` and `TopicArn` must not contain `\n` ([`VerifyError::LineBreak`]).
 ///
 /// Other types are refused: a subscription confirmation signs `SubscribeURL` and `Token`
 /// instead of `Subject`, fields a Lambda subscription never receives and [`SignedMessage`]
@@ -118,6 +119,20 @@ pub fn decode_signature(value: &str) -> Result<Vec<u8>, VerifyError> {
 pub fn string_to_sign(message: &SignedMessage) -> Result<String, VerifyError> {
     if message.kind != NOTIFICATION {
         return Err(VerifyError::UnsupportedType(Preview::of(&message.kind)));
+    }
+    // Fields are joined with '\n' and only `Message` may span lines (SNS subjects "must not
+    // include line breaks"; ids and ARNs never do). With every other field on one line and
+    // `Type`/`Timestamp` fixed in shape, the signed bytes have exactly one reading; without
+    // this, "MessageId\nX\nSubject\nY" could be re-presented as a MessageId "X\nSubject\nY"
+    // with no subject and still verify. '\r' is allowed: it does not split lines here.
+    for (name, value) in [
+        ("MessageId", Some(&message.message_id)),
+        ("Subject", message.subject.as_ref()),
+        ("TopicArn", Some(&message.topic_arn)),
+    ] {
+        if value.is_some_and(|v| v.contains('\n')) {
+            return Err(VerifyError::LineBreak(name));
+        }
     }
     let mut fields: Vec<(&str, &str)> = vec![
         ("Message", &message.message),
