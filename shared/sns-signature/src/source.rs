@@ -59,9 +59,11 @@ impl DirectoryCertificates {
 
     /// Certificates in `$SNS_CERTIFICATES_DIR`, when it is set and not empty.
     pub fn from_env() -> Option<Self> {
-        std::env::var_os(Self::ENV)
-            .filter(|dir| !dir.is_empty())
-            .map(Self::new)
+        Self::from_env_value(std::env::var_os(Self::ENV))
+    }
+
+    fn from_env_value(value: Option<std::ffi::OsString>) -> Option<Self> {
+        value.filter(|dir| !dir.is_empty()).map(Self::new)
     }
 
     /// The directory read.
@@ -189,5 +191,20 @@ impl CertificateSource for HttpsCertificates {
             body.extend_from_slice(&chunk);
         }
         Ok(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unset_or_empty_variable_means_no_directory() {
+        assert_eq!(DirectoryCertificates::from_env_value(None), None);
+        assert_eq!(DirectoryCertificates::from_env_value(Some("".into())), None);
+        assert_eq!(
+            DirectoryCertificates::from_env_value(Some("/certs".into())),
+            Some(DirectoryCertificates::new("/certs"))
+        );
     }
 }
