@@ -9,9 +9,10 @@
 
 use aws_lc_rs::rsa::PublicEncryptingKey;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use x509_cert::Certificate;
-use x509_cert::der::{Decode as _, Encode as _, oid::ObjectIdentifier, pem};
+use x509_cert::der::{Decode as _, Encode as _, oid::ObjectIdentifier};
 
 use crate::SignatureVersion;
 
@@ -43,14 +44,7 @@ impl SigningCertificate {
                 pem_bytes.len()
             ));
         }
-        let (label, der) =
-            pem::decode_vec(pem_bytes).map_err(|e| format!("not a single PEM block: {e}"))?;
-        if label != "CERTIFICATE" {
-            return Err(format!(
-                "PEM block is {:?}, not CERTIFICATE",
-                label.chars().take(40).collect::<String>()
-            ));
-        }
+        let der = pem_to_der(pem_bytes)?;
         // from_der refuses trailing bytes after the certificate.
         let certificate =
             Certificate::from_der(&der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
@@ -120,6 +114,30 @@ impl SigningCertificate {
     }
 }
 
+/// The DER inside one PEM `CERTIFICATE` block. Lenient about the wrapping (surrounding
+/// whitespace, CRLF, line width), which carries no meaning and where a strict RFC 7468
+/// reader would turn a harmless formatting change at the source into every message being
+/// rejected; strict about everything else (exactly one block, canonical base64, and then
+/// DER).
+fn pem_to_der(pem_bytes: &[u8]) -> Result<Vec<u8>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = std::str::from_utf8(pem_bytes)
+        .map_err(|_| "not a PEM CERTIFICATE block (not UTF-8)".to_owned())?
+        .trim_matches(|c: char| c.is_ascii_whitespace());
+    let body = text
+        .strip_prefix(BEGIN)
+        .and_then(|rest| rest.strip_suffix(END))
+        .ok_or("not a PEM CERTIFICATE block (no BEGIN/END CERTIFICATE lines around it)")?;
+    if body.contains("-----") {
+        return Err("more than one PEM block".to_owned());
+    }
+    let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(base64)
+        .map_err(|_| "PEM body is not base64".to_owned())
+}
+
 /// A certificate time (seconds since the epoch; x509-cert refuses times before 1970) as chrono.
 fn to_chrono(since_epoch: std::time::Duration) -> Option<DateTime<Utc>> {
     let seconds = i64::try_from(since_epoch.as_secs()).ok()?;
@@ -133,11 +151,20 @@ mod tests {
     #[test]
     fn garbage_is_refused_with_a_reason() {
         for (input, expected) in [
-            (&b""[..], "not a single PEM block"),
-            (b"hello", "not a single PEM block"),
+            (&b""[..], "not a PEM CERTIFICATE block"),
+            (b"hello", "not a PEM CERTIFICATE block"),
+            (b"\xff\xfe", "not UTF-8"),
             (
                 b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-                "not CERTIFICATE",
+                "not a PEM CERTIFICATE block",
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n",
+                "not base64",
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----",
+                "more than one PEM block",
             ),
             (
                 b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
@@ -154,5 +181,62 @@ mod tests {
         let big = vec![b'A'; MAX_CERTIFICATE_BYTES + 1];
         let error = SigningCertificate::from_pem(&big).unwrap_err();
         assert!(error.starts_with("larger than"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod real_certificate {
+    use super::*;
+
+    /// The real SNS certificate of tests/fixtures (see its README).
+    const REAL: &str = include_str!(
+        "../tests/fixtures/SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem"
+    );
+
+    #[test]
+    fn pem_wrapping_variants_are_accepted() {
+        let body: String = REAL.lines().filter(|l| !l.starts_with("-----")).collect();
+        let rewrapped = |width: usize| {
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(width)
+                .filter_map(|c| std::str::from_utf8(c).ok())
+                .collect();
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----",
+                lines.join("\n")
+            )
+        };
+        for pem in [
+            REAL.to_owned(),
+            REAL.trim_end().to_owned(),
+            REAL.replace('\n', "\r\n"),
+            format!("\n{REAL}\n\n"),
+            rewrapped(76),
+            rewrapped(10_000),
+        ] {
+            let certificate = SigningCertificate::from_pem(pem.as_bytes()).unwrap();
+            assert_eq!(certificate.key_bits(), 2048);
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_padded_der_is_refused() {
+        let body: String = REAL.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let wrap = |der: &[u8]| {
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                base64::engine::general_purpose::STANDARD.encode(der)
+            )
+        };
+        let mut padded = der.clone();
+        padded.push(0);
+        for pem in [wrap(&der[..der.len() - 1]), wrap(&padded)] {
+            let error = SigningCertificate::from_pem(pem.as_bytes()).unwrap_err();
+            assert!(error.contains("not an X.509 certificate"), "{error}");
+        }
     }
 }

@@ -437,7 +437,7 @@ async fn unusable_certificates_are_permanent_rejections() {
         (ec_cert.as_str(), "not rsaEncryption"),
         (truncated.as_str(), "PEM"),
         ("<html>Access Denied</html>", "PEM"),
-        (signer().key_pem.as_str(), "not CERTIFICATE"),
+        (signer().key_pem.as_str(), "not a PEM CERTIFICATE block"),
         (two.as_str(), "PEM"),
     ] {
         let message = signed(Some("Alarm"), V2);
