@@ -1,0 +1,242 @@
+//! A parsed signing certificate: its validity window and its RSA public key.
+//!
+//! The certificate is trusted because of where it came from (a URL that passed the
+//! [`CertUrl`](crate::CertUrl) rules, fetched over HTTPS from Amazon SNS, or a directory the
+//! operator filled), not because of its chain: the chain is not checked, which is also why
+//! self-signed test certificates work. What is checked is what the signature depends on:
+//! one PEM `CERTIFICATE` block of DER that parses completely, an `rsaEncryption` key of
+//! 2048 to 8192 bits that aws-lc accepts, and validity at the message's `Timestamp`.
+
+use aws_lc_rs::rsa::PublicEncryptingKey;
+use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use x509_cert::Certificate;
+use x509_cert::der::{Decode as _, Encode as _, oid::ObjectIdentifier};
+
+use crate::SignatureVersion;
+
+/// The largest certificate accepted from any source. SNS certificates are about 2 KiB.
+pub const MAX_CERTIFICATE_BYTES: usize = 16 * 1024;
+
+/// rsaEncryption (RFC 8017): the only key type SNS signs with.
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// The RSA key sizes accepted, in bits: SNS uses 2048; smaller keys are forgeable.
+const KEY_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
+
+/// A certificate that parsed and carries a usable RSA key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningCertificate {
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+    /// SubjectPublicKeyInfo DER, which aws-lc's RSA verifier takes as is.
+    public_key: Vec<u8>,
+    key_bits: usize,
+}
+
+impl SigningCertificate {
+    /// Parses one PEM-encoded X.509 certificate. The error says which part was wrong.
+    pub fn from_pem(pem_bytes: &[u8]) -> Result<Self, String> {
+        if pem_bytes.len() > MAX_CERTIFICATE_BYTES {
+            return Err(format!(
+                "larger than {MAX_CERTIFICATE_BYTES} bytes ({} bytes)",
+                pem_bytes.len()
+            ));
+        }
+        let der = pem_to_der(pem_bytes)?;
+        // from_der refuses trailing bytes after the certificate.
+        let certificate =
+            Certificate::from_der(&der).map_err(|e| format!("not an X.509 certificate: {e}"))?;
+        let tbs = certificate.tbs_certificate();
+        let validity = tbs.validity();
+        let not_before =
+            to_chrono(validity.not_before.to_unix_duration()).ok_or("notBefore out of range")?;
+        let not_after =
+            to_chrono(validity.not_after.to_unix_duration()).ok_or("notAfter out of range")?;
+
+        let spki = tbs.subject_public_key_info();
+        if spki.algorithm.oid != RSA_ENCRYPTION {
+            return Err(format!(
+                "public key algorithm {} is not rsaEncryption",
+                spki.algorithm.oid
+            ));
+        }
+        let public_key = spki
+            .to_der()
+            .map_err(|e| format!("public key does not re-encode: {e}"))?;
+        let key_bits = PublicEncryptingKey::from_der(&public_key)
+            .map_err(|e| format!("RSA public key rejected: {e}"))?
+            .key_size_bits();
+        if !KEY_BITS.contains(&key_bits) {
+            return Err(format!(
+                "RSA key of {key_bits} bits is outside 2048 to 8192 bits"
+            ));
+        }
+        Ok(Self {
+            not_before,
+            not_after,
+            public_key,
+            key_bits,
+        })
+    }
+
+    /// Start of validity (notBefore).
+    pub fn not_before(&self) -> DateTime<Utc> {
+        self.not_before
+    }
+
+    /// End of validity (notAfter).
+    pub fn not_after(&self) -> DateTime<Utc> {
+        self.not_after
+    }
+
+    /// The RSA modulus size.
+    pub fn key_bits(&self) -> usize {
+        self.key_bits
+    }
+
+    /// Valid at `t`: notBefore ≤ t ≤ notAfter (RFC 5280, both ends included).
+    pub fn is_valid_at(&self, t: &DateTime<Utc>) -> bool {
+        self.not_before <= *t && *t <= self.not_after
+    }
+
+    /// Whether `signature` is this key's RSA PKCS#1 v1.5 signature of `signed` with the
+    /// version's hash. Only verification: nothing here needs constant time.
+    pub fn verifies(&self, version: SignatureVersion, signed: &[u8], signature: &[u8]) -> bool {
+        let algorithm = match version {
+            SignatureVersion::V1 => &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            SignatureVersion::V2 => &signature::RSA_PKCS1_2048_8192_SHA256,
+        };
+        UnparsedPublicKey::new(algorithm, &self.public_key)
+            .verify(signed, signature)
+            .is_ok()
+    }
+}
+
+/// The DER inside one PEM `CERTIFICATE` block. Lenient about the wrapping (surrounding
+/// whitespace, CRLF, line width), which carries no meaning and where a strict RFC 7468
+/// reader would turn a harmless formatting change at the source into every message being
+/// rejected; strict about everything else (exactly one block, canonical base64, and then
+/// DER).
+fn pem_to_der(pem_bytes: &[u8]) -> Result<Vec<u8>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let text = std::str::from_utf8(pem_bytes)
+        .map_err(|_| "not a PEM CERTIFICATE block (not UTF-8)".to_owned())?
+        .trim_matches(|c: char| c.is_ascii_whitespace());
+    let body = text
+        .strip_prefix(BEGIN)
+        .and_then(|rest| rest.strip_suffix(END))
+        .ok_or("not a PEM CERTIFICATE block (no BEGIN/END CERTIFICATE lines around it)")?;
+    if body.contains("-----") {
+        return Err("more than one PEM block".to_owned());
+    }
+    let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(base64)
+        .map_err(|_| "PEM body is not base64".to_owned())
+}
+
+/// A certificate time (seconds since the epoch; x509-cert refuses times before 1970) as chrono.
+fn to_chrono(since_epoch: std::time::Duration) -> Option<DateTime<Utc>> {
+    let seconds = i64::try_from(since_epoch.as_secs()).ok()?;
+    DateTime::from_timestamp(seconds, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_refused_with_a_reason() {
+        for (input, expected) in [
+            (&b""[..], "not a PEM CERTIFICATE block"),
+            (b"hello", "not a PEM CERTIFICATE block"),
+            (b"\xff\xfe", "not UTF-8"),
+            (
+                b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+                "not a PEM CERTIFICATE block",
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n",
+                "not base64",
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----",
+                "more than one PEM block",
+            ),
+            (
+                b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                "not an X.509 certificate",
+            ),
+        ] {
+            let error = SigningCertificate::from_pem(input).unwrap_err();
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+
+    #[test]
+    fn oversized_input_is_refused_before_parsing() {
+        let big = vec![b'A'; MAX_CERTIFICATE_BYTES + 1];
+        let error = SigningCertificate::from_pem(&big).unwrap_err();
+        assert!(error.starts_with("larger than"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod real_certificate {
+    use super::*;
+
+    /// The real SNS certificate of tests/fixtures (see its README).
+    const REAL: &str = include_str!(
+        "../tests/fixtures/SimpleNotificationService-bb750dd426d95ee9390147a5624348ee.pem"
+    );
+
+    #[test]
+    fn pem_wrapping_variants_are_accepted() {
+        let body: String = REAL.lines().filter(|l| !l.starts_with("-----")).collect();
+        let rewrapped = |width: usize| {
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(width)
+                .filter_map(|c| std::str::from_utf8(c).ok())
+                .collect();
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----",
+                lines.join("\n")
+            )
+        };
+        for pem in [
+            REAL.to_owned(),
+            REAL.trim_end().to_owned(),
+            REAL.replace('\n', "\r\n"),
+            format!("\n{REAL}\n\n"),
+            rewrapped(76),
+            rewrapped(10_000),
+        ] {
+            let certificate = SigningCertificate::from_pem(pem.as_bytes()).unwrap();
+            assert_eq!(certificate.key_bits(), 2048);
+        }
+    }
+
+    #[test]
+    fn a_truncated_or_padded_der_is_refused() {
+        let body: String = REAL.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let wrap = |der: &[u8]| {
+            format!(
+                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                base64::engine::general_purpose::STANDARD.encode(der)
+            )
+        };
+        let mut padded = der.clone();
+        padded.push(0);
+        for pem in [wrap(&der[..der.len() - 1]), wrap(&padded)] {
+            let error = SigningCertificate::from_pem(pem.as_bytes()).unwrap_err();
+            assert!(error.contains("not an X.509 certificate"), "{error}");
+        }
+    }
+}
