@@ -553,6 +553,13 @@ async fn a_deleted_secret_is_dropped_from_the_cache() {
     clock.advance(chrono::Duration::seconds(301));
     let error = store.get(parameter).await.unwrap_err();
     assert!(!error.is_transient(), "{error}");
+    // Not a refusal for good either: fixing the parameter makes the sender's retry succeed.
+    assert_eq!(
+        error.kind(),
+        remediate_core::Kind::DeploymentFault,
+        "{error}"
+    );
+    assert!(error.is_retryable(), "{error}");
     assert_eq!(reads.num_calls(), 2);
 }
 

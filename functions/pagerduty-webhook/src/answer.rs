@@ -2,7 +2,6 @@
 //! pipeline did to a Function URL response.
 
 use lambda_http::{Body, Response};
-use remediate_core::Error;
 use remediate_core::outcome::{Outcome, Report};
 use remediate_core::pipeline::{Retry, Started};
 use serde_json::json;
@@ -44,9 +43,9 @@ impl Reply {
         )
     }
 
-    pub fn transient(error: &Error) -> Self {
-        // The detail goes to the log; the sender learns only that a retry may help.
-        tracing::error!(%error, "transient failure; asking the sender to retry");
+    /// A failure a retry may get past. The pipeline logs its own (inside the trigger's span);
+    /// the sender learns only that a retry may help.
+    pub fn retry_later() -> Self {
         Self::error(503, "temporarily unable to process; retry later")
     }
 
@@ -74,7 +73,7 @@ pub fn status_for(outcome: Outcome) -> u16 {
 pub fn answer(started: Started) -> Reply {
     match started {
         Started::Report(report) => Reply::report(status_for(report.outcome), &report),
-        Started::Retry(Retry::Transient(error)) => Reply::transient(&error),
+        Started::Retry(Retry::Transient(_)) => Reply::retry_later(),
         Started::Retry(Retry::Busy) => Reply::error(
             503,
             "this event is being handled by another delivery; retry later",

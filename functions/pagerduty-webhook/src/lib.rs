@@ -82,7 +82,10 @@ impl WebhookApp {
     async fn load_secrets(&self, parameter: &str) -> Result<Vec<Secret>, Reply> {
         match self.secrets.get(parameter).await {
             Ok(secret) => Ok(secret.lines()),
-            Err(error) if error.is_transient() => Err(Reply::transient(&error)),
+            Err(error) if error.is_transient() => {
+                tracing::error!(%error, parameter, "secret parameter unreadable for now; asking the sender to retry");
+                Err(Reply::retry_later())
+            }
             Err(error) => {
                 // A missing or empty secret parameter is a deployment fault: say so loudly, and
                 // let the sender retry (a fixed parameter makes the retry succeed).

@@ -129,3 +129,86 @@ impl Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kind decides between retrying, holding a claim and refusing for good: every variant
+    /// lands where the pipeline expects it.
+    #[test]
+    fn every_error_has_the_kind_the_pipeline_acts_on() {
+        let aws = |transient| Error::Aws {
+            service: "ssm",
+            operation: "GetParameter",
+            message: "x".into(),
+            transient,
+        };
+        let pagerduty = |status, transient| Error::PagerDuty {
+            operation: "GetIncident",
+            status,
+            message: "x".into(),
+            transient,
+        };
+        let cases = [
+            (aws(true), Kind::Transient),
+            (aws(false), Kind::Permanent),
+            (pagerduty(Some(503), true), Kind::Transient),
+            (pagerduty(Some(401), false), Kind::DeploymentFault),
+            (pagerduty(Some(403), false), Kind::DeploymentFault),
+            (pagerduty(Some(404), false), Kind::Permanent),
+            (pagerduty(None, false), Kind::Permanent),
+            (Error::config("X", "y"), Kind::DeploymentFault),
+            (
+                Error::SecretMalformed {
+                    parameter: "/p".into(),
+                },
+                Kind::DeploymentFault,
+            ),
+            (
+                Error::SecretUnreadable {
+                    parameter: "/p".into(),
+                    message: "ParameterNotFound".into(),
+                },
+                Kind::DeploymentFault,
+            ),
+            (
+                Error::Ambiguous {
+                    service: "ssm",
+                    operation: "SendCommand",
+                    message: "timeout".into(),
+                },
+                Kind::Ambiguous,
+            ),
+            (
+                Error::DeadlineExceeded {
+                    operation: "CreateNote",
+                    budget: Duration::from_secs(1),
+                },
+                Kind::Transient,
+            ),
+            (
+                Error::ClaimLost {
+                    dedupe_id: "t".into(),
+                },
+                Kind::Permanent,
+            ),
+            (
+                Error::Catalog {
+                    source_name: "c".into(),
+                    problems: vec![],
+                },
+                Kind::Permanent,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error}");
+            assert_eq!(
+                error.is_transient(),
+                matches!(kind, Kind::Transient | Kind::Ambiguous),
+                "{error}"
+            );
+            assert_eq!(error.is_retryable(), kind != Kind::Permanent, "{error}");
+        }
+    }
+}

@@ -107,14 +107,25 @@ impl Pipeline {
         deadline: Instant,
     ) -> Started {
         let span = trigger_span(&trigger);
+        // The function never reacts to itself: its own notes come back as signed events. A tap
+        // is a person's, never the bot's, and its body is not to be believed anyway.
         if provenance != Provenance::Unsigned
             && let Some(report) = self.caused_by_bot(&trigger)
         {
             return Started::Report(report);
         }
-        self.process(trigger, deadline, provenance)
-            .instrument(span)
-            .await
+        let started = self
+            .process(trigger, deadline, provenance)
+            .instrument(span.clone())
+            .await;
+        if let Started::Retry(Retry::Transient(error)) = &started {
+            // The detail goes to the log, with the trigger's fields; the sender learns only that
+            // a retry may help.
+            span.in_scope(|| {
+                tracing::error!(%error, kind = ?error.kind(), "transient failure; asking the sender to retry")
+            });
+        }
+        started
     }
 
     /// From a verified, parsed trigger to an answer: select, claim, (re-check), decide, act, note.

@@ -19,6 +19,7 @@
 //! find the run of an executor's completion event.
 //!
 //! A first delivery costs two writes (the claim, then its completion) and no reads: a lost
+//! claim race returns the existing item with the failed condition, so it needs no read either.
 
 mod claims;
 mod guards;
