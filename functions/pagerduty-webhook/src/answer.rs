@@ -37,10 +37,7 @@ impl Reply {
     }
 
     pub fn rejected(status: u16, reason: &str) -> Self {
-        Self::report(
-            status,
-            &Report::new(Outcome::Rejected, Some(reason.to_owned())),
-        )
+        Self::report(status, &Report::rejected(reason.to_owned()))
     }
 
     /// A failure a retry may get past. The pipeline logs its own (inside the trigger's span);

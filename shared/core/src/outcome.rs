@@ -96,7 +96,71 @@ pub struct Report {
     pub note: Option<NoteDelivery>,
 }
 
+/// One constructor per outcome, each taking what that outcome must say: a report cannot leave
+/// out the trigger, the runbook or the reason its outcome needs.
 impl Report {
+    /// Nothing wanted the trigger (or it is a shape we do not act on).
+    pub fn ignored(trigger_id: &str, reason: String) -> Self {
+        Self::about(trigger_id, Outcome::Ignored, None, reason)
+    }
+
+    /// A runbook (if one was selected) wanted it, but a check said no.
+    pub fn refused(trigger_id: &str, runbook: Option<&str>, reason: String) -> Self {
+        Self::about(trigger_id, Outcome::Refused, runbook, reason)
+    }
+
+    /// A cooldown or rate window held the runbook back.
+    pub fn suppressed(trigger_id: &str, runbook: &str, reason: String) -> Self {
+        Self::about(trigger_id, Outcome::Suppressed, Some(runbook), reason)
+    }
+
+    /// A redelivery: what the first delivery recorded, said again.
+    pub fn duplicate(trigger_id: &str, original: Report) -> Self {
+        Self {
+            run_id: original.run_id,
+            command_id: original.command_id,
+            ..Self::about(
+                trigger_id,
+                Outcome::Duplicate,
+                original.runbook.as_deref(),
+                format!("already handled: {}", original.outcome),
+            )
+        }
+    }
+
+    /// A run of `runbook` is under way: it becomes executed, a dry run, suppressed or refused
+    /// as the executor answers.
+    pub fn run(
+        trigger_id: &str,
+        runbook: &str,
+        run_id: &str,
+        catalog_version: &str,
+        targets: String,
+    ) -> Self {
+        Self {
+            trigger_id: Some(trigger_id.to_owned()),
+            runbook: Some(runbook.to_owned()),
+            run_id: Some(run_id.to_owned()),
+            catalog_version: Some(catalog_version.to_owned()),
+            targets: Some(targets),
+            ..Self::new(Outcome::Executed, None)
+        }
+    }
+
+    /// Authentication failed: there is no trigger to name.
+    pub fn rejected(reason: String) -> Self {
+        Self::new(Outcome::Rejected, Some(reason))
+    }
+
+    fn about(trigger_id: &str, outcome: Outcome, runbook: Option<&str>, reason: String) -> Self {
+        Self {
+            trigger_id: Some(trigger_id.to_owned()),
+            runbook: runbook.map(str::to_owned),
+            ..Self::new(outcome, Some(reason))
+        }
+    }
+
+    /// A report from its parts, as a record read back from the ledger holds them.
     pub fn new(outcome: Outcome, reason: impl Into<Option<String>>) -> Self {
         Self {
             outcome,

@@ -26,9 +26,7 @@ impl Pipeline {
                 workflow.name, workflow.id
             );
             tracing::info!(reason, "ignored");
-            let mut report = Report::new(Outcome::Ignored, Some(reason));
-            report.trigger_id = Some(trigger.dedupe_id.clone());
-            return Err(Started::Report(report));
+            return Err(Started::Report(Report::ignored(&trigger.dedupe_id, reason)));
         }
         let Some(incident_id) = trigger.incident_id().map(str::to_owned) else {
             return Err(Started::Invalid(
@@ -53,9 +51,11 @@ impl Pipeline {
                 // nothing can run, and a retry cannot change that.
                 let reason = format!("PagerDuty does not confirm incident {incident_id}: {error}");
                 tracing::warn!(reason, "refused");
-                let mut report = Report::new(Outcome::Refused, Some(reason));
-                report.trigger_id = Some(trigger.dedupe_id.clone());
-                Err(Started::Report(report))
+                Err(Started::Report(Report::refused(
+                    &trigger.dedupe_id,
+                    None,
+                    reason,
+                )))
             }
         }
     }
@@ -227,9 +227,7 @@ impl Pipeline {
             ConfirmFailure::Refused(reason) | ConfirmFailure::Unconfirmed(reason) => reason,
         };
         tracing::warn!(reason, "refused");
-        let mut report = Report::new(Outcome::Refused, Some(reason));
-        report.trigger_id = Some(claim.dedupe_id.clone());
-        report.runbook = Some(runbook.to_owned());
+        let report = Report::refused(&claim.dedupe_id, Some(runbook), reason);
         self.complete(claim, trigger, &report).await;
         Started::Report(report)
     }

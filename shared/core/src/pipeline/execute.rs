@@ -17,11 +17,13 @@ impl Pipeline {
         claimed_at: chrono::DateTime<chrono::Utc>,
         deadline: Instant,
     ) -> Result<Report, NotStarted> {
-        let mut report = Report::new(Outcome::Executed, None);
-        report.runbook = Some(plan.runbook.clone());
-        report.run_id = Some(plan.run_id.clone());
-        report.catalog_version = Some(plan.catalog_version.clone());
-        report.targets = Some(plan.targets());
+        let mut report = Report::run(
+            &trigger.dedupe_id,
+            &plan.runbook,
+            &plan.run_id,
+            &plan.catalog_version,
+            plan.targets(),
+        );
         if claim.taken_over && plan.dry_run.is_some() && self.is_stale(trigger) {
             // A dry run sends nothing, so there is nothing to look for: decide's age check.
             return Ok(self

@@ -148,25 +148,15 @@ impl Pipeline {
             Ok(runbook) => runbook.name.clone(),
             Err(reason) => {
                 tracing::info!(reason, "ignored");
-                let mut report = Report::new(Outcome::Ignored, Some(reason));
-                report.trigger_id = Some(trigger.dedupe_id.clone());
-                return Started::Report(report);
+                return Started::Report(Report::ignored(&trigger.dedupe_id, reason));
             }
         };
         let now = self.clock.now();
         let claim = match self.ledger.claim(&trigger.dedupe_id, now, CLAIM_HOLD).await {
             Ok(ClaimResult::Claimed(claim)) => claim,
             Ok(ClaimResult::Completed(original)) => {
-                let mut report = Report::new(
-                    Outcome::Duplicate,
-                    Some(format!("already handled: {}", original.outcome)),
-                );
-                report.trigger_id = Some(trigger.dedupe_id.clone());
-                report.runbook = original.runbook;
-                report.run_id = original.run_id;
-                report.command_id = original.command_id;
                 tracing::info!("duplicate delivery");
-                return Started::Report(report);
+                return Started::Report(Report::duplicate(&trigger.dedupe_id, original));
             }
             Ok(ClaimResult::InProgress { hold_until }) => {
                 // Even past the age limit: the holder may have sent the command. A hold lasts
@@ -230,10 +220,10 @@ impl Pipeline {
         // No reads of guard state here: the reservation below takes cooldowns atomically.
         let decision = decision::decide(&trigger, &catalog, &context, &NoHistory);
         let mut report = match decision {
-            Decision::Ignore { reason } => Report::new(Outcome::Ignored, Some(reason)),
+            Decision::Ignore { reason } => Report::ignored(&trigger.dedupe_id, reason),
             Decision::Refuse { runbook, reason } => {
-                let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
-                report.runbook = Some(runbook.clone());
+                let mut report =
+                    Report::refused(&trigger.dedupe_id, Some(&runbook), reason.clone());
                 tracing::warn!(runbook, reason, "refused");
                 report.note = Some(
                     self.note(
@@ -246,9 +236,7 @@ impl Pipeline {
                 report
             }
             Decision::Suppress { runbook, reason } => {
-                let mut report = Report::new(Outcome::Suppressed, Some(reason));
-                report.runbook = Some(runbook);
-                report
+                Report::suppressed(&trigger.dedupe_id, &runbook, reason)
             }
             Decision::Execute(plan) => {
                 match self.execute(&trigger, &plan, &claim, now, deadline).await {
@@ -269,7 +257,6 @@ impl Pipeline {
                 }
             }
         };
-        report.trigger_id = Some(trigger.dedupe_id.clone());
         if report.catalog_version.is_none() {
             report.catalog_version = Some(catalog.version.clone());
         }

@@ -37,9 +37,7 @@ impl Pipeline {
             reason,
             "giving up on a stale trigger after a transient failure"
         );
-        let mut report = Report::new(Outcome::Refused, Some(reason.clone()));
-        report.trigger_id = Some(trigger.dedupe_id.clone());
-        report.runbook = runbook.map(str::to_owned);
+        let mut report = Report::refused(&trigger.dedupe_id, runbook, reason.clone());
         let name = runbook.unwrap_or("remediate");
         report.note = Some(
             self.note(trigger, &notes::refused(trigger, name, &reason), deadline)
@@ -100,15 +98,13 @@ impl Pipeline {
         let actor = trigger.actor.as_ref()?;
         (actor.id == bot).then(|| {
             tracing::info!(actor = actor.id, "event caused by the bot user; ignored");
-            let mut report = Report::new(
-                Outcome::Ignored,
-                Some(format!(
+            Report::ignored(
+                &trigger.dedupe_id,
+                format!(
                     "{} was caused by remediate's own PagerDuty user ({bot})",
                     trigger.event_type
-                )),
-            );
-            report.trigger_id = Some(trigger.dedupe_id.clone());
-            report
+                ),
+            )
         })
     }
 }
