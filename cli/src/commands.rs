@@ -342,7 +342,7 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
             } else {
                 simulation.status = status_for(Outcome::Executed);
                 let pending = StartedCommand {
-                    command_id: "(command id)".to_owned(),
+                    command_id: "(command id)".into(),
                     target_count: plan
                         .request
                         .clone()

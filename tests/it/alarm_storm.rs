@@ -22,7 +22,7 @@ const WINDOWS: usize = 3;
 fn alarm(n: usize, instance: &str, at: chrono::DateTime<Utc>) -> Trigger {
     Trigger {
         source: Source::CloudwatchAlarm,
-        dedupe_id: format!("sns:storm-{n}"),
+        dedupe_id: format!("sns:storm-{n}").into(),
         event_type: "ALARM".into(),
         action: None,
         occurred_at: at,

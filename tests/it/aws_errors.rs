@@ -132,7 +132,7 @@ async fn ledger_throttling_is_transient_and_claims_nothing() {
     let ledger = DynamoLedger::new(client, "ledger");
     let error = ledger
         .claim(
-            "pagerduty-v3:e1",
+            &"pagerduty-v3:e1".into(),
             chrono::Utc::now(),
             chrono::Duration::seconds(60),
         )
@@ -289,7 +289,7 @@ async fn a_claim_retried_after_a_lost_answer_recognises_its_own_token() {
     let ledger = DynamoLedger::new(client, "ledger");
     let result = ledger
         .claim(
-            "pagerduty-v3:e-lost",
+            &"pagerduty-v3:e-lost".into(),
             chrono::Utc::now(),
             chrono::Duration::seconds(120),
         )
@@ -325,7 +325,7 @@ async fn a_claim_held_by_another_token_is_in_progress() {
     let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, &[&held]);
     let result = DynamoLedger::new(client, "ledger")
         .claim(
-            "pagerduty-v3:e-held",
+            &"pagerduty-v3:e-held".into(),
             chrono::Utc::now(),
             chrono::Duration::seconds(120),
         )

@@ -116,20 +116,20 @@ async fn a_mark_is_used_once_by_one_owner_on_dynamodb() {
     let key = "pagerduty-log-entry:RLOG1";
     assert!(
         ledger
-            .mark_once(key, "pagerduty-action:m1", now)
+            .mark_once(key, &"pagerduty-action:m1".into(), now)
             .await
             .unwrap()
     );
     assert!(
         ledger
-            .mark_once(key, "pagerduty-action:m1", now)
+            .mark_once(key, &"pagerduty-action:m1".into(), now)
             .await
             .unwrap(),
         "a redelivery of its owner"
     );
     assert!(
         !ledger
-            .mark_once(key, "pagerduty-action:m2", now)
+            .mark_once(key, &"pagerduty-action:m2".into(), now)
             .await
             .unwrap(),
         "a replay under another id"

@@ -70,7 +70,11 @@ async fn a_claim_whose_answer_was_lost_is_still_ours_on_the_retry() {
     let ledger = ledger_losing_answers(1).await;
     let now = Utc::now();
     let result = ledger
-        .claim("pagerduty-v3:lost-answer", now, Duration::seconds(120))
+        .claim(
+            &"pagerduty-v3:lost-answer".into(),
+            now,
+            Duration::seconds(120),
+        )
         .await
         .unwrap();
     let ClaimResult::Claimed(claim) = result else {
@@ -85,7 +89,11 @@ async fn a_claim_whose_answer_was_lost_is_still_ours_on_the_retry() {
     // It really is ours: another delivery is held off, and our token releases it.
     assert!(matches!(
         ledger
-            .claim("pagerduty-v3:lost-answer", now, Duration::seconds(120))
+            .claim(
+                &"pagerduty-v3:lost-answer".into(),
+                now,
+                Duration::seconds(120)
+            )
             .await
             .unwrap(),
         ClaimResult::InProgress { .. }
@@ -93,7 +101,11 @@ async fn a_claim_whose_answer_was_lost_is_still_ours_on_the_retry() {
     Ledger::release(&ledger, &claim).await.unwrap();
     assert!(matches!(
         ledger
-            .claim("pagerduty-v3:lost-answer", now, Duration::seconds(120))
+            .claim(
+                &"pagerduty-v3:lost-answer".into(),
+                now,
+                Duration::seconds(120)
+            )
             .await
             .unwrap(),
         ClaimResult::Claimed(_)

@@ -219,13 +219,17 @@ async fn a_takeover_finds_the_dead_holders_command_in_ssm() {
     );
     let claimed_at = chrono::Utc::now() - chrono::Duration::minutes(3);
     let ClaimResult::Claimed(_) = ledger
-        .claim(&trigger_id, claimed_at, chrono::Duration::seconds(120))
+        .claim(
+            &trigger_id.as_str().into(),
+            claimed_at,
+            chrono::Duration::seconds(120),
+        )
         .await
         .unwrap()
     else {
         panic!("first claim must win");
     };
-    let run = run_id(&trigger_id, "diagnose-api");
+    let run = run_id(&trigger_id.as_str().into(), "diagnose-api");
     let sent = world
         .ssm
         .send_command()

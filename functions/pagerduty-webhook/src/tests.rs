@@ -806,14 +806,18 @@ async fn a_takeover_finds_the_command_its_dead_predecessor_sent() {
     // A first delivery claimed the trigger, sent the command, and died before recording it.
     let ClaimResult::Claimed(_) = h
         .ledger
-        .claim(trigger_id, now() - chrono::Duration::minutes(3), CLAIM_HOLD)
+        .claim(
+            &trigger_id.into(),
+            now() - chrono::Duration::minutes(3),
+            CLAIM_HOLD,
+        )
         .await
         .unwrap()
     else {
         panic!("first claim")
     };
     let comment = decision::correlation_comment(
-        &decision::run_id(trigger_id, "diagnose-api"),
+        &decision::run_id(&trigger_id.into(), "diagnose-api"),
         "diagnose-api",
     );
     h.executor
@@ -857,7 +861,7 @@ async fn a_takeover_with_nothing_sent_runs_once() {
     let ClaimResult::Claimed(_) = h
         .ledger
         .claim(
-            "pagerduty-v3:ev-early",
+            &"pagerduty-v3:ev-early".into(),
             now() - chrono::Duration::minutes(3),
             CLAIM_HOLD,
         )
@@ -876,7 +880,7 @@ async fn redeliveries_while_a_claim_is_held_are_told_to_retry() {
     let h = harness();
     let ClaimResult::Claimed(_) = h
         .ledger
-        .claim("pagerduty-v3:ev-busy", now(), CLAIM_HOLD)
+        .claim(&"pagerduty-v3:ev-busy".into(), now(), CLAIM_HOLD)
         .await
         .unwrap()
     else {

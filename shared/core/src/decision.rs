@@ -8,6 +8,7 @@ use crate::catalog::{
     Targets,
 };
 use crate::guards::{GuardView, Reservation, window_start};
+use crate::ids::{DedupeId, RunId};
 use crate::plan::{
     AutomationRequest, CommandRequest, ExecutionRequest, MAX_COMMENT_CHARS, Plan, RundeckRequest,
 };
@@ -50,12 +51,14 @@ pub struct Verdict {
     pub detail: String,
 }
 
-pub fn run_id(dedupe_id: &str, runbook: &str) -> String {
-    uuid::Uuid::new_v5(
-        &RUN_ID_NAMESPACE,
-        format!("{dedupe_id}\n{runbook}").as_bytes(),
+pub fn run_id(dedupe_id: &DedupeId, runbook: &str) -> RunId {
+    RunId::new(
+        uuid::Uuid::new_v5(
+            &RUN_ID_NAMESPACE,
+            format!("{dedupe_id}\n{runbook}").as_bytes(),
+        )
+        .to_string(),
     )
-    .to_string()
 }
 
 /// `remediate <run id> <runbook>`, cut to SendCommand's 100 characters. The run id comes first
@@ -228,7 +231,7 @@ pub fn decide_explained(
         || runbook.guards.max_runs.is_some())
     .then(|| Reservation {
         runbook: runbook.name.clone(),
-        run_id: run_id.clone(),
+        run_id: run_id.to_string(),
         target: target_key.clone(),
         cooldown_seconds: runbook.guards.cooldown_seconds,
         max_runs: runbook.guards.max_runs,
@@ -603,7 +606,7 @@ fn render_action(
             Ok(ExecutionRequest::Rundeck(RundeckRequest {
                 job_id: job.job_id.clone(),
                 options,
-                run_id: run_id.to_owned(),
+                run_id: run_id.into(),
             }))
         }
     }

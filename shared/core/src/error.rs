@@ -52,7 +52,7 @@ pub enum Error {
 
     /// A claim was taken over by another delivery before this one recorded its outcome.
     #[error("the claim on {dedupe_id} was taken over before it completed")]
-    ClaimLost { dedupe_id: String },
+    ClaimLost { dedupe_id: crate::ids::DedupeId },
 
     /// A call whose request may have reached the service although no answer came back (a
     /// timeout, a broken connection, a 5xx): whatever it asked for may have happened.

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod decision;
 pub mod error;
 pub mod guards;
+pub mod ids;
 pub mod kill_switch;
 pub mod ledger;
 pub mod metrics;
@@ -30,3 +31,4 @@ pub mod trigger;
 pub mod testing;
 
 pub use error::{Error, Kind, Result};
+pub use ids::{DedupeId, Handle, RunId};

@@ -1,5 +1,6 @@
 //! The outcome of one trigger, in the same words everywhere: responses, the ledger, logs, metrics.
 
+use crate::ids::{DedupeId, Handle, RunId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -75,14 +76,14 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trigger_id: Option<String>,
+    pub trigger_id: Option<DedupeId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
     /// The executor's handle: the SSM command id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_id: Option<String>,
+    pub command_id: Option<Handle>,
     /// Which catalog decided (its content hash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<String>,
@@ -100,22 +101,22 @@ pub struct Report {
 /// out the trigger, the runbook or the reason its outcome needs.
 impl Report {
     /// Nothing wanted the trigger (or it is a shape we do not act on).
-    pub fn ignored(trigger_id: &str, reason: String) -> Self {
+    pub fn ignored(trigger_id: &DedupeId, reason: String) -> Self {
         Self::about(trigger_id, Outcome::Ignored, None, reason)
     }
 
     /// A runbook (if one was selected) wanted it, but a check said no.
-    pub fn refused(trigger_id: &str, runbook: Option<&str>, reason: String) -> Self {
+    pub fn refused(trigger_id: &DedupeId, runbook: Option<&str>, reason: String) -> Self {
         Self::about(trigger_id, Outcome::Refused, runbook, reason)
     }
 
     /// A cooldown or rate window held the runbook back.
-    pub fn suppressed(trigger_id: &str, runbook: &str, reason: String) -> Self {
+    pub fn suppressed(trigger_id: &DedupeId, runbook: &str, reason: String) -> Self {
         Self::about(trigger_id, Outcome::Suppressed, Some(runbook), reason)
     }
 
     /// A redelivery: what the first delivery recorded, said again.
-    pub fn duplicate(trigger_id: &str, original: Report) -> Self {
+    pub fn duplicate(trigger_id: &DedupeId, original: Report) -> Self {
         Self {
             run_id: original.run_id,
             command_id: original.command_id,
@@ -131,16 +132,16 @@ impl Report {
     /// A run of `runbook` is under way: it becomes executed, a dry run, suppressed or refused
     /// as the executor answers.
     pub fn run(
-        trigger_id: &str,
+        trigger_id: &DedupeId,
         runbook: &str,
-        run_id: &str,
+        run_id: &RunId,
         catalog_version: &str,
         targets: String,
     ) -> Self {
         Self {
-            trigger_id: Some(trigger_id.to_owned()),
+            trigger_id: Some(trigger_id.clone()),
             runbook: Some(runbook.to_owned()),
-            run_id: Some(run_id.to_owned()),
+            run_id: Some(run_id.clone()),
             catalog_version: Some(catalog_version.to_owned()),
             targets: Some(targets),
             ..Self::new(Outcome::Executed, None)
@@ -152,9 +153,14 @@ impl Report {
         Self::new(Outcome::Rejected, Some(reason))
     }
 
-    fn about(trigger_id: &str, outcome: Outcome, runbook: Option<&str>, reason: String) -> Self {
+    fn about(
+        trigger_id: &DedupeId,
+        outcome: Outcome,
+        runbook: Option<&str>,
+        reason: String,
+    ) -> Self {
         Self {
-            trigger_id: Some(trigger_id.to_owned()),
+            trigger_id: Some(trigger_id.clone()),
             runbook: runbook.map(str::to_owned),
             ..Self::new(outcome, Some(reason))
         }

@@ -4,6 +4,7 @@
 use crate::catalog::ReportOptions;
 use crate::catalog::Targets;
 use crate::guards::Reservation;
+use crate::ids::RunId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ pub const MAX_COMMENT_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
-    pub run_id: String,
+    pub run_id: RunId,
     pub runbook: String,
     pub catalog_version: String,
     /// Set when the run must only be reported, never executed, with the reason.
@@ -78,7 +79,7 @@ pub struct RundeckRequest {
     pub job_id: String,
     pub options: BTreeMap<String, String>,
     /// Passed as an option too, so that an execution can be found again by its run.
-    pub run_id: String,
+    pub run_id: RunId,
 }
 
 /// What to send: everything SendCommand needs, already validated and rendered.

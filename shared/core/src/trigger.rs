@@ -1,5 +1,6 @@
 //! The normalised inbound event: whatever sent it, the rest of the system sees a [`Trigger`].
 
+use crate::ids::DedupeId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -127,7 +128,7 @@ pub struct Trigger {
     pub source: Source,
     /// The id that makes redeliveries of one event the same trigger. For v3 webhooks the signed
     /// `event.id`; for Custom Incident Actions the v2 message id.
-    pub dedupe_id: String,
+    pub dedupe_id: DedupeId,
     /// PagerDuty's event type (`incident.triggered`, `incident.custom`, ...).
     pub event_type: String,
     /// For Custom Incident Actions: the action name taken from the request path.
@@ -206,7 +207,7 @@ impl Trigger {
             "source" => Some(self.source.as_str().to_owned()),
             "event_type" => Some(self.event_type.clone()),
             "action" => self.action.clone(),
-            "trigger.id" => Some(self.dedupe_id.clone()),
+            "trigger.id" => Some(self.dedupe_id.to_string()),
             "incident.id" => incident.map(|i| i.id.clone()),
             "incident.number" => incident.and_then(|i| i.number).map(|n| n.to_string()),
             "incident.url" => incident.and_then(|i| i.url.clone()),

@@ -492,7 +492,11 @@ async fn dead_holder(h: &Harness, event_id: &str, sent: bool) -> String {
     let trigger_id = format!("pagerduty-v3:{event_id}");
     let ClaimResult::Claimed(_) = h
         .ledger
-        .claim(&trigger_id, at + chrono::Duration::minutes(14), CLAIM_HOLD)
+        .claim(
+            &trigger_id.as_str().into(),
+            at + chrono::Duration::minutes(14),
+            CLAIM_HOLD,
+        )
         .await
         .unwrap()
     else {
@@ -510,7 +514,7 @@ async fn dead_holder(h: &Harness, event_id: &str, sent: bool) -> String {
                 max_concurrency: None,
                 max_errors: None,
                 comment: decision::correlation_comment(
-                    &decision::run_id(&trigger_id, "diagnose-api"),
+                    &decision::run_id(&trigger_id.as_str().into(), "diagnose-api"),
                     "diagnose-api",
                 ),
             })

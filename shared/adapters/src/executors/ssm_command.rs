@@ -103,7 +103,7 @@ impl CommandExecutor for SsmCommandExecutor {
             transient: false,
         })?;
         Ok(StartedCommand {
-            command_id,
+            command_id: command_id.into(),
             target_count: Some(command.target_count),
         })
     }
@@ -155,7 +155,7 @@ impl CommandExecutor for SsmCommandExecutor {
             });
             if let Some(command) = found {
                 return Ok(Some(StartedCommand {
-                    command_id: command.command_id().unwrap_or_default().to_owned(),
+                    command_id: command.command_id().unwrap_or_default().into(),
                     target_count: Some(command.target_count()),
                 }));
             }

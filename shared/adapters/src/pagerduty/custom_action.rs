@@ -98,7 +98,7 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
     }
     Ok(ActionEvent::Tap(Box::new(Trigger {
         source: Source::PagerDutyAction,
-        dedupe_id: format!("pagerduty-action:{}", message.id),
+        dedupe_id: format!("pagerduty-action:{}", message.id).into(),
         event_type: message.event,
         action: Some(action.to_owned()),
         occurred_at,

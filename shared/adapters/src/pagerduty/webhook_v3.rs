@@ -127,7 +127,7 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
             }
             Ok(V3Event::Incident(Box::new(Trigger {
                 source: Source::PagerDutyV3,
-                dedupe_id: format!("pagerduty-v3:{}", event.id),
+                dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
                 event_type: event.event_type,
                 action: None,
                 occurred_at: event.occurred_at,
@@ -177,7 +177,7 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
             };
             Ok(V3Event::WorkflowStarted(Box::new(Trigger {
                 source: Source::PagerDutyV3,
-                dedupe_id: format!("pagerduty-v3:{}", event.id),
+                dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
                 event_type: event.event_type,
                 action: None,
                 occurred_at: event.occurred_at,

@@ -186,7 +186,10 @@ fn a_tap_becomes_a_plan_with_rendered_and_quoted_parameters() {
             .comment
             .starts_with(&format!("remediate {}", plan.run_id))
     );
-    assert_eq!(plan.run_id, run_id("pagerduty-action:m1", "restart-web"));
+    assert_eq!(
+        plan.run_id,
+        run_id(&"pagerduty-action:m1".into(), "restart-web")
+    );
     let reservation = plan
         .reservation
         .as_ref()
@@ -358,7 +361,7 @@ fn automation_and_rundeck_plans_carry_their_idempotency_handles() {
     let ExecutionRequest::SsmAutomation(automation) = &plan.request else {
         panic!()
     };
-    assert_eq!(automation.client_token, plan.run_id);
+    assert_eq!(automation.client_token, plan.run_id.as_str());
     assert_eq!(
         automation.parameters["InstanceId"],
         vec!["i-0123456789abcdef0"]
@@ -405,14 +408,14 @@ fn explanation_lists_every_check() {
 
 #[test]
 fn run_ids_are_stable_per_trigger_and_runbook() {
-    assert_eq!(run_id("a", "rb"), run_id("a", "rb"));
-    assert_ne!(run_id("a", "rb"), run_id("b", "rb"));
-    assert_ne!(run_id("a", "rb"), run_id("a", "rb2"));
+    assert_eq!(run_id(&"a".into(), "rb"), run_id(&"a".into(), "rb"));
+    assert_ne!(run_id(&"a".into(), "rb"), run_id(&"b".into(), "rb"));
+    assert_ne!(run_id(&"a".into(), "rb"), run_id(&"a".into(), "rb2"));
 }
 
 #[test]
 fn comment_is_cut_to_100_characters() {
-    let comment = correlation_comment(&run_id("a", "b"), &"x".repeat(200));
+    let comment = correlation_comment(&run_id(&"a".into(), "b"), &"x".repeat(200));
     assert_eq!(comment.chars().count(), 100);
     assert!(comment.starts_with("remediate "));
 }

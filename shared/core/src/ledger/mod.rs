@@ -12,6 +12,7 @@ mod timeline;
 pub use timeline::timeline_markdown;
 
 use crate::Result;
+use crate::ids::{DedupeId, Handle, RunId};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::trigger::{Actor, Trigger};
 use async_trait::async_trait;
@@ -23,7 +24,7 @@ pub const COMPLETED_RETENTION: Duration = Duration::days(7);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
-    pub dedupe_id: String,
+    pub dedupe_id: DedupeId,
     /// Proves that this holder still holds the claim when it completes or releases it.
     pub token: String,
     /// The claim was taken over from a holder whose hold expired: that holder may have started
@@ -45,7 +46,7 @@ pub enum ClaimResult {
 pub trait Ledger: Send + Sync {
     async fn claim(
         &self,
-        dedupe_id: &str,
+        dedupe_id: &DedupeId,
         now: DateTime<Utc>,
         hold_for: Duration,
     ) -> Result<ClaimResult>;
@@ -62,7 +63,7 @@ pub trait Ledger: Send + Sync {
     async fn release(&self, claim: &Claim) -> Result<()>;
     /// Mark `key` as used by `owner`, for the retention period. True if it was free or is
     /// already this owner's (a redelivery), false if another owner used it.
-    async fn mark_once(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool>;
+    async fn mark_once(&self, key: &str, owner: &DedupeId, now: DateTime<Utc>) -> Result<bool>;
 }
 
 /// A fresh claim token: proves to the ledger that the holder still holds its claim.
@@ -73,7 +74,7 @@ pub fn new_claim_token() -> String {
 /// One completed trigger as the ledger keeps it: what happened, to what, why, by whom, when.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RunRecord {
-    pub trigger_id: String,
+    pub trigger_id: DedupeId,
     pub source: String,
     pub event_type: String,
     pub incident_id: Option<String>,
@@ -81,7 +82,7 @@ pub struct RunRecord {
     /// `Name (id)` of the person or agent behind the trigger.
     pub actor: Option<String>,
     pub runbook: Option<String>,
-    pub run_id: Option<String>,
+    pub run_id: Option<RunId>,
     pub catalog_version: Option<String>,
     pub targets: Option<String>,
     pub outcome: Outcome,
@@ -90,7 +91,7 @@ pub struct RunRecord {
     pub run_state: String,
     pub reason: Option<String>,
     /// The executor's handle (SSM command id).
-    pub command_id: Option<String>,
+    pub command_id: Option<Handle>,
     pub start_error: Option<String>,
     pub note: Option<String>,
     pub occurred_at: DateTime<Utc>,

@@ -33,7 +33,7 @@ impl Pipeline {
         if let Some(why) = &plan.dry_run {
             report.outcome = Outcome::DryRun;
             report.reason = Some(why.clone());
-            tracing::info!(runbook = plan.runbook, run_id = plan.run_id, why, "dry run");
+            tracing::info!(runbook = plan.runbook, run_id = %plan.run_id, why, "dry run");
             report.note = Some(
                 self.note(trigger, &notes::dry_run(trigger, plan), deadline)
                     .await,
@@ -59,8 +59,8 @@ impl Pipeline {
             match self.executor.find_command(request, since).await {
                 Ok(Some(command)) => {
                     tracing::warn!(
-                        run_id = plan.run_id,
-                        command_id = command.command_id,
+                        run_id = %plan.run_id,
+                        command_id = %command.command_id,
                         "the previous delivery had sent the command; not sending it again"
                     );
                     return Ok(self.started(trigger, plan, command, report, deadline).await);
@@ -227,7 +227,7 @@ impl Pipeline {
                 let since = claimed_at - chrono::Duration::minutes(1);
                 match self.executor.find_command(request, since).await {
                     Ok(Some(command)) => {
-                        tracing::warn!(run_id = plan.run_id, %error, "SendCommand's answer was lost but the command exists");
+                        tracing::warn!(run_id = %plan.run_id, %error, "SendCommand's answer was lost but the command exists");
                         Ok(self.started(trigger, plan, command, report, deadline).await)
                     }
                     Ok(None) => Err(NotStarted::Hold(error)),
@@ -245,7 +245,7 @@ impl Pipeline {
                 let message = error.to_string();
                 tracing::error!(
                     runbook = plan.runbook,
-                    run_id = plan.run_id,
+                    run_id = %plan.run_id,
                     error = message,
                     "SSM refused the command"
                 );
@@ -275,8 +275,8 @@ impl Pipeline {
     ) -> Report {
         tracing::info!(
             runbook = plan.runbook,
-            run_id = plan.run_id,
-            command_id = command.command_id,
+            run_id = %plan.run_id,
+            command_id = %command.command_id,
             document = plan.what(),
             targets = plan.targets(),
             "command sent"

@@ -251,7 +251,7 @@ impl Pipeline {
                         // The command may have reached SSM and we cannot tell: keep the claim. A
                         // retry after it expires takes it over and looks for the command first,
                         // even past the age limit: never a refusal of something that may have run.
-                        tracing::error!(%error, run_id = plan.run_id, "cannot tell whether the command was sent; holding the claim");
+                        tracing::error!(%error, run_id = %plan.run_id, "cannot tell whether the command was sent; holding the claim");
                         return Started::Retry(Retry::Transient(error));
                     }
                 }
@@ -287,7 +287,7 @@ impl Pipeline {
             Err(error) => {
                 tracing::error!(
                     incident_id,
-                    trigger_id = trigger.dedupe_id,
+                    trigger_id = %trigger.dedupe_id,
                     note = content,
                     %error,
                     "note not posted; pending for a later retry"
@@ -307,7 +307,7 @@ impl Pipeline {
             // expires. Log everything the reconciler or a person needs.
             tracing::error!(
                 %error,
-                trigger_id = claim.dedupe_id,
+                trigger_id = %claim.dedupe_id,
                 outcome = %report.outcome,
                 run_id = report.run_id.as_deref().unwrap_or(""),
                 command_id = report.command_id.as_deref().unwrap_or(""),
@@ -328,7 +328,7 @@ pub(super) enum NotStarted {
 fn trigger_span(trigger: &Trigger) -> tracing::Span {
     tracing::info_span!(
         "trigger",
-        trigger_id = trigger.dedupe_id,
+        trigger_id = %trigger.dedupe_id,
         source = %trigger.source,
         event_type = trigger.event_type,
         incident_id = trigger.incident_id().unwrap_or(""),

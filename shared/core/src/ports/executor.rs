@@ -2,6 +2,7 @@
 //! next, each behind its own small trait).
 
 use crate::Result;
+use crate::ids::Handle;
 use crate::plan::CommandRequest;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StartedCommand {
-    pub command_id: String,
+    pub command_id: Handle,
     /// How many instances SSM resolved the targets to, when it says.
     pub target_count: Option<i32>,
 }

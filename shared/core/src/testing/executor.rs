@@ -92,7 +92,7 @@ impl CommandExecutor for RecordingExecutor {
             return Err(error);
         }
         Ok(StartedCommand {
-            command_id: recorded_command_id(sent.len()),
+            command_id: recorded_command_id(sent.len()).into(),
             target_count: Some(1),
         })
     }
@@ -112,7 +112,7 @@ impl CommandExecutor for RecordingExecutor {
                 request.comment == wanted.comment && request.document == wanted.document
             })
             .map(|index| StartedCommand {
-                command_id: recorded_command_id(index + 1),
+                command_id: recorded_command_id(index + 1).into(),
                 target_count: Some(1),
             }))
     }

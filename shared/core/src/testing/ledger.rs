@@ -1,5 +1,6 @@
 //! The ledger's semantics in memory, for unit tests.
 
+use crate::ids::DedupeId;
 use crate::ledger::{Claim, ClaimResult, Ledger, RunRecord, new_claim_token};
 use crate::outcome::Report;
 use crate::trigger::Trigger;
@@ -21,7 +22,7 @@ enum MemoryClaim {
 /// The same semantics in memory, for unit tests.
 #[derive(Debug, Default)]
 pub struct InMemoryLedger {
-    claims: Mutex<HashMap<String, MemoryClaim>>,
+    claims: Mutex<HashMap<DedupeId, MemoryClaim>>,
     records: Mutex<Vec<RunRecord>>,
     marks: Mutex<HashMap<String, String>>,
 }
@@ -61,7 +62,7 @@ impl InMemoryLedger {
 impl Ledger for InMemoryLedger {
     async fn claim(
         &self,
-        dedupe_id: &str,
+        dedupe_id: &DedupeId,
         now: DateTime<Utc>,
         hold_for: Duration,
     ) -> Result<ClaimResult> {
@@ -80,7 +81,7 @@ impl Ledger for InMemoryLedger {
         let token = new_claim_token();
         let taken_over = claims.contains_key(dedupe_id);
         claims.insert(
-            dedupe_id.to_owned(),
+            dedupe_id.clone(),
             MemoryClaim::InProgress {
                 token: token.clone(),
                 hold_until: now + hold_for,
@@ -119,12 +120,12 @@ impl Ledger for InMemoryLedger {
         }
     }
 
-    async fn mark_once(&self, key: &str, owner: &str, _now: DateTime<Utc>) -> Result<bool> {
+    async fn mark_once(&self, key: &str, owner: &DedupeId, _now: DateTime<Utc>) -> Result<bool> {
         let mut marks = self.marks.lock().unwrap_or_else(|p| p.into_inner());
         let holder = marks
             .entry(key.to_owned())
-            .or_insert_with(|| owner.to_owned());
-        Ok(holder == owner)
+            .or_insert_with(|| owner.to_string());
+        Ok(holder == owner.as_str())
     }
 
     async fn release(&self, claim: &Claim) -> Result<()> {
@@ -147,16 +148,18 @@ mod tests {
         let ledger = InMemoryLedger::default();
         let now = Utc::now();
         let hold = Duration::seconds(30);
-        let ClaimResult::Claimed(claim) = ledger.claim("t1", now, hold).await.unwrap() else {
+        let ClaimResult::Claimed(claim) = ledger.claim(&"t1".into(), now, hold).await.unwrap()
+        else {
             panic!("first claim must win");
         };
         assert!(matches!(
-            ledger.claim("t1", now, hold).await.unwrap(),
+            ledger.claim(&"t1".into(), now, hold).await.unwrap(),
             ClaimResult::InProgress { .. }
         ));
         // After the hold expires, a redelivery takes over; the old holder can no longer complete.
         let later = now + Duration::seconds(31);
-        let ClaimResult::Claimed(takeover) = ledger.claim("t1", later, hold).await.unwrap() else {
+        let ClaimResult::Claimed(takeover) = ledger.claim(&"t1".into(), later, hold).await.unwrap()
+        else {
             panic!("expired claim must be taken over");
         };
         assert!(!claim.taken_over);
@@ -189,16 +192,17 @@ mod tests {
         assert_eq!(records[0].run_state, "started");
         assert_eq!(records[0].trigger_id, "t1");
         assert_eq!(
-            ledger.claim("t1", later, hold).await.unwrap(),
+            ledger.claim(&"t1".into(), later, hold).await.unwrap(),
             ClaimResult::Completed(report)
         );
         // A released claim is free at once.
-        let ClaimResult::Claimed(other) = ledger.claim("t2", now, hold).await.unwrap() else {
+        let ClaimResult::Claimed(other) = ledger.claim(&"t2".into(), now, hold).await.unwrap()
+        else {
             panic!()
         };
         ledger.release(&other).await.unwrap();
         assert!(matches!(
-            ledger.claim("t2", now, hold).await.unwrap(),
+            ledger.claim(&"t2".into(), now, hold).await.unwrap(),
             ClaimResult::Claimed(_)
         ));
     }

@@ -4,6 +4,7 @@ use super::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
+use remediate_core::DedupeId;
 use remediate_core::ledger::{COMPLETED_RETENTION, Claim, ClaimResult, Ledger, new_claim_token};
 use remediate_core::trigger::Trigger;
 use remediate_core::{Error, Result};
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 impl Ledger for DynamoLedger {
     async fn claim(
         &self,
-        dedupe_id: &str,
+        dedupe_id: &DedupeId,
         now: DateTime<Utc>,
         hold_for: Duration,
     ) -> Result<ClaimResult> {
@@ -51,7 +52,7 @@ impl Ledger for DynamoLedger {
             .await;
         match result {
             Ok(output) => Ok(ClaimResult::Claimed(Claim {
-                dedupe_id: dedupe_id.to_owned(),
+                dedupe_id: dedupe_id.clone(),
                 token,
                 // ReturnValues ALL_OLD hands back the expired claim we replaced, at no extra cost.
                 taken_over: output.attributes.is_some_and(|old| !old.is_empty()),
@@ -78,7 +79,7 @@ impl Ledger for DynamoLedger {
                     // the command) went with the lost answer: treat it as a takeover, so the
                     // executor is asked before anything is sent.
                     Ok(ClaimResult::Claimed(Claim {
-                        dedupe_id: dedupe_id.to_owned(),
+                        dedupe_id: dedupe_id.clone(),
                         token,
                         taken_over: true,
                     }))
@@ -138,11 +139,11 @@ impl Ledger for DynamoLedger {
             })
     }
 
-    async fn mark_once(&self, key: &str, owner: &str, now: DateTime<Utc>) -> Result<bool> {
+    async fn mark_once(&self, key: &str, owner: &DedupeId, now: DateTime<Utc>) -> Result<bool> {
         let item = HashMap::from([
             ("pk".to_owned(), AttributeValue::S(format!("MARK#{key}"))),
             ("sk".to_owned(), AttributeValue::S("MARK".to_owned())),
-            ("owner".to_owned(), AttributeValue::S(owner.to_owned())),
+            ("owner".to_owned(), AttributeValue::S(owner.to_string())),
             (
                 "expires_at_ttl".to_owned(),
                 AttributeValue::N((now + COMPLETED_RETENTION).timestamp().to_string()),
@@ -155,7 +156,7 @@ impl Ledger for DynamoLedger {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR #owner = :owner")
             .expression_attribute_names("#owner", "owner")
-            .expression_attribute_values(":owner", AttributeValue::S(owner.to_owned()))
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
             .send()
             .await;
         match result {

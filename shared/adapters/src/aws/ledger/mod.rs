@@ -36,9 +36,9 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
-use remediate_core::Error;
 use remediate_core::ledger::RunRecord;
 use remediate_core::outcome::{Outcome, Report};
+use remediate_core::{Error, Handle, RunId};
 use std::collections::HashMap;
 
 /// DynamoDB, for the functions.
@@ -103,21 +103,21 @@ fn record_attributes(record: &RunRecord) -> Vec<(&'static str, AttributeValue)> 
         ),
     ];
     let optional = [
-        ("incident_id", &record.incident_id),
-        ("actor", &record.actor),
-        ("runbook", &record.runbook),
-        ("run_id", &record.run_id),
-        ("catalog_version", &record.catalog_version),
-        ("targets", &record.targets),
-        ("reason", &record.reason),
-        ("command_id", &record.command_id),
-        ("start_error", &record.start_error),
-        ("note", &record.note),
+        ("incident_id", record.incident_id.as_deref()),
+        ("actor", record.actor.as_deref()),
+        ("runbook", record.runbook.as_deref()),
+        ("run_id", record.run_id.as_deref()),
+        ("catalog_version", record.catalog_version.as_deref()),
+        ("targets", record.targets.as_deref()),
+        ("reason", record.reason.as_deref()),
+        ("command_id", record.command_id.as_deref()),
+        ("start_error", record.start_error.as_deref()),
+        ("note", record.note.as_deref()),
     ];
     out.extend(
         optional
             .into_iter()
-            .filter_map(|(name, value)| value.as_deref().map(|value| (name, s(value)))),
+            .filter_map(|(name, value)| value.map(|value| (name, s(value)))),
     );
     if let Some(number) = record.incident_number {
         out.push(("incident_number", AttributeValue::N(number.to_string())));
@@ -132,20 +132,20 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord>
             .map(|t| t.with_timezone(&Utc))
     };
     Some(RunRecord {
-        trigger_id: string_attr(item, "trigger_id")?,
+        trigger_id: string_attr(item, "trigger_id")?.into(),
         source: string_attr(item, "source").unwrap_or_default(),
         event_type: string_attr(item, "event_type").unwrap_or_default(),
         incident_id: string_attr(item, "incident_id"),
         incident_number: number_attr(item, "incident_number").map(|n| n as u64),
         actor: string_attr(item, "actor"),
         runbook: string_attr(item, "runbook"),
-        run_id: string_attr(item, "run_id"),
+        run_id: string_attr(item, "run_id").map(RunId::from),
         catalog_version: string_attr(item, "catalog_version"),
         targets: string_attr(item, "targets"),
         outcome: string_attr(item, "outcome").and_then(|text| Outcome::parse(&text))?,
         run_state: string_attr(item, "run_state").unwrap_or_default(),
         reason: string_attr(item, "reason"),
-        command_id: string_attr(item, "command_id"),
+        command_id: string_attr(item, "command_id").map(Handle::from),
         start_error: string_attr(item, "start_error"),
         note: string_attr(item, "note"),
         occurred_at: time("occurred_at")?,
@@ -162,9 +162,9 @@ fn report_from_item(item: &HashMap<String, AttributeValue>) -> Report {
         .and_then(|text| Outcome::parse(&text))
         .unwrap_or(Outcome::Executed);
     let mut report = Report::new(outcome, string_attr(item, "reason"));
-    report.run_id = string_attr(item, "run_id");
+    report.run_id = string_attr(item, "run_id").map(RunId::from);
     report.runbook = string_attr(item, "runbook");
-    report.command_id = string_attr(item, "command_id");
+    report.command_id = string_attr(item, "command_id").map(Handle::from);
     report
 }
 
