@@ -91,6 +91,7 @@ pub(super) struct Scanner<'a> {
     depth: usize,
     /// Code text outside strings and comments, lowercase, for method names.
     code: String,
+    budget: Budget,
 }
 
 type Scan<T = ()> = Result<T, String>;
@@ -102,7 +103,14 @@ impl<'a> Scanner<'a> {
             pos: 0,
             depth: 0,
             code: String::new(),
+            budget: Budget::for_script(syms),
         }
+    }
+
+    /// The guard at the top of every scanning loop: no step without progress, and no more
+    /// steps than the budget.
+    fn progress(&self, last: &mut Option<usize>) -> Scan {
+        progress(&self.budget, last, self.pos, self.peek())
     }
 
     fn peek(&self) -> Option<Sym> {
@@ -156,7 +164,9 @@ impl<'a> Scanner<'a> {
     fn statements(&mut self, close: Option<char>) -> Scan<bool> {
         let mut dynamic = false;
         let mut statement = Statement::default();
+        let mut step1 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step1)?;
             let c = match sym {
                 Sym::Hole => {
                     let previous = self.pos.checked_sub(1).and_then(|i| self.syms.get(i));
@@ -286,7 +296,9 @@ impl<'a> Scanner<'a> {
                 '$' => {
                     self.pos += 1;
                     self.code.push('$');
+                    let mut step2 = None;
                     while let Some(Sym::Char(c)) = self.peek() {
+                        self.progress(&mut step2)?;
                         if c.is_alphanumeric() || matches!(c, '_' | ':' | '?' | '^' | '$') {
                             self.pos += 1;
                             self.code.push(c.to_ascii_lowercase());
@@ -335,7 +347,9 @@ impl<'a> Scanner<'a> {
 
     /// After a placeholder: the rest of its word (`{{ x }}.txt`).
     fn bareword_rest(&mut self, _statement: &mut Statement) -> Scan {
+        let mut step3 = None;
         while let Some(Sym::Char(c)) = self.peek() {
+            self.progress(&mut step3)?;
             if c.is_whitespace() || is_quote(c) || "|;&(){}#`$@,".contains(c) {
                 break;
             }
@@ -431,7 +445,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn comment(&mut self) -> Scan {
+        let mut step5 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step5)?;
             match sym {
                 Sym::Char('\n') => return Ok(()),
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
@@ -443,7 +459,9 @@ impl<'a> Scanner<'a> {
 
     fn block_comment(&mut self) -> Scan {
         self.pos += 2;
+        let mut step6 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step6)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
@@ -460,7 +478,9 @@ impl<'a> Scanner<'a> {
     /// Returns the string's text.
     fn single_quoted(&mut self) -> Scan<String> {
         let mut text = String::new();
+        let mut step7 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step7)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
@@ -483,7 +503,9 @@ impl<'a> Scanner<'a> {
     fn double_quoted(&mut self) -> Scan<(String, bool)> {
         let mut expands = false;
         let mut text = String::new();
+        let mut step8 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step8)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
@@ -532,12 +554,16 @@ impl<'a> Scanner<'a> {
     fn here_string(&mut self) -> Scan<bool> {
         let double = self.char_at(1).is_some_and(is_double_quote);
         self.pos += 2;
+        let mut step10 = None;
         while self.char_at(0).is_some_and(|c| c != '\n') {
+            self.progress(&mut step10)?;
             self.pos += 1;
         }
         let mut expands = false;
         let mut line_start = false;
+        let mut step11 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step11)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => {

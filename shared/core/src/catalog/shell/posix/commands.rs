@@ -267,9 +267,9 @@ fn inline_code(text: &str) -> bool {
 impl Scanner<'_> {
     /// Check static code that a command runs, as a script of its own.
     pub(super) fn scan_code(&self, text: &str, wrappers: usize, what: &str) -> Scan {
+        self.budget.spend(text.len())?;
         let syms: Vec<Sym> = text.chars().map(Sym::Char).collect();
-        let mut nested = Scanner::new(&syms);
-        nested.depth = self.depth + wrappers + 1;
+        let mut nested = self.nested(&syms, self.depth + wrappers + 1);
         if nested.depth > MAX_NESTING {
             return Err(TOO_DEEP.to_owned());
         }
@@ -332,6 +332,7 @@ impl Scanner<'_> {
         if depth > MAX_NESTING {
             return Err(TOO_DEEP.to_owned());
         }
+        self.budget.spend(words.len() + 1)?;
         let Some((first, rest)) = words.split_first() else {
             return Ok(Reads::Nothing);
         };
@@ -415,16 +416,23 @@ impl Scanner<'_> {
             return Ok(Reads::Nothing);
         }
         if name == "find" {
+            // Each `-exec` segment (up to its `;` or `+`) is one command, checked once; the
+            // scan goes on after it.
             let mut reads = Reads::Nothing;
-            for (i, word) in rest.iter().enumerate() {
+            let mut i = 0;
+            while let Some(word) = rest.get(i) {
+                i += 1;
                 if matches!(word.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
                     && !word.hole
                 {
-                    let inner: Vec<&Word> = rest[i + 1..]
+                    let inner: Vec<&Word> = rest
+                        .get(i..)
+                        .unwrap_or(&[])
                         .iter()
                         .copied()
                         .take_while(|word| !matches!(word.text.as_str(), ";" | "+"))
                         .collect();
+                    i += inner.len() + 1;
                     reads = reads.max(self.analyse_words(&inner, command, depth + 1)?);
                 }
             }

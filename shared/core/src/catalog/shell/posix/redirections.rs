@@ -85,14 +85,18 @@ impl Scanner<'_> {
                 .cloned()
                 .unwrap_or((Reads::ShellCode, String::new()));
             let mut body = String::new();
+            let mut step1 = None;
             loop {
+                self.progress(&mut step1)?;
                 if self.peek().is_none() {
                     break;
                 }
                 let start = self.pos;
                 let mut line = String::new();
                 let mut hole = false;
+                let mut step2 = None;
                 while let Some(sym) = self.peek() {
+                    self.progress(&mut step2)?;
                     self.pos += 1;
                     match sym {
                         Sym::Char('\n') => break,
