@@ -1,10 +1,13 @@
 use super::*;
 
 mod commands;
+mod files;
 mod redirections;
+mod tables;
 mod words;
 
-use commands::{CASE_UNREADABLE, KEYWORDS, UNBALANCED, arithmetic_error, check_parameter};
+use commands::{CASE_UNREADABLE, UNBALANCED, arithmetic_error, check_parameter};
+use tables::KEYWORDS;
 
 #[derive(Debug, Default, Clone)]
 struct Word {
@@ -21,6 +24,8 @@ struct Word {
     assignment: bool,
     /// No quotes, escapes, expansions or placeholders: a reserved word if it is one.
     literal: bool,
+    /// `$'…'` or `$"…"`: the text kept is not the text the shell uses.
+    unreadable: bool,
 }
 
 impl Word {
@@ -53,6 +58,10 @@ struct Command {
     /// A subshell or compound command ends in this command: the index in `seen` of its first
     /// command (its redirections feed the whole body).
     body_start: Option<usize>,
+    /// A here-document with an unquoted delimiter: its body may expand a variable.
+    expanding_heredoc: bool,
+    /// The text of static here-strings (`bash <<< '…'`).
+    here_strings: Vec<String>,
 }
 
 struct Heredoc {
@@ -102,6 +111,10 @@ pub(super) struct Scanner<'a> {
     functions: Vec<String>,
     /// Commands that read a pipe or redirected input: data reaches them.
     fed: Vec<String>,
+    /// Literal paths this script writes to (`>`, `tee`, `cp`, `dd of=`, …).
+    written: Vec<String>,
+    /// Paths this script runs, sources or gives to a shell or interpreter.
+    code_paths: Vec<String>,
     budget: Budget,
 }
 
@@ -127,6 +140,8 @@ impl<'a> Scanner<'a> {
             inherited_piped: false,
             functions: Vec::new(),
             fed: Vec::new(),
+            written: Vec::new(),
+            code_paths: Vec::new(),
             budget: Budget::for_script(syms),
         }
     }
@@ -172,7 +187,7 @@ impl<'a> Scanner<'a> {
                 "the function `{name}` reads a pipe or redirected input, and this script runs a command that reads code: in a script that reads parameters, that data could reach it"
             ));
         }
-        Ok(())
+        self.written_then_run()
     }
 
     /// Commands until the end of input or a closing `)`. Returns whether a hole or an
@@ -326,6 +341,15 @@ impl<'a> Scanner<'a> {
                     }
                     _ => {
                         let word = self.word(in_conditional)?;
+                        if !in_conditional
+                            && word.literal
+                            && !word.text.is_empty()
+                            && word.text.chars().all(|c| c.is_ascii_digit())
+                            && matches!(self.peek(), Some(Sym::Char('<' | '>')))
+                        {
+                            // `3<<EOF`, `2>&1`: a descriptor number, not a word.
+                            continue;
+                        }
                         hole |= word.hole;
                         expansion |= word.expansion;
                         if word.literal && command.words.is_empty() && !in_conditional {

@@ -2,6 +2,8 @@
 
 use super::*;
 
+const BRACED_QUOTES: &str = "in a script that reads parameters, `${…}` may hold no quote, backslash, backquote or substitution: bash reads them there by rules of its own, so what the check reads could differ from what runs";
+
 impl Scanner<'_> {
     /// `$(( … ))` or `(( … ))` after the opening parentheses; returns whether the
     /// expression names anything (a variable, a substitution, a placeholder).
@@ -222,6 +224,12 @@ impl Scanner<'_> {
                     self.pos += 1;
                     match sym {
                         Sym::Hole => return Err("a placeholder in `commands` stands inside ${…}, where the shell reads quotes its own way".to_owned()),
+                        // bash reads quotes, escapes and substitutions inside `${…}` by rules
+                        // of their own (`${u:-'}'}`): not followed, refused.
+                        Sym::Char('\'' | '"' | '\\' | '`') => return Err(BRACED_QUOTES.to_owned()),
+                        Sym::Char('$') if matches!(self.peek(), Some(Sym::Char('(' | '[' | '\'' | '"'))) => {
+                            return Err(BRACED_QUOTES.to_owned());
+                        }
                         Sym::Char('}') if depth == 0 => return check_parameter(&inner),
                         Sym::Char(c) => {
                             match c {
@@ -236,8 +244,10 @@ impl Scanner<'_> {
                 check_parameter(&inner)
             }
             Some(Sym::Char('\'')) => {
-                // ANSI-C quoting: backslash escapes, then a quote ends it.
+                // ANSI-C quoting: backslash escapes, then a quote ends it. The text kept here
+                // leaves the escapes out, so it is not what runs.
                 self.pos += 1;
+                word.unreadable = true;
                 let mut step7 = None;
                 while let Some(sym) = self.peek() {
                     self.progress(&mut step7)?;
@@ -256,7 +266,9 @@ impl Scanner<'_> {
                 Ok(())
             }
             Some(Sym::Char('"')) => {
+                // `$"…"`: translated by the locale, so not the text read.
                 self.pos += 1;
+                word.unreadable = true;
                 self.double_quoted(word)
             }
             Some(Sym::Char(c)) if c.is_alphanumeric() || "_@*#?$!-".contains(c) => {
@@ -312,6 +324,8 @@ impl Scanner<'_> {
         let reads = nested.body_reads(0);
         self.seen.push((reads, String::new()));
         self.fed.append(&mut nested.fed);
+        self.written.append(&mut nested.written);
+        self.code_paths.append(&mut nested.code_paths);
         Ok(())
     }
 }
