@@ -593,3 +593,4 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
 
 mod shell_checks;
 mod shell_checks_2;
+mod shell_checks_3;
