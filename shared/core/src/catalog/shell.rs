@@ -8,6 +8,14 @@
 //! deliberately conservative lexer for POSIX shell or PowerShell, and finds the first placement
 //! that quoting cannot protect.
 //!
+//! Threat model: the check catches a runbook author's mistakes, places where a value that a
+//! PagerDuty incident or an alarm controls would become code. It is not a sandbox against a
+//! malicious catalog author, who writes the script anyway. So it aims at realistic patterns,
+//! but where it cannot be sure in a script that reads parameters it refuses, with a message
+//! for the author; every bypass found is fixed or refused. It must also stay cheap and total at
+//! catalog load (a Lambda cold start): every scanning loop must make progress, and the work of
+//! one check is bounded in proportion to the script's length ("too complex to check").
+//!
 //! No maintained Rust crate parses both shells (and none PowerShell), so this is hand-written; it
 //! is strict where it cannot be sure, and never panics (every read is bounds-checked; property
 //! tests feed it arbitrary text).
