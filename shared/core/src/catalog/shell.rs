@@ -8,6 +8,14 @@
 //! deliberately conservative lexer for POSIX shell or PowerShell, and finds the first placement
 //! that quoting cannot protect.
 //!
+//! Threat model: the check catches a runbook author's mistakes, places where a value that a
+//! PagerDuty incident or an alarm controls would become code. It is not a sandbox against a
+//! malicious catalog author, who writes the script anyway. So it aims at realistic patterns,
+//! but where it cannot be sure in a script that reads parameters it refuses, with a message
+//! for the author; every bypass found is fixed or refused. It must also stay cheap and total at
+//! catalog load (a Lambda cold start): every scanning loop must make progress, and the work of
+//! one check is bounded in proportion to the script's length ("too complex to check").
+//!
 //! No maintained Rust crate parses both shells (and none PowerShell), so this is hand-written; it
 //! is strict where it cannot be sure, and never panics (every read is bounds-checked; property
 //! tests feed it arbitrary text).
@@ -76,6 +84,57 @@ fn basename(word: &str) -> &str {
 /// overflow would abort the function.
 const MAX_NESTING: usize = 64;
 const TOO_DEEP: &str = "`commands` nests substitutions, groups or blocks too deeply to check";
+
+/// Work allowed per symbol of the script (loop steps, words analysed), across nested scripts:
+/// a bound on the time one check may take, whatever the catalog holds.
+const STEPS_PER_SYMBOL: usize = 256;
+const TOO_COMPLEX: &str = "`commands` is too complex to check (the check gives up rather than run long at a cold start); in a script that reads parameters, write it more simply";
+
+/// The work left for one check, shared by the scanners of nested scripts.
+#[derive(Clone)]
+struct Budget(std::rc::Rc<std::cell::Cell<usize>>);
+
+impl Budget {
+    fn for_script(syms: &[Sym]) -> Self {
+        let steps = syms
+            .len()
+            .saturating_add(64)
+            .saturating_mul(STEPS_PER_SYMBOL);
+        Self(std::rc::Rc::new(std::cell::Cell::new(steps)))
+    }
+
+    fn spend(&self, steps: usize) -> Result<(), String> {
+        let left = self.0.get();
+        if left < steps {
+            self.0.set(0);
+            return Err(TOO_COMPLEX.to_owned());
+        }
+        self.0.set(left - steps);
+        Ok(())
+    }
+}
+
+/// A loop step that consumed nothing would repeat forever: every scanning loop calls this
+/// first, with the position its previous step started at.
+fn progress(
+    budget: &Budget,
+    last: &mut Option<usize>,
+    pos: usize,
+    at: Option<Sym>,
+) -> Result<(), String> {
+    if *last == Some(pos) {
+        let what = match at {
+            Some(Sym::Char(c)) => format!("`{c}`"),
+            Some(Sym::Hole) => "a placeholder".to_owned(),
+            None => "the end".to_owned(),
+        };
+        return Err(format!(
+            "the check cannot read `commands` past {what} here (for example `;` inside `[[ ]]`); in a script that reads parameters, write it more plainly"
+        ));
+    }
+    *last = Some(pos);
+    budget.spend(1)
+}
 
 /// Message endings shared by both shells.
 const INSIDE_QUOTES: &str =

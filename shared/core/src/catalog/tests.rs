@@ -592,3 +592,5 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
 }
 
 mod shell_checks;
+mod shell_checks_2;
+mod shell_checks_3;

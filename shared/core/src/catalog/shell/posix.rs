@@ -1,9 +1,13 @@
 use super::*;
 
 mod commands;
+mod files;
 mod redirections;
+mod tables;
+mod words;
 
-use commands::{CASE_UNREADABLE, KEYWORDS, UNBALANCED, arithmetic_error, check_parameter};
+use commands::{CASE_UNREADABLE, UNBALANCED, arithmetic_error, check_parameter};
+use tables::KEYWORDS;
 
 #[derive(Debug, Default, Clone)]
 struct Word {
@@ -20,6 +24,8 @@ struct Word {
     assignment: bool,
     /// No quotes, escapes, expansions or placeholders: a reserved word if it is one.
     literal: bool,
+    /// `$'…'` or `$"…"`: the text kept is not the text the shell uses.
+    unreadable: bool,
 }
 
 impl Word {
@@ -52,6 +58,10 @@ struct Command {
     /// A subshell or compound command ends in this command: the index in `seen` of its first
     /// command (its redirections feed the whole body).
     body_start: Option<usize>,
+    /// A here-document with an unquoted delimiter: its body may expand a variable.
+    expanding_heredoc: bool,
+    /// The text of static here-strings (`bash <<< '…'`).
+    here_strings: Vec<String>,
 }
 
 struct Heredoc {
@@ -101,6 +111,11 @@ pub(super) struct Scanner<'a> {
     functions: Vec<String>,
     /// Commands that read a pipe or redirected input: data reaches them.
     fed: Vec<String>,
+    /// Literal paths this script writes to (`>`, `tee`, `cp`, `dd of=`, …).
+    written: Vec<String>,
+    /// Paths this script runs, sources or gives to a shell or interpreter.
+    code_paths: Vec<String>,
+    budget: Budget,
 }
 
 type Scan<T = ()> = Result<T, String>;
@@ -125,7 +140,25 @@ impl<'a> Scanner<'a> {
             inherited_piped: false,
             functions: Vec::new(),
             fed: Vec::new(),
+            written: Vec::new(),
+            code_paths: Vec::new(),
+            budget: Budget::for_script(syms),
         }
+    }
+
+    /// A scanner for a script nested in this one (backquotes, code a command runs): it
+    /// shares this check's budget.
+    pub(super) fn nested<'b>(&self, syms: &'b [Sym], depth: usize) -> Scanner<'b> {
+        let mut nested = Scanner::new(syms);
+        nested.budget = self.budget.clone();
+        nested.depth = depth;
+        nested
+    }
+
+    /// The guard at the top of every scanning loop: no step without progress, and no more
+    /// steps than the budget.
+    pub(super) fn progress(&self, last: &mut Option<usize>) -> Scan {
+        progress(&self.budget, last, self.pos, self.peek())
     }
 
     fn peek(&self) -> Option<Sym> {
@@ -154,7 +187,7 @@ impl<'a> Scanner<'a> {
                 "the function `{name}` reads a pipe or redirected input, and this script runs a command that reads code: in a script that reads parameters, that data could reach it"
             ));
         }
-        Ok(())
+        self.written_then_run()
     }
 
     /// Commands until the end of input or a closing `)`. Returns whether a hole or an
@@ -189,7 +222,9 @@ impl<'a> Scanner<'a> {
         let mut piped = false;
         // The previous command ended with `|`, `&&` or `||`: newlines may come before the next.
         let mut continued = false;
+        let mut step1 = None;
         loop {
+            self.progress(&mut step1)?;
             let mut command = Command {
                 piped_into: piped,
                 ..Command::default()
@@ -205,7 +240,9 @@ impl<'a> Scanner<'a> {
             }
             let mut in_conditional = false;
             // One simple command.
+            let mut step2 = None;
             let terminator = loop {
+                self.progress(&mut step2)?;
                 self.inherited_piped =
                     inherited || command.piped_into || open.iter().any(|open| open.piped);
                 self.skip_blanks();
@@ -304,6 +341,15 @@ impl<'a> Scanner<'a> {
                     }
                     _ => {
                         let word = self.word(in_conditional)?;
+                        if !in_conditional
+                            && word.literal
+                            && !word.text.is_empty()
+                            && word.text.chars().all(|c| c.is_ascii_digit())
+                            && matches!(self.peek(), Some(Sym::Char('<' | '>')))
+                        {
+                            // `3<<EOF`, `2>&1`: a descriptor number, not a word.
+                            continue;
+                        }
                         hole |= word.hole;
                         expansion |= word.expansion;
                         if word.literal && command.words.is_empty() && !in_conditional {
@@ -440,7 +486,9 @@ impl<'a> Scanner<'a> {
         if self.is(0, '(') {
             self.pos += 1;
         }
+        let mut step3 = None;
         loop {
+            self.progress(&mut step3)?;
             self.skip_blanks();
             let start = self.pos;
             self.word(false)?;
@@ -459,7 +507,9 @@ impl<'a> Scanner<'a> {
 
     /// Blanks, newlines and comments (where a command may not start yet).
     fn skip_blank_lines(&mut self) -> Scan {
+        let mut step4 = None;
         loop {
+            self.progress(&mut step4)?;
             self.skip_blanks();
             match self.peek() {
                 Some(Sym::Char('\n')) => {
@@ -504,308 +554,15 @@ impl<'a> Scanner<'a> {
     }
 
     fn comment(&mut self) -> Scan {
+        let mut step5 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step5)?;
             match sym {
                 Sym::Char('\n') => return Ok(()),
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
                 Sym::Char(_) => self.pos += 1,
             }
         }
-        Ok(())
-    }
-
-    /// `$(( … ))` or `(( … ))` after the opening parentheses; returns whether the
-    /// expression names anything (a variable, a substitution, a placeholder).
-    fn arithmetic(&mut self) -> Scan<bool> {
-        let mut depth = 0usize;
-        let mut names = false;
-        while let Some(sym) = self.peek() {
-            self.pos += 1;
-            match sym {
-                Sym::Hole => names = true,
-                Sym::Char('(') => depth += 1,
-                Sym::Char(')') if depth == 0 => {
-                    if self.is(0, ')') {
-                        self.pos += 1;
-                    }
-                    return Ok(names);
-                }
-                Sym::Char(')') => depth -= 1,
-                Sym::Char(c)
-                    if c.is_alphabetic() || matches!(c, '$' | '`' | '_' | '[' | '\'' | '"') =>
-                {
-                    names = true
-                }
-                Sym::Char(_) => {}
-            }
-        }
-        Ok(names)
-    }
-
-    /// One word: quotes, escapes, substitutions and placeholders, up to a blank or an
-    /// operator. Inside `[[ ]]`, `&&`, `||`, `<`, `>`, `(`, `)` and `!` are words.
-    fn word(&mut self, in_conditional: bool) -> Scan<Word> {
-        let mut word = Word::default();
-        let mut literal_name = true;
-        if in_conditional
-            && let Some(Sym::Char(c @ ('&' | '|' | '<' | '>' | '(' | ')' | '!'))) = self.peek()
-        {
-            self.pos += 1;
-            word.text.push(c);
-            if self.is(0, c) {
-                self.pos += 1;
-                word.text.push(c);
-            }
-            word.literal = true;
-            return Ok(word);
-        }
-        while let Some(sym) = self.peek() {
-            if (word.hole || word.expansion) && !word.text.contains('=') {
-                word.dynamic_name = true;
-            }
-            match sym {
-                Sym::Hole => {
-                    self.pos += 1;
-                    word.hole = true;
-                    if !word.text.contains('=') {
-                        word.hole_before_eq = true;
-                    }
-                    literal_name = false;
-                }
-                Sym::Char(' ' | '\t' | '\r' | '\n' | ';' | '&' | '|' | '<' | '>' | '(' | ')') => {
-                    break;
-                }
-                Sym::Char('\\') => {
-                    self.pos += 1;
-                    match self.peek() {
-                        Some(Sym::Hole) => {
-                            return Err("a placeholder in `commands` follows a backslash, which would escape its opening quote".to_owned());
-                        }
-                        Some(Sym::Char('\n')) => self.pos += 1,
-                        Some(Sym::Char(c)) => {
-                            self.pos += 1;
-                            word.text.push(c);
-                        }
-                        None => {}
-                    }
-                    literal_name = false;
-                }
-                Sym::Char('\'') => {
-                    self.pos += 1;
-                    self.single_quoted(&mut word.text)?;
-                    literal_name = false;
-                }
-                Sym::Char('"') => {
-                    self.pos += 1;
-                    self.double_quoted(&mut word)?;
-                    literal_name = false;
-                }
-                Sym::Char('`') => {
-                    self.pos += 1;
-                    self.backquoted()?;
-                    word.expansion = true;
-                    literal_name = false;
-                }
-                Sym::Char('$') => {
-                    self.pos += 1;
-                    self.dollar(&mut word)?;
-                    literal_name = false;
-                }
-                Sym::Char(c) => {
-                    self.pos += 1;
-                    if c == '=' && literal_name && !word.text.is_empty() && !word.assignment {
-                        let name = word.text.split('[').next().unwrap_or("");
-                        word.assignment = name.chars().enumerate().all(|(i, c)| {
-                            c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
-                        });
-                    }
-                    word.text.push(c);
-                }
-            }
-        }
-        if (word.hole || word.expansion) && !word.text.contains('=') {
-            word.dynamic_name = true;
-        }
-        word.literal = literal_name;
-        Ok(word)
-    }
-
-    fn single_quoted(&mut self, text: &mut String) -> Scan {
-        while let Some(sym) = self.peek() {
-            self.pos += 1;
-            match sym {
-                Sym::Char('\'') => return Ok(()),
-                Sym::Char(c) => text.push(c),
-                Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
-            }
-        }
-        Ok(())
-    }
-
-    fn double_quoted(&mut self, word: &mut Word) -> Scan {
-        while let Some(sym) = self.peek() {
-            self.pos += 1;
-            match sym {
-                Sym::Char('"') => return Ok(()),
-                Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
-                Sym::Char('\\') => {
-                    if let Some(Sym::Char(c)) = self.peek() {
-                        self.pos += 1;
-                        word.text.push(c);
-                    }
-                }
-                Sym::Char('`') => {
-                    self.backquoted()?;
-                    word.expansion = true;
-                    word.dynamic_name |= !word.text.contains('=');
-                }
-                Sym::Char('$') => self.dollar(word)?,
-                Sym::Char(c) => word.text.push(c),
-            }
-        }
-        Ok(())
-    }
-
-    /// After a `$`.
-    fn dollar(&mut self, word: &mut Word) -> Scan {
-        // Before any `=` (even inside quotes: `declare "$v=1"`), an expansion is part of a name.
-        let name_part = !word.text.contains('=');
-        self.dollar_expansion(word)?;
-        if name_part && (word.expansion || word.hole) {
-            word.dynamic_name = true;
-        }
-        Ok(())
-    }
-
-    fn dollar_expansion(&mut self, word: &mut Word) -> Scan {
-        match self.peek() {
-            Some(Sym::Hole) => Err("a placeholder in `commands` follows a `$`, which would make its quotes ANSI-C quotes ($'…') that read backslash escapes".to_owned()),
-            Some(Sym::Char('(')) => {
-                self.pos += 1;
-                word.expansion = true;
-                if self.is(0, '(') {
-                    self.pos += 1;
-                    if self.arithmetic()? {
-                        return Err(arithmetic_error());
-                    }
-                    return Ok(());
-                }
-                let (hole, _) = self.list(End::Paren)?;
-                word.hole |= hole;
-                Ok(())
-            }
-            Some(Sym::Char('[')) => {
-                // `$[ … ]`: bash's old arithmetic.
-                self.pos += 1;
-                word.expansion = true;
-                let mut names = false;
-                while let Some(sym) = self.peek() {
-                    self.pos += 1;
-                    match sym {
-                        Sym::Char(']') => break,
-                        Sym::Char(c) if c.is_ascii_digit() || " \t+-*/%()<>=!&|^~".contains(c) => {}
-                        _ => names = true,
-                    }
-                }
-                if names {
-                    return Err(arithmetic_error());
-                }
-                Ok(())
-            }
-            Some(Sym::Char('{')) => {
-                self.pos += 1;
-                word.expansion = true;
-                let mut depth = 0usize;
-                let mut inner = String::new();
-                while let Some(sym) = self.peek() {
-                    self.pos += 1;
-                    match sym {
-                        Sym::Hole => return Err("a placeholder in `commands` stands inside ${…}, where the shell reads quotes its own way".to_owned()),
-                        Sym::Char('}') if depth == 0 => return check_parameter(&inner),
-                        Sym::Char(c) => {
-                            match c {
-                                '{' => depth += 1,
-                                '}' => depth -= 1,
-                                _ => {}
-                            }
-                            inner.push(c);
-                        }
-                    }
-                }
-                check_parameter(&inner)
-            }
-            Some(Sym::Char('\'')) => {
-                // ANSI-C quoting: backslash escapes, then a quote ends it.
-                self.pos += 1;
-                while let Some(sym) = self.peek() {
-                    self.pos += 1;
-                    match sym {
-                        Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
-                        Sym::Char('\\') => {
-                            if let Some(Sym::Char(_)) = self.peek() {
-                                self.pos += 1;
-                            }
-                        }
-                        Sym::Char('\'') => return Ok(()),
-                        Sym::Char(c) => word.text.push(c),
-                    }
-                }
-                Ok(())
-            }
-            Some(Sym::Char('"')) => {
-                self.pos += 1;
-                self.double_quoted(word)
-            }
-            Some(Sym::Char(c)) if c.is_alphanumeric() || "_@*#?$!-".contains(c) => {
-                word.expansion = true;
-                self.pos += 1;
-                if c.is_alphabetic() || c == '_' {
-                    while let Some(Sym::Char(c)) = self.peek() {
-                        if c.is_alphanumeric() || c == '_' {
-                            self.pos += 1;
-                        } else {
-                            break;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            _ => {
-                word.text.push('$');
-                Ok(())
-            }
-        }
-    }
-
-    /// Backquotes: their text is parsed again (after unescaping), so no placeholder; the
-    /// text is checked as a script of its own.
-    fn backquoted(&mut self) -> Scan {
-        let mut inner = Vec::new();
-        while let Some(sym) = self.peek() {
-            self.pos += 1;
-            match sym {
-                Sym::Hole => {
-                    return Err("a placeholder in `commands` stands inside backquotes, whose text the shell parses again".to_owned());
-                }
-                Sym::Char('`') => break,
-                Sym::Char('\\') => match self.peek() {
-                    Some(Sym::Char(c @ ('$' | '`' | '\\'))) => {
-                        self.pos += 1;
-                        inner.push(Sym::Char(c));
-                    }
-                    _ => inner.push(Sym::Char('\\')),
-                },
-                other => inner.push(other),
-            }
-        }
-        let mut nested = Scanner::new(&inner);
-        nested.depth = self.depth + 1;
-        nested.inherited_piped = self.inherited_piped;
-        nested.script()?;
-        // What it runs and feeds counts for this script's functions too.
-        let reads = nested.body_reads(0);
-        self.seen.push((reads, String::new()));
-        self.fed.append(&mut nested.fed);
         Ok(())
     }
 }

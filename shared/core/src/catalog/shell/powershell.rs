@@ -46,6 +46,12 @@ const REPARSE: &[&str] = &[
     "runas",
     "psexec",
     "psexec64",
+    "invoke-wmimethod",
+    "iwmi",
+    "invoke-cimmethod",
+    "forfiles",
+    "conhost",
+    "start-threadjob",
 ];
 /// Methods that turn text into code, refused anywhere in a script that reads parameters.
 /// Matched in the code with blanks removed, and without the `(`: a method group can be
@@ -60,6 +66,13 @@ const REPARSE_METHODS: &[&str] = &[
     ".newscriptblock",
     ".getscriptblock",
     "invoke-expression",
+    // `[Diagnostics.Process]::Start(…)` starts a program with a command line.
+    "::start",
+    ".createpipeline",
+    ".createnestedpipeline",
+    ".addscript",
+    // `function:` paths define functions from text (`Set-Item function:f -Value …`).
+    "function:",
 ];
 /// Commands that make a name run another command, which the check cannot follow.
 const ALIASES: &[&str] = &[
@@ -83,7 +96,12 @@ struct Statement {
     /// `&` or `.` at the start: the next word is invoked.
     call_operator: bool,
     piped_into: bool,
+    /// After an assignment operator, `return`, `throw` or `exit`: a value may come first.
+    value_position: bool,
 }
+
+/// Assignment operators: what follows is a statement of its own (`$r = iex …`).
+const ASSIGNMENTS: &[&str] = &["??=", "+=", "-=", "*=", "/=", "%=", "="];
 
 pub(super) struct Scanner<'a> {
     syms: &'a [Sym],
@@ -91,6 +109,7 @@ pub(super) struct Scanner<'a> {
     depth: usize,
     /// Code text outside strings and comments, lowercase, for method names.
     code: String,
+    budget: Budget,
 }
 
 type Scan<T = ()> = Result<T, String>;
@@ -102,7 +121,14 @@ impl<'a> Scanner<'a> {
             pos: 0,
             depth: 0,
             code: String::new(),
+            budget: Budget::for_script(syms),
         }
+    }
+
+    /// The guard at the top of every scanning loop: no step without progress, and no more
+    /// steps than the budget.
+    fn progress(&self, last: &mut Option<usize>) -> Scan {
+        progress(&self.budget, last, self.pos, self.peek())
     }
 
     fn peek(&self) -> Option<Sym> {
@@ -125,7 +151,7 @@ impl<'a> Scanner<'a> {
         let code: Vec<char> = self.code.chars().filter(|c| !c.is_whitespace()).collect();
         let text: String = code.iter().collect();
         if REPARSE_METHODS.iter().any(|method| text.contains(method)) {
-            return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create or any ::Create, ExpandString, InvokeScript, NewScriptBlock, GetScriptBlock) and no stop-parsing token (--%) may appear".to_owned());
+            return Err("in a script that reads parameters, no method that turns text into code ([scriptblock]::Create or any ::Create, ExpandString, InvokeScript, NewScriptBlock, GetScriptBlock, ::Start, CreatePipeline, CreateNestedPipeline, AddScript), no `function:` path and no stop-parsing token (--%) may appear".to_owned());
         }
         // `$o.$name(…)`, `$o.'Name'(…)`, `[t]::$name`: a member named at run time could be any
         // of the methods above (`..` is the range operator, not member access).
@@ -156,12 +182,14 @@ impl<'a> Scanner<'a> {
     fn statements(&mut self, close: Option<char>) -> Scan<bool> {
         let mut dynamic = false;
         let mut statement = Statement::default();
+        let mut step1 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step1)?;
             let c = match sym {
                 Sym::Hole => {
                     let previous = self.pos.checked_sub(1).and_then(|i| self.syms.get(i));
                     if let Some(Sym::Char(p)) = previous
-                        && (is_quote(*p) || matches!(p, '`' | '$' | '@'))
+                        && (is_quote(*p) || matches!(p, '`' | '$' | '@' | '#'))
                     {
                         return Err(format!(
                             "a placeholder in `commands` follows `{p}`, which would change how its quotes are read"
@@ -214,6 +242,11 @@ impl<'a> Scanner<'a> {
                         ..Statement::default()
                     };
                 }
+                // `&iex`: `&` joined to a name is the call operator too.
+                '&' if statement.words == 0 && !statement.call_operator => {
+                    self.pos += 1;
+                    statement.call_operator = true;
+                }
                 '&' | '.'
                     if statement.words == 0
                         && !statement.call_operator
@@ -228,7 +261,18 @@ impl<'a> Scanner<'a> {
                     self.pos += 1;
                     statement.call_operator = true;
                 }
-                '#' => self.comment()?,
+                '#' => {
+                    // PowerShell starts a comment only at the start of a token; after a
+                    // variable, a string or a bracket, whether it does is not clear.
+                    let previous = self.pos.checked_sub(1).and_then(|i| self.syms.get(i));
+                    if let Some(Sym::Char(p)) = previous
+                        && !p.is_whitespace()
+                        && !";|&({".contains(*p)
+                    {
+                        return Err("a `#` in `commands` is joined to the text before it, so whether it starts a comment is unclear; in a script that reads parameters put a blank before a comment".to_owned());
+                    }
+                    self.comment()?;
+                }
                 '<' if self.char_at(1) == Some('#') => self.block_comment()?,
                 '`' => {
                     self.pos += 1;
@@ -253,6 +297,10 @@ impl<'a> Scanner<'a> {
                         self.double_quoted()?
                     };
                     self.code.push(STRING);
+                    if text.to_lowercase().contains("function:") {
+                        // A `function:` path is refused in strings too.
+                        self.code.push_str(" function: ");
+                    }
                     dynamic |= expands;
                     let name_position = statement.command.is_none();
                     let called = statement.call_operator;
@@ -271,6 +319,49 @@ impl<'a> Scanner<'a> {
                         }
                     }
                 }
+                '$' if self.char_at(1) == Some('{') => {
+                    // `${any name}`: a variable name up to an unescaped `}`.
+                    self.pos += 2;
+                    let mut name = String::new();
+                    let mut step = None;
+                    while let Some(sym) = self.peek() {
+                        self.progress(&mut step)?;
+                        self.pos += 1;
+                        match sym {
+                            Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
+                            Sym::Char('}') => break,
+                            Sym::Char('`') => {
+                                if let Some(Sym::Char(c)) = self.peek() {
+                                    self.pos += 1;
+                                    name.push(c);
+                                }
+                            }
+                            Sym::Char(c) => name.push(c.to_ascii_lowercase()),
+                        }
+                    }
+                    self.code.push('$');
+                    self.code.push_str(&name.replace(char::is_whitespace, "_"));
+                    self.code.push(' ');
+                    dynamic = true;
+                    self.word_seen(&mut statement, None, false, true)?;
+                }
+                '@' if self
+                    .char_at(1)
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_') =>
+                {
+                    // `@name`: splatting, the variable's values as arguments.
+                    self.pos += 1;
+                    self.code.push('@');
+                    while let Some(Sym::Char(c)) = self.peek() {
+                        if !(c.is_alphanumeric() || matches!(c, '_' | ':')) {
+                            break;
+                        }
+                        self.pos += 1;
+                        self.code.push(c.to_ascii_lowercase());
+                    }
+                    dynamic = true;
+                    self.word_seen(&mut statement, None, false, true)?;
+                }
                 '$' | '@' if matches!(self.char_at(1), Some('(' | '{')) => {
                     let closing = if self.char_at(1) == Some('(') {
                         ')'
@@ -286,7 +377,9 @@ impl<'a> Scanner<'a> {
                 '$' => {
                     self.pos += 1;
                     self.code.push('$');
+                    let mut step2 = None;
                     while let Some(Sym::Char(c)) = self.peek() {
+                        self.progress(&mut step2)?;
                         if c.is_alphanumeric() || matches!(c, '_' | ':' | '?' | '^' | '$') {
                             self.pos += 1;
                             self.code.push(c.to_ascii_lowercase());
@@ -319,12 +412,33 @@ impl<'a> Scanner<'a> {
                     self.end(&statement)?;
                     statement = Statement::default();
                 }
+                _ if statement.words > 0 && self.assignment_operator().is_some() => {
+                    // `$r = iex …`: the value is a statement of its own.
+                    let length = self.assignment_operator().unwrap_or(1);
+                    self.pos += length;
+                    self.code.push_str(" = ");
+                    self.end(&statement)?;
+                    statement = Statement {
+                        value_position: true,
+                        ..Statement::default()
+                    };
+                }
                 _ => {
                     let name_position = statement.command.is_none();
                     let word = self.bareword();
+                    let keyword = name_position
+                        && matches!(word.to_lowercase().as_str(), "return" | "throw" | "exit");
                     self.word_seen(&mut statement, Some(word), false, false)?;
                     if name_position {
                         self.name_ends()?;
+                    }
+                    if keyword {
+                        // What follows is a pipeline of its own.
+                        self.end(&statement)?;
+                        statement = Statement {
+                            value_position: true,
+                            ..Statement::default()
+                        };
                     }
                 }
             }
@@ -335,7 +449,9 @@ impl<'a> Scanner<'a> {
 
     /// After a placeholder: the rest of its word (`{{ x }}.txt`).
     fn bareword_rest(&mut self, _statement: &mut Statement) -> Scan {
+        let mut step3 = None;
         while let Some(Sym::Char(c)) = self.peek() {
+            self.progress(&mut step3)?;
             if c.is_whitespace() || is_quote(c) || "|;&(){}#`$@,".contains(c) {
                 break;
             }
@@ -347,7 +463,11 @@ impl<'a> Scanner<'a> {
     fn bareword(&mut self) -> String {
         let mut word = String::new();
         while let Some(Sym::Char(c)) = self.peek() {
-            if c.is_whitespace() || is_quote(c) || "|;&(){}#`$".contains(c) {
+            if c.is_whitespace() || is_quote(c) || "|;&(){}`$".contains(c) {
+                break;
+            }
+            // `#` inside a token is part of it (`status#ok`); at a token's start, a comment.
+            if c == '#' && word.is_empty() {
                 break;
             }
             if c == '@' && !word.is_empty() {
@@ -372,6 +492,19 @@ impl<'a> Scanner<'a> {
         word
     }
 
+    /// The length of an assignment operator at the current position, if one stands there
+    /// (not `==`, and not an operator such as `-eq`).
+    fn assignment_operator(&self) -> Option<usize> {
+        ASSIGNMENTS.iter().find_map(|op| {
+            let matches = op
+                .chars()
+                .enumerate()
+                .all(|(i, c)| self.char_at(i) == Some(c));
+            let length = op.chars().count();
+            (matches && self.char_at(length) != Some('=')).then_some(length)
+        })
+    }
+
     /// After a command's name: a quote, backtick or variable right after it would join it
     /// (`i'e'x`, ``i`ex``), so the name read would not be the one run.
     fn name_ends(&self) -> Scan {
@@ -379,6 +512,8 @@ impl<'a> Scanner<'a> {
             Some(Sym::Char(c)) if is_quote(c) || matches!(c, '`' | '$' | '@') => {
                 Err(JOINED_NAME.to_owned())
             }
+            // `Get-Serv{{ x }}`: the value would pick the command.
+            Some(Sym::Hole) => Err(AS_COMMAND.to_owned()),
             _ => Ok(()),
         }
     }
@@ -393,7 +528,7 @@ impl<'a> Scanner<'a> {
     ) -> Scan {
         statement.words += 1;
         if statement.command.is_none() {
-            if hole {
+            if hole && !statement.value_position {
                 return Err(AS_COMMAND.to_owned());
             }
             if statement.call_operator && expansion {
@@ -431,7 +566,9 @@ impl<'a> Scanner<'a> {
     }
 
     fn comment(&mut self) -> Scan {
+        let mut step5 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step5)?;
             match sym {
                 Sym::Char('\n') => return Ok(()),
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
@@ -443,7 +580,9 @@ impl<'a> Scanner<'a> {
 
     fn block_comment(&mut self) -> Scan {
         self.pos += 2;
+        let mut step6 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step6)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(IN_COMMENT.to_owned()),
@@ -460,7 +599,9 @@ impl<'a> Scanner<'a> {
     /// Returns the string's text.
     fn single_quoted(&mut self) -> Scan<String> {
         let mut text = String::new();
+        let mut step7 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step7)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
@@ -483,7 +624,9 @@ impl<'a> Scanner<'a> {
     fn double_quoted(&mut self) -> Scan<(String, bool)> {
         let mut expands = false;
         let mut text = String::new();
+        let mut step8 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step8)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => return Err(INSIDE_QUOTES.to_owned()),
@@ -532,12 +675,16 @@ impl<'a> Scanner<'a> {
     fn here_string(&mut self) -> Scan<bool> {
         let double = self.char_at(1).is_some_and(is_double_quote);
         self.pos += 2;
+        let mut step10 = None;
         while self.char_at(0).is_some_and(|c| c != '\n') {
+            self.progress(&mut step10)?;
             self.pos += 1;
         }
         let mut expands = false;
         let mut line_start = false;
+        let mut step11 = None;
         while let Some(sym) = self.peek() {
+            self.progress(&mut step11)?;
             self.pos += 1;
             match sym {
                 Sym::Hole => {

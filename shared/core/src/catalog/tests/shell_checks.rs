@@ -3,7 +3,7 @@
 use super::*;
 
 /// The one problem of a POSIX (`posix: true`) or PowerShell script that must be refused.
-fn refusal_of(posix: bool, script: &str) -> String {
+pub(super) fn refusal_of(posix: bool, script: &str) -> String {
     let document = if posix {
         "AWS-RunShellScript"
     } else {
@@ -18,7 +18,7 @@ fn refusal_of(posix: bool, script: &str) -> String {
     problems[0].clone()
 }
 
-fn assert_accepted(posix: bool, scripts: &[&str]) {
+pub(super) fn assert_accepted(posix: bool, scripts: &[&str]) {
     let document = if posix {
         "AWS-RunShellScript"
     } else {

@@ -1,160 +1,92 @@
 //! What each POSIX command does with its arguments and input: the tables of commands that read
 //! code, wrap other commands or take variable names, and the checks made on one command.
 
+use super::tables::*;
 use super::*;
-
-/// Shells, and commands that hand their arguments or input to a shell: static code they run
-/// is checked as a script of its own.
-const SHELLS: &[&str] = &[
-    "sh", "bash", "dash", "zsh", "ksh", "ksh93", "mksh", "pdksh", "ash", "yash", "fish", "csh",
-    "tcsh", "rbash", "busybox", "toybox", "source", ".", "ssh", "su", "runuser", "script", "sg",
-    "capsh", "tmux", "screen", "at", "batch", "crontab",
-];
-/// Commands that join their arguments into one script (`eval a b` runs `a b`).
-const JOINING: &[&str] = &["eval", "watch"];
-/// Interpreters and editors whose code this check cannot read.
-const INTERPRETERS: &[&str] = &[
-    "python",
-    "python2",
-    "python3",
-    "perl",
-    "ruby",
-    "node",
-    "nodejs",
-    "deno",
-    "bun",
-    "php",
-    "lua",
-    "luajit",
-    "Rscript",
-    "tclsh",
-    "wish",
-    "expect",
-    "gdb",
-    "dc",
-    "ed",
-    "ex",
-    "vi",
-    "vim",
-    "nvim",
-    "pwsh",
-    "powershell",
-    "sed",
-];
-const AWK: &[&str] = &["awk", "gawk", "mawk", "nawk", "busybox-awk"];
-/// Builtins that take variable names (bash evaluates subscripts in names: `a[$(cmd)]`).
-const NAME_TAKING: &[&str] = &[
-    "unset",
-    "read",
-    "mapfile",
-    "readarray",
-    "getopts",
-    "declare",
-    "typeset",
-    "local",
-    "export",
-    "readonly",
-];
-/// Commands that run the command given after their own options and operands.
-/// (name, options that take a value, operands before the command)
-const WRAPPERS: &[(&str, &[&str], usize)] = &[
-    (
-        "sudo",
-        &[
-            "-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "-R",
-        ],
-        0,
-    ),
-    ("doas", &["-u", "-C"], 0),
-    ("pkexec", &["--user", "-u"], 0),
-    ("env", &["-u", "-C", "--unset", "--chdir"], 0),
-    ("nohup", &[], 0),
-    ("exec", &["-a"], 0),
-    ("command", &[], 0),
-    ("builtin", &[], 0),
-    ("time", &["-f", "-o"], 0),
-    ("nice", &["-n"], 0),
-    ("ionice", &["-c", "-n", "-p"], 0),
-    ("setsid", &[], 0),
-    ("setpriv", &[], 0),
-    ("stdbuf", &["-i", "-o", "-e"], 0),
-    ("unbuffer", &[], 0),
-    ("timeout", &["-s", "-k", "--signal", "--kill-after"], 1),
-    ("chroot", &["--userspec", "--groups"], 1),
-    ("flock", &["-w", "-E"], 1),
-    ("taskset", &[], 1),
-    ("chrt", &[], 1),
-    ("faketime", &[], 1),
-    ("fakeroot", &[], 0),
-    ("prlimit", &["-p", "--pid"], 0),
-    ("cgexec", &["-g"], 0),
-    (
-        "unshare",
-        &[
-            "-S", "-G", "-R", "-w", "--setuid", "--setgid", "--root", "--wd",
-        ],
-        0,
-    ),
-    ("nsenter", &["-t", "-S", "-G"], 0),
-    ("systemd-run", &["-u", "-p", "--unit", "--property"], 0),
-    ("strace", &["-o", "-e", "-p", "-s"], 0),
-    ("ltrace", &["-o", "-e", "-p", "-s"], 0),
-];
-/// Reserved words that neither open nor close a compound command.
-pub(super) const KEYWORDS: &[&str] = &["then", "else", "elif", "do", "!", "in"];
-const ARITHMETIC_OPERATORS: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
-/// Variables whose value some program runs as code (bash expands `PS4` under `set -x`; git
-/// runs `GIT_SSH_COMMAND` in a shell; `LD_PRELOAD` loads a library).
-const CODE_VARIABLES: &[&str] = &[
-    "PS0",
-    "PS1",
-    "PS2",
-    "PS3",
-    "PS4",
-    "PROMPT_COMMAND",
-    "BASH_ENV",
-    "ENV",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "PAGER",
-    "MANPAGER",
-    "GIT_PAGER",
-    "SYSTEMD_PAGER",
-    "EDITOR",
-    "VISUAL",
-    "GIT_EDITOR",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EXTERNAL_DIFF",
-    "GIT_ASKPASS",
-    "SSH_ASKPASS",
-    "SUDO_ASKPASS",
-    "LESSOPEN",
-    "LESSCLOSE",
-    "BROWSER",
-    "LD_PRELOAD",
-    "LD_AUDIT",
-    "PERL5OPT",
-    "PYTHONSTARTUP",
-    "NODE_OPTIONS",
-    "RUBYOPT",
-];
-/// tar options that run a program or a shell command.
-const TAR_RUNS: &[&str] = &[
-    "--checkpoint-action",
-    "--to-command",
-    "--use-compress-program",
-    "--info-script",
-    "--new-volume-script",
-    "--rsh-command",
-    "--rmt-command",
-];
 
 pub(super) const UNBALANCED: &str = "`commands` has an `if`, `while`, `for`, `case`, `{` or `(` whose end the check cannot match (or an end without its start); in a script that reads parameters, compound commands must be complete";
 pub(super) const CASE_UNREADABLE: &str = "`commands` has a `case` the check cannot follow (write `case WORD in PATTERN) commands ;; esac`)";
 
 pub(super) fn arithmetic_error() -> String {
     "in a script that reads parameters, arithmetic ($(( )), (( )), [[ -eq ]], [[ -v ]], let, declare -i, array subscripts, ${s:offset:length}) may use only literal numbers: bash evaluates names in it as expressions, and runs substitutions in their subscripts".to_owned()
+}
+
+const NOT_PLAIN: &str = "in a script that reads parameters, a command name must be written plainly (no quotes, backslashes, $'…', braces or glob characters), and so must the options and operands of a command that runs another (`sudo`, `nice`, `env`, …): the check must read the name that runs";
+
+/// No quotes, escapes, expansions, or characters that expand into other words.
+pub(super) fn plain(word: &Word) -> bool {
+    word.literal && !word.unreadable && !word.text.contains(EXPANDING)
+}
+
+/// Shells, interpreters and other commands that run their arguments or input as code.
+pub(super) fn runs_code(name: &str) -> bool {
+    SHELLS.contains(&name)
+        || JOINING.contains(&name)
+        || INTERPRETERS.contains(&name)
+        || AWK.contains(&name)
+        || name == "trap"
+        || name.starts_with("python")
+        || name.starts_with("perl")
+        || name.starts_with("ruby")
+}
+
+/// A path that reads whatever was redirected to a descriptor.
+fn descriptor_path(text: &str) -> bool {
+    text.starts_with("/dev/fd/")
+        || text == "/dev/stdin"
+        || (text.starts_with("/proc/") && text.contains("/fd/"))
+}
+
+/// In a script that reads parameters, a variable programs run as code may be named only by a
+/// plain assignment of a literal (`PS4='+ '`): `read PS4`, `printf -v PS4`, `for PS4 in`
+/// and the like could set it from a value.
+fn code_variables(command: &Command) -> Scan {
+    for word in &command.words {
+        if word.assignment && word.is_static() {
+            continue;
+        }
+        let named = word
+            .text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .find(|id| CODE_VARIABLES.contains(id));
+        if let Some(name) = named {
+            return Err(format!(
+                "in a script that reads parameters, `{name}` may be named only in a plain assignment of a literal (`{name}=…`): programs run its value as code, and `{}` could set it from a value",
+                word.text
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Database clients and git, whose options can carry code (`psql -c`, `git -c
+/// core.sshCommand=…`): such an option may not take a placeholder or an expansion.
+fn client_code(name: &str, rest: &[&Word]) -> Option<String> {
+    let options: &[&str] = match name {
+        "psql" => &["-c", "--command"],
+        "mysql" | "mariadb" => &["-e", "--execute", "--init-command"],
+        "git" => &["-c", "--config-env"],
+        "sqlite3" => {
+            return rest.iter().any(|word| !word.is_static()).then(|| {
+                "`sqlite3` runs its SQL arguments, whose dot-commands (.shell, .system) run programs: in a script that reads parameters it may take no placeholder, variable or substitution".to_owned()
+            });
+        }
+        _ => return None,
+    };
+    for (i, word) in rest.iter().enumerate() {
+        let text = word.text.as_str();
+        let joined = options.iter().any(|option| {
+            text.starts_with(option) && text.len() > option.len() && !word.is_static()
+        });
+        let separate =
+            options.contains(&text) && rest.get(i + 1).is_some_and(|next| !next.is_static());
+        if joined || separate {
+            return Some(format!(
+                "`{name} {text}` runs the text it is given as code: in a script that reads parameters it may take no placeholder, variable or substitution"
+            ));
+        }
+    }
+    None
 }
 
 /// Why a command is refused outright in a script that reads parameters.
@@ -210,6 +142,14 @@ pub(super) fn check_parameter(inner: &str) -> Scan {
             return Err(arithmetic_error());
         }
         i += length + 1;
+    }
+    if at(i) == Some('@') {
+        // `${v@P}` expands the value as a prompt (running substitutions in it), `${v@K}`
+        // and `${v@E}` quote or unescape it: only these transformations are known to be safe.
+        return match at(i + 1) {
+            Some('Q' | 'U' | 'u' | 'L' | 'a') if i + 2 == chars.len() => Ok(()),
+            _ => Err("in a script that reads parameters, `${name@…}` may use only the transformations Q, U, u, L and a (`@P` runs the substitutions a value holds)".to_owned()),
+        };
     }
     if at(i) == Some(':') && !at(i + 1).is_some_and(|c| "-=?+".contains(c)) {
         let offsets = chars.get(i + 1..).unwrap_or(&[]);
@@ -267,9 +207,9 @@ fn inline_code(text: &str) -> bool {
 impl Scanner<'_> {
     /// Check static code that a command runs, as a script of its own.
     pub(super) fn scan_code(&self, text: &str, wrappers: usize, what: &str) -> Scan {
+        self.budget.spend(text.len())?;
         let syms: Vec<Sym> = text.chars().map(Sym::Char).collect();
-        let mut nested = Scanner::new(&syms);
-        nested.depth = self.depth + wrappers + 1;
+        let mut nested = self.nested(&syms, self.depth + wrappers + 1);
         if nested.depth > MAX_NESTING {
             return Err(TOO_DEEP.to_owned());
         }
@@ -284,13 +224,17 @@ impl Scanner<'_> {
         for word in command.words.iter().take_while(|word| word.assignment) {
             check_assignment(word)?;
         }
+        code_variables(command)?;
         let words: Vec<&Word> = command
             .words
             .iter()
             .skip_while(|word| word.assignment)
             .collect();
-        let risky_input =
-            command.hidden_input || command.input.iter().any(|word| !word.is_static());
+        self.record_files(&words, command);
+        // An expanding here-document may hold a variable's value.
+        let risky_input = command.hidden_input
+            || command.expanding_heredoc
+            || command.input.iter().any(|word| !word.is_static());
         let mut reads = Reads::Nothing;
         if let Some(start) = command.body_start {
             // `( … ) < <(…)`, `while …; done <<< "$v"`: the whole body reads that input.
@@ -332,6 +276,7 @@ impl Scanner<'_> {
         if depth > MAX_NESTING {
             return Err(TOO_DEEP.to_owned());
         }
+        self.budget.spend(words.len() + 1)?;
         let Some((first, rest)) = words.split_first() else {
             return Ok(Reads::Nothing);
         };
@@ -341,7 +286,15 @@ impl Scanner<'_> {
         if first.expansion {
             return Err(FROM_EXPANSION.to_owned());
         }
-        let name = basename(&first.text);
+        if !(plain(first) || (first.literal && matches!(first.text.as_str(), "[" | "[["))) {
+            return Err(NOT_PLAIN.to_owned());
+        }
+        // `/proc/self/exe` is this shell; any path under /proc may be a program's image.
+        let name = if first.text.starts_with("/proc/") {
+            "exe"
+        } else {
+            basename(&first.text)
+        };
         if first.text == "[[" {
             if rest
                 .iter()
@@ -364,27 +317,50 @@ impl Scanner<'_> {
             }
             return Ok(Reads::Nothing);
         }
+        if matches!(name, "test" | "[")
+            && rest
+                .iter()
+                .any(|word| matches!(word.text.as_str(), "-v" | "-R"))
+        {
+            return Err(arithmetic_error());
+        }
         if let Some(why) = refused(name) {
             return Err(format!(
                 "`{name}` is not allowed in a script that reads parameters: {why}"
             ));
         }
-        let reparses_code = SHELLS.contains(&name)
-            || JOINING.contains(&name)
-            || INTERPRETERS.contains(&name)
-            || AWK.contains(&name)
-            || name == "trap"
-            || name.starts_with("python")
-            || name.starts_with("perl")
-            || name.starts_with("ruby");
-        if reparses_code {
+        if runs_code(name) {
             let dynamic = rest.iter().any(|word| !word.is_static())
                 || command.input.iter().any(|word| !word.is_static())
                 || command.hidden_input;
             if dynamic || command.piped_into {
                 return Err(reparses(name));
             }
+            if let Some(word) = rest
+                .iter()
+                .copied()
+                .chain(&command.input)
+                .find(|word| descriptor_path(&word.text))
+            {
+                return Err(format!(
+                    "`{name}` is given `{}`, which reads whatever was redirected to that descriptor: in a script that reads parameters, a shell or interpreter may not read a descriptor path",
+                    word.text
+                ));
+            }
+            if !JOINING.contains(&name) && name != "trap" {
+                for code in &command.here_strings {
+                    if !SHELLS.contains(&name) {
+                        return Err(format!(
+                            "a here-string feeds `{name}`, which reads it as code the check cannot read: in a script that reads parameters, that code could read a value from a variable and run it"
+                        ));
+                    }
+                    self.scan_code(code, depth, "a here-string")?;
+                }
+            }
             return self.static_code(name, rest, depth);
+        }
+        if let Some(problem) = client_code(name, rest) {
+            return Err(problem);
         }
         if NAME_TAKING.contains(&name) {
             return self.names(name, rest).map(|()| Reads::Nothing);
@@ -415,16 +391,23 @@ impl Scanner<'_> {
             return Ok(Reads::Nothing);
         }
         if name == "find" {
+            // Each `-exec` segment (up to its `;` or `+`) is one command, checked once; the
+            // scan goes on after it.
             let mut reads = Reads::Nothing;
-            for (i, word) in rest.iter().enumerate() {
+            let mut i = 0;
+            while let Some(word) = rest.get(i) {
+                i += 1;
                 if matches!(word.text.as_str(), "-exec" | "-execdir" | "-ok" | "-okdir")
                     && !word.hole
                 {
-                    let inner: Vec<&Word> = rest[i + 1..]
+                    let inner: Vec<&Word> = rest
+                        .get(i..)
+                        .unwrap_or(&[])
                         .iter()
                         .copied()
                         .take_while(|word| !matches!(word.text.as_str(), ";" | "+"))
                         .collect();
+                    i += inner.len() + 1;
                     reads = reads.max(self.analyse_words(&inner, command, depth + 1)?);
                 }
             }
@@ -435,16 +418,39 @@ impl Scanner<'_> {
         {
             return self.wrapped(wrapper, with_value, *operands, rest, command, depth);
         }
-        // Anything else that runs a shell on its own terms (`docker exec c sh -c …`).
+        // Anything else may run the words after it (`setarch x86_64 bash -c …`, `docker exec c
+        // sh -c …`), whatever options come between: with a value among its words, no word may
+        // name a shell or interpreter, or expand into one.
+        if DATA_COMMANDS.contains(&name) {
+            return Ok(Reads::Nothing);
+        }
+        let dynamic = rest.iter().any(|word| !word.is_static())
+            || command.input.iter().any(|word| !word.is_static())
+            || command.hidden_input
+            || command.piped_into;
         for (i, word) in rest.iter().enumerate() {
+            if word.hole {
+                continue;
+            }
             let candidate = basename(&word.text);
-            let shell_like =
-                SHELLS.contains(&candidate) && candidate != "." && candidate != "source";
-            let option = rest.get(i + 1).is_some_and(|next| {
-                next.text.starts_with('-') && (next.text.contains('c') || next.text.contains('e'))
+            if candidate == "." || candidate == "source" {
+                continue;
+            }
+            let unclear = word.unreadable || (word.literal && word.text.contains(EXPANDING));
+            if dynamic && (runs_code(candidate) || unclear) {
+                return Err(format!(
+                    "`{name}` may run the command named by a later word (`{}`), and a placeholder, variable or substitution is among its words: in a script that reads parameters that is not allowed",
+                    word.text
+                ));
+            }
+            let later = rest.get(i + 1..).unwrap_or(&[]);
+            let code_option = later.iter().any(|next| {
+                next.text.starts_with('-')
+                    && !next.text.starts_with("--")
+                    && (next.text.contains('c') || next.text.contains('e'))
             });
-            if shell_like && option && !word.hole {
-                return self.static_rest(&rest[i + 1..], candidate, depth);
+            if SHELLS.contains(&candidate) && code_option {
+                return self.static_rest(later, candidate, depth);
             }
         }
         Ok(Reads::Nothing)
@@ -486,21 +492,29 @@ impl Scanner<'_> {
                 i += 1;
                 break;
             }
-            if text.starts_with('-') && text.len() > 1 {
-                i += if with_value.contains(&text) { 2 } else { 1 };
-                continue;
-            }
             if wrapper == "env" && word.assignment {
+                if !word.is_static() || (word.literal && text.contains(EXPANDING)) {
+                    return Err(NOT_PLAIN.to_owned());
+                }
                 check_assignment(word)?;
                 i += 1;
                 continue;
             }
-            if operands_left > 0 {
+            let consumed = if text.starts_with('-') && text.len() > 1 {
+                if with_value.contains(&text) { 2 } else { 1 }
+            } else if operands_left > 0 {
                 operands_left -= 1;
-                i += 1;
-                continue;
+                1
+            } else {
+                break;
+            };
+            // What a wrapper peels off decides which word is the command: it must be plain.
+            for peeled in rest.get(i..i + consumed).unwrap_or(&[]) {
+                if !plain(peeled) {
+                    return Err(NOT_PLAIN.to_owned());
+                }
             }
-            break;
+            i += consumed;
         }
         let inner: Vec<&Word> = rest.get(i..).unwrap_or(&[]).to_vec();
         self.analyse_words(&inner, command, depth + 1)
@@ -606,6 +620,11 @@ impl Scanner<'_> {
                 if matches!(name, "mapfile" | "readarray") && flags.contains('C') {
                     return Err(format!(
                         "`{name} -C` runs its callback as code: in a script that reads parameters it is not allowed"
+                    ));
+                }
+                if matches!(name, "declare" | "typeset" | "local") && flags.contains('n') {
+                    return Err(format!(
+                        "`{name} -n` makes a name refer to another variable (`declare -n r=PS4`), which the check cannot follow: in a script that reads parameters it is not allowed"
                     ));
                 }
                 nameref |= flags.contains('n');

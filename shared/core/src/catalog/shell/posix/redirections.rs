@@ -12,6 +12,9 @@ impl Scanner<'_> {
                 self.pos += 1;
                 self.skip_blanks();
                 let word = self.word(false)?;
+                if word.is_static() {
+                    command.here_strings.push(word.text.clone());
+                }
                 command.input.push(word);
                 return Ok(());
             }
@@ -36,6 +39,7 @@ impl Scanner<'_> {
             let quoted = raw
                 .iter()
                 .any(|sym| matches!(sym, Sym::Char('\'' | '"' | '\\')));
+            command.expanding_heredoc |= !quoted;
             self.heredocs.push(Heredoc {
                 delimiter: word.text,
                 strip_tabs,
@@ -46,8 +50,10 @@ impl Scanner<'_> {
         }
         // `>`, `>>`, `>&`, `<&`, `<>`, `>|`, `&>`: then the target word.
         let mut duplicate = false;
+        let mut writes = first == '>';
         while let Some(Sym::Char(c @ ('>' | '&' | '|'))) = self.peek() {
             duplicate |= first == '<' && c == '&';
+            writes |= c == '>';
             self.pos += 1;
         }
         self.skip_blanks();
@@ -68,6 +74,12 @@ impl Scanner<'_> {
             return Ok(());
         }
         let target = self.word(false)?;
+        if writes
+            && target.is_static()
+            && !target.text.chars().all(|c| c.is_ascii_digit() || c == '-')
+        {
+            self.written.push(target.text.clone());
+        }
         if first == '<' {
             command.hidden_input |= duplicate;
             command.input.push(target);
@@ -85,14 +97,18 @@ impl Scanner<'_> {
                 .cloned()
                 .unwrap_or((Reads::ShellCode, String::new()));
             let mut body = String::new();
+            let mut step1 = None;
             loop {
+                self.progress(&mut step1)?;
                 if self.peek().is_none() {
                     break;
                 }
                 let start = self.pos;
                 let mut line = String::new();
                 let mut hole = false;
+                let mut step2 = None;
                 while let Some(sym) = self.peek() {
+                    self.progress(&mut step2)?;
                     self.pos += 1;
                     match sym {
                         Sym::Char('\n') => break,
