@@ -4,10 +4,12 @@
 //!   Custom Incident Action tokens, both payloads), and the REST client that writes back;
 //! - [`aws`]: the SDK's configuration and error classes, the ledger on DynamoDB, secrets and
 //!   the kill switch in Parameter Store, the catalog's remote sources;
+//! - [`cloudwatch`]: CloudWatch alarm notifications, as SNS delivers them;
 //! - [`executors`]: SSM Run Command;
 //! - [`config`]: the environment, read once at cold start.
 
 pub mod aws;
+pub mod cloudwatch;
 pub mod config;
 pub mod executors;
 pub mod pagerduty;
