@@ -98,26 +98,24 @@ runbooks:
     )
     .unwrap();
     let ledger = Arc::new(DynamoLedger::new(dynamodb, table));
-    let app = {
-        WebhookApp {
-            pipeline: Pipeline {
-                settings: settings.pipeline(),
-                catalogs: Arc::new(remediate_core::catalog_store::CatalogStore::fixed(
-                    catalog,
-                    Arc::new(remediate_core::clock::SystemClock),
-                )),
-                kill_switch: Arc::new(remediate_core::kill_switch::KillSwitch::absent(Arc::new(
-                    remediate_core::clock::SystemClock,
-                ))),
-                pagerduty: Arc::new(pagerduty),
-                executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
-                ledger: ledger.clone(),
-                guards: ledger,
-                clock: Arc::new(SystemClock),
-            },
-            settings,
-            secrets,
-        }
+    let app = WebhookApp {
+        pipeline: Pipeline {
+            settings: settings.pipeline(),
+            catalogs: Arc::new(remediate_core::catalog_store::CatalogStore::fixed(
+                catalog,
+                Arc::new(remediate_core::clock::SystemClock),
+            )),
+            kill_switch: Arc::new(remediate_core::kill_switch::KillSwitch::absent(Arc::new(
+                remediate_core::clock::SystemClock,
+            ))),
+            pagerduty: Arc::new(pagerduty),
+            executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
+            ledger: ledger.clone(),
+            guards: ledger,
+            clock: Arc::new(SystemClock),
+        },
+        settings,
+        secrets,
     };
     World {
         app: Arc::new(app),

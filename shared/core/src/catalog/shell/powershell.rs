@@ -1,5 +1,9 @@
 use super::*;
 
+mod tables;
+
+use tables::{ALIASES, ASSIGNMENTS, REPARSE, REPARSE_METHODS};
+
 fn is_single_quote(c: char) -> bool {
     matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}')
 }
@@ -12,77 +16,6 @@ fn is_quote(c: char) -> bool {
     is_single_quote(c) || is_double_quote(c)
 }
 
-/// Commands (lowercase, without `.exe`) that parse text as code, or start a program whose
-/// command line is parsed again.
-const REPARSE: &[&str] = &[
-    "invoke-expression",
-    "iex",
-    "powershell",
-    "pwsh",
-    "powershell_ise",
-    "cmd",
-    "start-process",
-    "saps",
-    "start",
-    "add-type",
-    "bash",
-    "sh",
-    "wsl",
-    "ssh",
-    "schtasks",
-    "wmic",
-    "cscript",
-    "wscript",
-    "mshta",
-    "python",
-    "python3",
-    "perl",
-    "ruby",
-    "node",
-    "invoke-command",
-    "icm",
-    "start-job",
-    "new-scheduledtaskaction",
-    "runas",
-    "psexec",
-    "psexec64",
-    "invoke-wmimethod",
-    "iwmi",
-    "invoke-cimmethod",
-    "forfiles",
-    "conhost",
-    "start-threadjob",
-];
-/// Methods that turn text into code, refused anywhere in a script that reads parameters.
-/// Matched in the code with blanks removed, and without the `(`: a method group can be
-/// invoked later (`[scriptblock]::Create.Invoke(…)`). `::Create` is refused on any type.
-const REPARSE_METHODS: &[&str] = &[
-    // The stop-parsing token: the rest of the line goes out verbatim, quotes included, so a
-    // newline in a value would start PowerShell code.
-    "--%",
-    "::create",
-    ".expandstring",
-    ".invokescript",
-    ".newscriptblock",
-    ".getscriptblock",
-    "invoke-expression",
-    // `[Diagnostics.Process]::Start(…)` starts a program with a command line.
-    "::start",
-    ".createpipeline",
-    ".createnestedpipeline",
-    ".addscript",
-    // `function:` paths define functions from text (`Set-Item function:f -Value …`).
-    "function:",
-];
-/// Commands that make a name run another command, which the check cannot follow.
-const ALIASES: &[&str] = &[
-    "set-alias",
-    "new-alias",
-    "sal",
-    "nal",
-    "import-alias",
-    "ipal",
-];
 const JOINED_NAME: &str = "a command name in `commands` is joined to a quote, backtick or variable, so the check cannot read which command runs; write the name plainly";
 /// Stands in `code` for a string literal (`$x.'Name'(…)` calls a method named by a string).
 const STRING: char = '\u{1}';
@@ -99,9 +32,6 @@ struct Statement {
     /// After an assignment operator, `return`, `throw` or `exit`: a value may come first.
     value_position: bool,
 }
-
-/// Assignment operators: what follows is a statement of its own (`$r = iex …`).
-const ASSIGNMENTS: &[&str] = &["??=", "+=", "-=", "*=", "/=", "%=", "="];
 
 pub(super) struct Scanner<'a> {
     syms: &'a [Sym],
