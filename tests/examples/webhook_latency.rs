@@ -127,7 +127,7 @@ async fn main() {
     let aws = support::moto_config().await;
     let ledger = remediate_adapters::aws::ledger::DynamoLedger::new(
         aws_sdk_dynamodb::Client::new(&aws),
-        executing.app.settings.ledger_table.clone(),
+        executing.app.settings.run.ledger_table.clone(),
     );
     let mut ledger_writes = Vec::new();
     for _ in 0..rounds {

@@ -151,7 +151,7 @@ runbooks:
     let aws = moto_config().await;
     let ledger = DynamoLedger::new(
         aws_sdk_dynamodb::Client::new(&aws),
-        app.settings.ledger_table.clone(),
+        app.settings.run.ledger_table.clone(),
     );
     let records = ledger
         .runs_for_runbook(

@@ -148,7 +148,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
     use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
     use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
     use pagerduty_webhook::WebhookApp;
-    use remediate_adapters::config::WebhookSettings;
+    use remediate_adapters::config::{RunSettings, WebhookSettings};
     use remediate_adapters::pagerduty::signature::sign;
     use remediate_core::catalog::Catalog;
     use remediate_core::catalog_store::CatalogStore;
@@ -190,13 +190,17 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
             action_token_header: "x-remediate-token".into(),
             confirm_taps: true,
             bot_user_id: None,
-            api_token_parameter: "/api".into(),
-            from_email: "bot@example.com".into(),
-            api_url: "http://127.0.0.1:9".into(),
-            ledger_table: "ledger".into(),
-            max_trigger_age: std::time::Duration::from_secs(900),
-            global_dry_run: None,
-            region: "eu-west-1".into(),
+            run: RunSettings {
+                api_token_parameter: "/api".into(),
+                from_email: "bot@example.com".into(),
+                api_url: "http://127.0.0.1:9".into(),
+                ledger_table: "ledger".into(),
+                max_trigger_age: std::time::Duration::from_secs(900),
+                global_dry_run: None,
+                region: "eu-west-1".into(),
+                results_topic_arn: None,
+                incident_key: None,
+            },
         };
         WebhookApp {
             pipeline: Pipeline {
@@ -210,6 +214,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
                 ledger: Arc::new(DynamoLedger::new(client, "ledger")),
                 guards: Arc::new(InMemoryGuards::default()),
                 clock,
+                results: None,
             },
             settings,
             secrets: Arc::new(StaticSecrets::new([

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use lambda_http::Body;
 use pagerduty_webhook::WebhookApp;
-use remediate_adapters::config::WebhookSettings;
+use remediate_adapters::config::{RunSettings, WebhookSettings};
 use remediate_core::catalog::Catalog;
 use remediate_core::pipeline::Pipeline;
 use remediate_core::ports::incidents::LogEntry;
@@ -63,13 +63,17 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
         action_token_header: "x-remediate-token".into(),
         confirm_taps: true,
         bot_user_id: None,
-        api_token_parameter: "/remediate/api-token".into(),
-        from_email: "bot@example.com".into(),
-        api_url: "http://127.0.0.1:9".into(),
-        ledger_table: "unused".into(),
-        max_trigger_age: Duration::from_secs(900),
-        global_dry_run: None,
-        region: "eu-west-1".into(),
+        run: RunSettings {
+            api_token_parameter: "/remediate/api-token".into(),
+            from_email: "bot@example.com".into(),
+            api_url: "http://127.0.0.1:9".into(),
+            ledger_table: "unused".into(),
+            max_trigger_age: Duration::from_secs(900),
+            global_dry_run: None,
+            region: "eu-west-1".into(),
+            results_topic_arn: None,
+            incident_key: None,
+        },
     };
     WebhookApp {
         pipeline: Pipeline {
@@ -86,6 +90,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             ledger: Arc::new(InMemoryLedger::default()),
             guards: Arc::new(remediate_core::testing::InMemoryGuards::default()),
             clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(5))),
+            results: None,
         },
         settings,
         secrets: Arc::new(StaticSecrets::new([

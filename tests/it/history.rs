@@ -40,7 +40,7 @@ async fn an_incident_timeline_lists_every_automated_action() {
     let aws = moto_config().await;
     let ledger = DynamoLedger::new(
         aws_sdk_dynamodb::Client::new(&aws),
-        world.app.settings.ledger_table.clone(),
+        world.app.settings.run.ledger_table.clone(),
     );
     let records = ledger.runs_for_incident("PGR0VU2").await.unwrap();
     assert_eq!(records.len(), 2, "{records:?}");

@@ -12,4 +12,5 @@ mod history;
 mod infra;
 mod ledger_retries;
 mod pagerduty_client;
+mod results_topic;
 mod webhook_emulated;

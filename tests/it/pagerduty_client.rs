@@ -58,6 +58,72 @@ async fn every_call_passes_pagerduty_spec_validation() {
         )
         .await
         .expect("POST /incidents/{id}/notes");
+    // The alarm's incident, by its key: Prism validates the query (incident_key, statuses[]).
+    let found = pagerduty
+        .find_open_incident(
+            "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-1-disk-used",
+            deadline(5),
+        )
+        .await
+        .expect("GET /incidents?incident_key=");
+    // Prism's example incident has another key: what matters is that the request was valid
+    // and that an incident of another key is never taken for the alarm's.
+    assert!(found.is_none(), "{found:?}");
+}
+
+#[tokio::test]
+async fn the_alarms_incident_is_the_open_one_with_its_key() {
+    use wiremock::matchers::query_param;
+    let server = MockServer::start().await;
+    let key = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:web-1-disk-used";
+    let incident = |id: &str, number: u64, status: &str, key: &str| {
+        serde_json::json!({
+            "id": id, "type": "incident", "incident_number": number, "status": status,
+            "title": "web-1 disk", "incident_key": key,
+            "service": { "id": "PWEB", "type": "service_reference", "summary": "Web" }
+        })
+    };
+    Mock::given(method("GET"))
+        .and(path("/incidents"))
+        .and(query_param("incident_key", key))
+        .and(query_param("limit", "5"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "incidents": [
+                // PagerDuty filters by status and key; the client checks both again.
+                incident("POLD", 7, "resolved", key),
+                incident("POTHER", 9, "triggered", "another-key"),
+                incident("PWEB1", 8, "acknowledged", key),
+            ],
+            "limit": 5, "offset": 0, "more": false
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let found = client(&server.uri())
+        .find_open_incident(key, deadline(4))
+        .await
+        .unwrap()
+        .expect("the acknowledged incident");
+    assert_eq!(found.id, "PWEB1");
+    assert_eq!(found.key.as_deref(), Some(key));
+    let requests = server.received_requests().await.unwrap_or_default();
+    let query = requests[0].url.query().unwrap_or_default().to_owned();
+    assert!(
+        query.contains("statuses%5B%5D=triggered") && query.contains("statuses%5B%5D=acknowledged"),
+        "{query}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_or_oversized_incident_key_is_refused_without_a_request() {
+    let pagerduty = client("http://127.0.0.1:9");
+    for key in [String::new(), "k".repeat(256)] {
+        let error = pagerduty
+            .find_open_incident(&key, deadline(2))
+            .await
+            .expect_err("refused");
+        assert!(!error.is_retryable(), "{error}");
+    }
 }
 
 #[tokio::test]

@@ -215,7 +215,7 @@ async fn a_takeover_finds_the_dead_holders_command_in_ssm() {
     let aws = moto_config().await;
     let ledger = DynamoLedger::new(
         aws_sdk_dynamodb::Client::new(&aws),
-        world.app.settings.ledger_table.clone(),
+        world.app.settings.run.ledger_table.clone(),
     );
     let claimed_at = chrono::Utc::now() - chrono::Duration::minutes(3);
     let ClaimResult::Claimed(_) = ledger

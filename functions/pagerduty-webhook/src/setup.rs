@@ -25,7 +25,7 @@ impl WebhookApp {
                 "PAGERDUTY_CONFIRM_TAPS is false: taps are acted on without finding them in PagerDuty's log; the person is whoever the unsigned body names. For local runs against emulators only"
             );
         }
-        if settings.global_dry_run.is_some() {
+        if settings.run.global_dry_run.is_some() {
             tracing::warn!("REMEDIATE_DRY_RUN is on: every run is reported, none executed");
         }
         let aws = aws::load_config().await;
@@ -36,14 +36,14 @@ impl WebhookApp {
         let secrets: Arc<dyn SecretStore> =
             Arc::new(ParameterStoreSecrets::new(ssm.clone(), DEFAULT_SECRET_TTL));
         let pagerduty = HttpPagerDuty::new(
-            &settings.api_url,
-            settings.from_email.clone(),
+            &settings.run.api_url,
+            settings.run.from_email.clone(),
             secrets.clone(),
-            settings.api_token_parameter.clone(),
+            settings.run.api_token_parameter.clone(),
         )?;
         let ledger = Arc::new(DynamoLedger::new(
             aws_sdk_dynamodb::Client::new(&aws),
-            settings.ledger_table.clone(),
+            settings.run.ledger_table.clone(),
         ));
         Ok(Self {
             pipeline: Pipeline {
@@ -55,6 +55,7 @@ impl WebhookApp {
                 ledger: ledger.clone(),
                 guards: ledger,
                 clock,
+                results: startup::results_topic(&settings.run, &aws),
             },
             settings,
             secrets,

@@ -3,7 +3,7 @@
 use super::*;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use remediate_adapters::config::WebhookSettings;
+use remediate_adapters::config::{RunSettings, WebhookSettings};
 use remediate_adapters::pagerduty::signature;
 use remediate_core::Error;
 use remediate_core::catalog::Catalog;
@@ -20,6 +20,7 @@ use remediate_core::secrets::Secret;
 use remediate_core::secrets::StaticSecrets;
 use remediate_core::testing::{
     InMemoryGuards, InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingExecutor,
+    RecordingPublisher,
 };
 use remediate_core::trigger::{Incident, Reference};
 use serde_json::json;
@@ -68,6 +69,7 @@ struct Harness {
     executor: Arc<RecordingExecutor>,
     ledger: Arc<InMemoryLedger>,
     clock: Arc<ManualClock>,
+    results: Arc<RecordingPublisher>,
 }
 
 /// PagerDuty's log entry of Alice tapping the button labelled `label`.
@@ -89,13 +91,17 @@ fn settings() -> WebhookSettings {
         action_token_header: "x-remediate-token".into(),
         confirm_taps: true,
         bot_user_id: None,
-        api_token_parameter: "/remediate/api-token".into(),
-        from_email: "bot@example.com".into(),
-        api_url: "http://127.0.0.1:9".into(),
-        ledger_table: "unused".into(),
-        max_trigger_age: Duration::from_secs(900),
-        global_dry_run: None,
-        region: "eu-west-1".into(),
+        run: RunSettings {
+            api_token_parameter: "/remediate/api-token".into(),
+            from_email: "bot@example.com".into(),
+            api_url: "http://127.0.0.1:9".into(),
+            ledger_table: "unused".into(),
+            max_trigger_age: Duration::from_secs(900),
+            global_dry_run: None,
+            region: "eu-west-1".into(),
+            results_topic_arn: None,
+            incident_key: None,
+        },
     }
 }
 
@@ -104,6 +110,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
     let executor = Arc::new(RecordingExecutor::default());
     let ledger = Arc::new(InMemoryLedger::default());
     let clock = Arc::new(ManualClock::new(now()));
+    let results = Arc::new(RecordingPublisher::default());
     pagerduty.incidents.lock().unwrap().insert(
         "PINC001".into(),
         Incident {
@@ -146,6 +153,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock: clock.clone(),
+            results: Some(results.clone()),
         },
         settings,
         secrets: Arc::new(StaticSecrets::new([
@@ -163,6 +171,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
         executor,
         ledger,
         clock,
+        results,
     }
 }
 
@@ -288,6 +297,48 @@ async fn signed_v3_incident_runs_its_runbook_and_notes_it() {
         .completed("pagerduty-v3:ev-1")
         .expect("completed claim");
     assert_eq!(stored.outcome, Outcome::Executed);
+    let published = h.results.published();
+    assert_eq!(published.len(), 1, "{published:?}");
+    assert_eq!(published[0].outcome, Outcome::Executed);
+    assert_eq!(published[0].runbook.as_deref(), Some("diagnose-api"));
+    assert_eq!(published[0].incident_id.as_deref(), Some("PINC001"));
+    assert_eq!(
+        published[0].run_id.as_deref(),
+        reply["run_id"].as_str(),
+        "the results topic names the same run"
+    );
+}
+
+#[tokio::test]
+async fn only_outcomes_about_a_runbook_reach_the_results_topic_and_a_failed_publish_changes_nothing()
+ {
+    let h = harness();
+    // Nothing wants a resolved-incident event: ignored, not published.
+    let body = v3_body("ev-ign", "incident.resolved", "API latency over SLO", now());
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!((status, reply["outcome"].as_str()), (200, Some("ignored")));
+    assert!(h.results.published().is_empty());
+    // A publish that fails is logged; the run and its answer stand.
+    *h.results.fail_next.lock().unwrap() = Some(Error::Aws {
+        service: "sns",
+        operation: "Publish",
+        message: "throttled".into(),
+        transient: true,
+    });
+    let body = v3_body(
+        "ev-pub",
+        "incident.triggered",
+        "API latency over SLO",
+        now(),
+    );
+    let (status, reply) = send(&h, signed(&body)).await;
+    assert_eq!((status, reply["outcome"].as_str()), (202, Some("executed")));
+    assert_eq!(h.executor.sent().len(), 1);
+    assert!(h.results.published().is_empty());
+    // Its redelivery is a duplicate: recorded, not published a second time.
+    let (_, reply) = send(&h, signed(&body)).await;
+    assert_eq!(reply["outcome"], "duplicate");
+    assert!(h.results.published().is_empty());
 }
 
 #[tokio::test]
@@ -633,7 +684,7 @@ async fn dry_run_reports_and_executes_nothing() {
     );
 
     let mut global = settings();
-    global.global_dry_run = Some("REMEDIATE_DRY_RUN is on".into());
+    global.run.global_dry_run = Some("REMEDIATE_DRY_RUN is on".into());
     let h = harness_with(global);
     let (status, reply) = send(
         &h,

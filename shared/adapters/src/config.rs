@@ -3,6 +3,8 @@
 
 use remediate_core::catalog::Catalog;
 use remediate_core::pipeline::PipelineSettings;
+use remediate_core::template::Template;
+use remediate_core::trigger::is_known_field;
 use remediate_core::{Error, Result};
 use std::time::Duration;
 
@@ -30,6 +32,24 @@ pub enum CatalogSource {
     },
 }
 
+/// The settings every function that runs runbooks reads the same way.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub api_token_parameter: String,
+    pub from_email: String,
+    pub api_url: String,
+    pub ledger_table: String,
+    pub max_trigger_age: Duration,
+    /// Why every run is dry, when `REMEDIATE_DRY_RUN` says so.
+    pub global_dry_run: Option<String>,
+    /// For console links in notes.
+    pub region: String,
+    /// `RESULTS_TOPIC_ARN`: where outcomes are published, if anywhere.
+    pub results_topic_arn: Option<String>,
+    /// `PAGERDUTY_INCIDENT_KEY_TEMPLATE`: how an alarm or AWS event names its incident.
+    pub incident_key: Option<Template>,
+}
+
 /// Settings of the `pagerduty-webhook` function. See the README's configuration table.
 #[derive(Debug, Clone)]
 pub struct WebhookSettings {
@@ -44,27 +64,28 @@ pub struct WebhookSettings {
     pub confirm_taps: bool,
     /// The PagerDuty user remediate writes as: events it caused (its own notes) are ignored.
     pub bot_user_id: Option<String>,
-    pub api_token_parameter: String,
-    pub from_email: String,
-    pub api_url: String,
-    pub ledger_table: String,
-    pub max_trigger_age: Duration,
-    /// Why every run is dry, when `REMEDIATE_DRY_RUN` says so.
-    pub global_dry_run: Option<String>,
-    /// For console links in notes.
-    pub region: String,
+    pub run: RunSettings,
+}
+
+impl RunSettings {
+    /// The part of the settings the pipeline reads, with the settings only webhooks have.
+    pub fn pipeline(&self, confirm_taps: bool, bot_user_id: Option<String>) -> PipelineSettings {
+        PipelineSettings {
+            max_trigger_age: self.max_trigger_age,
+            global_dry_run: self.global_dry_run.clone(),
+            confirm_taps,
+            bot_user_id,
+            region: self.region.clone(),
+            incident_key: self.incident_key.clone(),
+        }
+    }
 }
 
 impl WebhookSettings {
     /// The part of the settings the pipeline reads.
     pub fn pipeline(&self) -> PipelineSettings {
-        PipelineSettings {
-            max_trigger_age: self.max_trigger_age,
-            global_dry_run: self.global_dry_run.clone(),
-            confirm_taps: self.confirm_taps,
-            bot_user_id: self.bot_user_id.clone(),
-            region: self.region.clone(),
-        }
+        self.run
+            .pipeline(self.confirm_taps, self.bot_user_id.clone())
     }
 }
 
@@ -199,19 +220,6 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "is not a valid header name",
             ));
         }
-        let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
-        if !from_email.contains('@') {
-            return Err(Error::config(
-                "PAGERDUTY_FROM_EMAIL",
-                "must be the email of a PagerDuty user",
-            ));
-        }
-        let api_url = self
-            .optional("PAGERDUTY_API_URL")
-            .unwrap_or_else(|| crate::pagerduty::client::DEFAULT_API_URL.to_owned());
-        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
-            return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
-        }
         let confirm_taps = self.flag("PAGERDUTY_CONFIRM_TAPS", true)?;
         if !confirm_taps && self.optional("AWS_ENDPOINT_URL").is_none() {
             // Confirmation is what keeps a leaked header secret from acting as a person: off only
@@ -230,15 +238,44 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 "must be a PagerDuty user id (letters and digits, like PBOT123)",
             ));
         }
-        let global_dry_run = self
-            .flag("REMEDIATE_DRY_RUN", false)?
-            .then(|| "REMEDIATE_DRY_RUN is on".to_owned());
         Ok(WebhookSettings {
             webhook_secrets_parameter,
             action_token_parameter,
             action_token_header,
             confirm_taps,
             bot_user_id,
+            run: self.run_settings()?,
+        })
+    }
+
+    /// The settings of [`RunSettings`], shared by every function that runs runbooks.
+    pub fn run_settings(&self) -> Result<RunSettings> {
+        let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
+        if !from_email.contains('@') {
+            return Err(Error::config(
+                "PAGERDUTY_FROM_EMAIL",
+                "must be the email of a PagerDuty user",
+            ));
+        }
+        let api_url = self
+            .optional("PAGERDUTY_API_URL")
+            .unwrap_or_else(|| crate::pagerduty::client::DEFAULT_API_URL.to_owned());
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(Error::config("PAGERDUTY_API_URL", "must be an http(s) URL"));
+        }
+        let global_dry_run = self
+            .flag("REMEDIATE_DRY_RUN", false)?
+            .then(|| "REMEDIATE_DRY_RUN is on".to_owned());
+        let results_topic_arn = self.optional("RESULTS_TOPIC_ARN");
+        if let Some(arn) = &results_topic_arn
+            && !is_topic_arn(arn)
+        {
+            return Err(Error::config(
+                "RESULTS_TOPIC_ARN",
+                format!("{arn:?} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)"),
+            ));
+        }
+        Ok(RunSettings {
             api_token_parameter: self.required("PAGERDUTY_API_TOKEN_PARAMETER")?,
             from_email,
             api_url,
@@ -249,8 +286,50 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 .optional("AWS_REGION")
                 .or_else(|| self.optional("AWS_DEFAULT_REGION"))
                 .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
+            results_topic_arn,
+            incident_key: self.incident_key_template()?,
         })
     }
+
+    /// `PAGERDUTY_INCIDENT_KEY_TEMPLATE`: a template over trigger fields, such as
+    /// `{{ alarm.arn }}`; every placeholder must be a field a trigger has.
+    fn incident_key_template(&self) -> Result<Option<Template>> {
+        const NAME: &str = "PAGERDUTY_INCIDENT_KEY_TEMPLATE";
+        let Some(text) = self.optional(NAME) else {
+            return Ok(None);
+        };
+        let template =
+            Template::parse(&text).map_err(|error| Error::config(NAME, error.to_string()))?;
+        if template.is_literal() {
+            return Err(Error::config(
+                NAME,
+                "names no trigger field: every alarm would find the same incident (write e.g. {{ alarm.arn }})",
+            ));
+        }
+        if let Some(field) = template.placeholders().find(|field| !is_known_field(field)) {
+            return Err(Error::config(
+                NAME,
+                format!("{field:?} is not a trigger field (see the README's field list)"),
+            ));
+        }
+        Ok(Some(template))
+    }
+}
+
+/// An SNS topic ARN in any partition: `arn:<partition>:sns:<region>:<12 digits>:<name>`.
+pub fn is_topic_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.split(':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "sns", region, account, name]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && !name.is_empty()
+                && name.len() <= 256
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    )
 }
 
 #[cfg(test)]
@@ -282,9 +361,11 @@ mod tests {
         let settings = env(BASE).webhook_settings().unwrap();
         assert_eq!(settings.action_token_header, "x-remediate-token");
         assert!(settings.confirm_taps);
-        assert_eq!(settings.max_trigger_age, Duration::from_secs(900));
-        assert_eq!(settings.api_url, "https://api.pagerduty.com");
-        assert_eq!(settings.global_dry_run, None);
+        assert_eq!(settings.run.max_trigger_age, Duration::from_secs(900));
+        assert_eq!(settings.run.api_url, "https://api.pagerduty.com");
+        assert_eq!(settings.run.global_dry_run, None);
+        assert_eq!(settings.run.results_topic_arn, None);
+        assert!(settings.run.incident_key.is_none());
     }
 
     #[test]
@@ -297,6 +378,15 @@ mod tests {
             ("PAGERDUTY_ACTION_TOKEN_HEADER", "bad header"),
             ("PAGERDUTY_FROM_EMAIL", "nobody"),
             ("REMEDIATE_DRY_RUN", "sometimes"),
+            (
+                "RESULTS_TOPIC_ARN",
+                "arn:aws:sqs:eu-west-1:123456789012:results",
+            ),
+            ("RESULTS_TOPIC_ARN", "arn:aws:sns:eu-west-1:12345:results"),
+            ("RESULTS_TOPIC_ARN", "remediate-results"),
+            ("PAGERDUTY_INCIDENT_KEY_TEMPLATE", "{{ alarm.nope }}"),
+            ("PAGERDUTY_INCIDENT_KEY_TEMPLATE", "always-this-one"),
+            ("PAGERDUTY_INCIDENT_KEY_TEMPLATE", "{{ alarm.name"),
         ] {
             let mut pairs = BASE.to_vec();
             pairs.push((name, value));
@@ -307,6 +397,36 @@ mod tests {
         assert!(
             error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn results_topic_and_incident_key_template_are_read() {
+        let mut pairs = BASE.to_vec();
+        pairs.push((
+            "RESULTS_TOPIC_ARN",
+            "arn:aws-cn:sns:cn-north-1:123456789012:remediate-results.fifo",
+        ));
+        pairs.push((
+            "PAGERDUTY_INCIDENT_KEY_TEMPLATE",
+            "cloudwatch/{{ alarm.account }}/{{ alarm.name }}",
+        ));
+        let settings = env(&pairs).webhook_settings().unwrap();
+        assert_eq!(
+            settings.run.results_topic_arn.as_deref(),
+            Some("arn:aws-cn:sns:cn-north-1:123456789012:remediate-results.fifo")
+        );
+        let template = settings.run.incident_key.clone().unwrap();
+        assert_eq!(
+            template.placeholders().collect::<Vec<_>>(),
+            ["alarm.account", "alarm.name"]
+        );
+        assert_eq!(
+            settings
+                .pipeline()
+                .incident_key
+                .map(|t| t.placeholders().count()),
+            Some(2)
         );
     }
 

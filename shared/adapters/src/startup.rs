@@ -69,3 +69,16 @@ pub fn kill_switch<F: Fn(&str) -> Option<String>>(
         None => KillSwitch::absent(clock),
     }
 }
+
+/// The results topic publisher, when `RESULTS_TOPIC_ARN` is set.
+pub fn results_topic(
+    settings: &crate::config::RunSettings,
+    aws: &aws_config::SdkConfig,
+) -> Option<Arc<dyn remediate_core::ports::ResultsPublisher>> {
+    let arn = settings.results_topic_arn.as_ref()?;
+    tracing::info!(topic = arn, "outcomes are published to the results topic");
+    Some(Arc::new(crate::aws::results_topic::SnsResults::new(
+        aws_sdk_sns::Client::new(aws),
+        arn.clone(),
+    )))
+}

@@ -8,7 +8,7 @@ use lambda_http::{Body, Request};
 use pagerduty_webhook::WebhookApp;
 use remediate_adapters::aws::ledger::DynamoLedger;
 use remediate_adapters::aws::secrets::ParameterStoreSecrets;
-use remediate_adapters::config::WebhookSettings;
+use remediate_adapters::config::{RunSettings, WebhookSettings};
 use remediate_adapters::executors::SsmCommandExecutor;
 use remediate_adapters::pagerduty::HttpPagerDuty;
 use remediate_core::catalog::Catalog;
@@ -82,19 +82,23 @@ runbooks:
         action_token_header: "x-remediate-token".into(),
         confirm_taps,
         bot_user_id: None,
-        api_token_parameter: format!("{prefix}/api-token"),
-        from_email: "remediate-bot@example.com".into(),
-        api_url: prism_url(),
-        ledger_table: table.clone(),
-        max_trigger_age: Duration::from_secs(900),
-        global_dry_run: None,
-        region: REGION.into(),
+        run: RunSettings {
+            api_token_parameter: format!("{prefix}/api-token"),
+            from_email: "remediate-bot@example.com".into(),
+            api_url: prism_url(),
+            ledger_table: table.clone(),
+            max_trigger_age: Duration::from_secs(900),
+            global_dry_run: None,
+            region: REGION.into(),
+            results_topic_arn: None,
+            incident_key: None,
+        },
     };
     let pagerduty = HttpPagerDuty::new(
-        &settings.api_url,
-        settings.from_email.clone(),
+        &settings.run.api_url,
+        settings.run.from_email.clone(),
         secrets.clone(),
-        settings.api_token_parameter.clone(),
+        settings.run.api_token_parameter.clone(),
     )
     .unwrap();
     let ledger = Arc::new(DynamoLedger::new(dynamodb, table));
@@ -113,6 +117,7 @@ runbooks:
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),
+            results: None,
         },
         settings,
         secrets,

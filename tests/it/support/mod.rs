@@ -117,3 +117,63 @@ pub async fn create_ledger_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str
         .await
         .expect("CreateTable on moto");
 }
+
+/// One call of SQS's JSON protocol on moto (spares the tests the SQS SDK crate): a subscriber
+/// queue is all the tests need of SQS.
+pub async fn sqs(target: &str, body: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/", moto_url()))
+        .header("X-Amz-Target", format!("AmazonSQS.{target}"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header(
+            "Authorization",
+            format!("AWS4-HMAC-SHA256 Credential=testing/20260101/{REGION}/sqs/aws4_request, SignedHeaders=host, Signature=0"),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|error| panic!("moto SQS {target}: {error}"));
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    assert!(status.is_success(), "SQS {target} failed: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+/// A new SQS queue: its URL and ARN.
+pub async fn sqs_queue(name: &str) -> (String, String) {
+    let created = sqs("CreateQueue", serde_json::json!({ "QueueName": name })).await;
+    let url = created["QueueUrl"].as_str().expect("QueueUrl").to_owned();
+    let attributes = sqs(
+        "GetQueueAttributes",
+        serde_json::json!({ "QueueUrl": url, "AttributeNames": ["QueueArn"] }),
+    )
+    .await;
+    let arn = attributes["Attributes"]["QueueArn"]
+        .as_str()
+        .expect("QueueArn")
+        .to_owned();
+    (url, arn)
+}
+
+/// Every message waiting in the queue (their bodies), reading until it is empty.
+pub async fn sqs_drain(url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    loop {
+        let received = sqs(
+            "ReceiveMessage",
+            serde_json::json!({ "QueueUrl": url, "MaxNumberOfMessages": 10, "WaitTimeSeconds": 0 }),
+        )
+        .await;
+        let Some(messages) = received["Messages"].as_array().filter(|m| !m.is_empty()) else {
+            return bodies;
+        };
+        for message in messages {
+            bodies.push(message["Body"].as_str().unwrap_or_default().to_owned());
+            sqs(
+                "DeleteMessage",
+                serde_json::json!({ "QueueUrl": url, "ReceiptHandle": message["ReceiptHandle"] }),
+            )
+            .await;
+        }
+    }
+}

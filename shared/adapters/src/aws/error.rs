@@ -28,6 +28,8 @@ modeled_transient! {
     aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError => |e| e.is_internal_server_error();
     aws_sdk_s3::operation::get_object::GetObjectError => |_e| false;
+    aws_sdk_sns::operation::publish::PublishError => |e| e.is_internal_error_exception()
+        || e.is_kms_throttling_exception();
     aws_sdk_dynamodb::operation::query::QueryError => |e| e.is_internal_server_error()
         || e.is_provisioned_throughput_exceeded_exception()
         || e.is_request_limit_exceeded()
@@ -59,6 +61,8 @@ const THROTTLING_CODES: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "ThrottledException",
+    // SNS: its ThrottledException is sent with this code.
+    "Throttled",
     "TooManyRequestsException",
     "RequestLimitExceeded",
     "ProvisionedThroughputExceededException",

@@ -6,6 +6,7 @@ pub mod catalog_sources;
 pub mod error;
 pub mod kill_switch;
 pub mod ledger;
+pub mod results_topic;
 pub mod secrets;
 
 pub use error::from_sdk;

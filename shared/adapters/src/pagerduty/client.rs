@@ -8,7 +8,7 @@
 use super::payload::{IncidentJson, ReferenceJson};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use remediate_core::ports::incidents::{LogEntry, PagerDutyApi};
+use remediate_core::ports::incidents::{LogEntry, OPEN_STATUSES, PagerDutyApi};
 use remediate_core::secrets::SecretStore;
 use remediate_core::trigger::Incident;
 use remediate_core::{Error, Result};
@@ -31,6 +31,8 @@ const BACKOFF_CAP: Duration = Duration::from_secs(2);
 /// even the busiest incident holds far fewer than a thousand entries.
 pub const MAX_LOG_ENTRY_PAGES: usize = 10;
 const LOG_ENTRY_PAGE_SIZE: usize = 100;
+/// PagerDuty's limit on an alert's de-duplication key (the Events API v2 `dedup_key`).
+pub const MAX_INCIDENT_KEY_CHARS: usize = 255;
 
 pub struct HttpPagerDuty {
     http: reqwest::Client,
@@ -310,6 +312,52 @@ impl PagerDutyApi for HttpPagerDuty {
             ),
             transient: false,
         })
+    }
+
+    async fn find_open_incident(
+        &self,
+        incident_key: &str,
+        deadline: Instant,
+    ) -> Result<Option<Incident>> {
+        #[derive(Deserialize)]
+        struct Body {
+            incidents: Vec<IncidentJson>,
+        }
+        if incident_key.is_empty() || incident_key.len() > MAX_INCIDENT_KEY_CHARS {
+            return Err(Error::PagerDuty {
+                operation: "ListIncidents",
+                status: None,
+                message: format!(
+                    "an incident key must be 1 to {MAX_INCIDENT_KEY_CHARS} characters, not {}",
+                    incident_key.len()
+                ),
+                transient: false,
+            });
+        }
+        let mut query = vec![("incident_key", incident_key.to_owned())];
+        query.extend(OPEN_STATUSES.map(|status| ("statuses[]", status.to_owned())));
+        // An open incident of this key is at most one (PagerDuty de-duplicates on it); a page of
+        // a few is plenty and bounds the answer.
+        query.push(("limit", "5".to_owned()));
+        let response = self
+            .send(
+                "ListIncidents",
+                Method::GET,
+                "/incidents",
+                &query,
+                None,
+                deadline,
+            )
+            .await?;
+        let body: Body = read_json(response, "ListIncidents").await?;
+        // Checked again here: the filter is PagerDuty's, the promise is ours.
+        Ok(body
+            .incidents
+            .into_iter()
+            .map(|incident| incident.to_incident())
+            .filter(|incident| incident.key.as_deref() == Some(incident_key))
+            .filter(|incident| OPEN_STATUSES.contains(&incident.status.as_str()))
+            .max_by_key(|incident| incident.number))
     }
 
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()> {

@@ -228,7 +228,7 @@ impl Pipeline {
         };
         tracing::warn!(reason, "refused");
         let report = Report::refused(&claim.dedupe_id, Some(runbook), reason);
-        self.complete(claim, trigger, &report).await;
+        self.complete(claim, trigger, &report, deadline).await;
         Started::Report(report)
     }
 }

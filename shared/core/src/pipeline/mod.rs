@@ -11,6 +11,7 @@
 
 mod confirm;
 mod execute;
+mod incident_key;
 mod retry;
 mod targets;
 
@@ -28,6 +29,8 @@ use crate::notes;
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::ports::executor::CommandExecutor;
 use crate::ports::incidents::PagerDutyApi;
+use crate::ports::results::{ResultMessage, ResultsPublisher};
+use crate::template::Template;
 use crate::trigger::Trigger;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +56,9 @@ pub struct PipelineSettings {
     pub bot_user_id: Option<String>,
     /// For console links in notes.
     pub region: String,
+    /// How an alarm or AWS event names the PagerDuty incident it opened (its `incident_key`),
+    /// from `PAGERDUTY_INCIDENT_KEY_TEMPLATE`. Unset, such triggers look up no incident.
+    pub incident_key: Option<Template>,
 }
 
 /// The ports and settings a run needs, built once per container.
@@ -65,6 +71,8 @@ pub struct Pipeline {
     pub ledger: Arc<dyn Ledger>,
     pub guards: Arc<dyn GuardStore>,
     pub clock: Arc<dyn Clock>,
+    /// The results topic, when `RESULTS_TOPIC_ARN` is set.
+    pub results: Option<Arc<dyn ResultsPublisher>>,
 }
 
 /// What became of a trigger: an outcome to answer with, or a request to send it again.
@@ -151,6 +159,13 @@ impl Pipeline {
                 return Started::Report(Report::ignored(&trigger.dedupe_id, reason));
             }
         };
+        // An alarm's incident is found before the claim: a transient failure then leaves nothing
+        // to give back.
+        if let Err(error) = self.find_alarm_incident(&mut trigger, deadline).await {
+            return self
+                .retry_unclaimed(&trigger, Some(&runbook), &error, deadline)
+                .await;
+        }
         let now = self.clock.now();
         let claim = match self.ledger.claim(&trigger.dedupe_id, now, CLAIM_HOLD).await {
             Ok(ClaimResult::Claimed(claim)) => claim,
@@ -260,7 +275,7 @@ impl Pipeline {
         if report.catalog_version.is_none() {
             report.catalog_version = Some(catalog.version.clone());
         }
-        self.complete(&claim, &trigger, &report).await;
+        self.complete(&claim, &trigger, &report, deadline).await;
         Started::Report(report)
     }
 
@@ -297,7 +312,14 @@ impl Pipeline {
         }
     }
 
-    pub(super) async fn complete(&self, claim: &Claim, trigger: &Trigger, report: &Report) {
+    /// Record the outcome on the claim, then publish it to the results topic.
+    pub(super) async fn complete(
+        &self,
+        claim: &Claim,
+        trigger: &Trigger,
+        report: &Report,
+        deadline: Instant,
+    ) {
         if let Err(error) = self
             .ledger
             .complete(claim, trigger, report, self.clock.now())
@@ -313,6 +335,30 @@ impl Pipeline {
                 command_id = report.command_id.as_deref().unwrap_or(""),
                 "could not record the outcome in the ledger"
             );
+        }
+        self.publish(trigger, report, deadline).await;
+    }
+}
+
+impl Pipeline {
+    /// Publish the outcome on the results topic, if there is one and the outcome is published
+    /// there. A failure is logged, never retried: the ledger holds the same outcome.
+    pub(super) async fn publish(&self, trigger: &Trigger, report: &Report, deadline: Instant) {
+        let Some(results) = &self.results else {
+            return;
+        };
+        if !ResultMessage::is_published(report) {
+            return;
+        }
+        let message = ResultMessage::new(trigger, report);
+        match results.publish(&message, deadline - ANSWER_MARGIN).await {
+            Ok(()) => tracing::info!(outcome = %report.outcome, "published to the results topic"),
+            Err(error) => tracing::error!(
+                %error,
+                outcome = %report.outcome,
+                run_id = report.run_id.as_deref().unwrap_or(""),
+                "could not publish to the results topic"
+            ),
         }
     }
 }

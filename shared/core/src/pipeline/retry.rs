@@ -82,7 +82,7 @@ impl Pipeline {
             .stale_refusal(trigger, Some(runbook), error, deadline)
             .await
         {
-            self.complete(claim, trigger, &report).await;
+            self.complete(claim, trigger, &report, deadline).await;
             return Started::Report(report);
         }
         if let Err(release_error) = self.ledger.release(claim).await {

@@ -34,4 +34,14 @@ pub trait PagerDutyApi: Send + Sync {
         deadline: Instant,
     ) -> Result<Vec<LogEntry>>;
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()>;
+    /// The open (triggered or acknowledged) incident whose `incident_key` is `incident_key`, the
+    /// most recent if PagerDuty somehow has several. How an alarm finds the incident it opened.
+    async fn find_open_incident(
+        &self,
+        incident_key: &str,
+        deadline: Instant,
+    ) -> Result<Option<Incident>>;
 }
+
+/// The statuses of an incident that is still open.
+pub const OPEN_STATUSES: [&str; 2] = ["triggered", "acknowledged"];

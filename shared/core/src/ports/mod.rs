@@ -3,6 +3,7 @@
 
 pub mod executor;
 pub mod incidents;
+pub mod results;
 
 pub use crate::catalog_store::CatalogFetcher;
 pub use crate::clock::Clock;
@@ -12,3 +13,4 @@ pub use crate::ledger::{Ledger, RunHistory};
 pub use crate::secrets::SecretStore;
 pub use executor::CommandExecutor;
 pub use incidents::PagerDutyApi;
+pub use results::ResultsPublisher;

@@ -1,6 +1,6 @@
 //! PagerDuty in memory.
 
-use crate::ports::incidents::{LogEntry, PagerDutyApi};
+use crate::ports::incidents::{LogEntry, OPEN_STATUSES, PagerDutyApi};
 use crate::trigger::Incident;
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -97,5 +97,29 @@ impl PagerDutyApi for InMemoryPagerDuty {
             .unwrap_or_else(|p| p.into_inner())
             .push((incident_id.to_owned(), content.to_owned()));
         Ok(())
+    }
+
+    async fn find_open_incident(
+        &self,
+        incident_key: &str,
+        _deadline: Instant,
+    ) -> Result<Option<Incident>> {
+        if let Some(error) = self
+            .fail_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
+        Ok(self
+            .incidents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|incident| incident.key.as_deref() == Some(incident_key))
+            .filter(|incident| OPEN_STATUSES.contains(&incident.status.as_str()))
+            .max_by_key(|incident| incident.number)
+            .cloned())
     }
 }

@@ -6,9 +6,11 @@ mod executor;
 mod guards;
 mod incidents;
 mod ledger;
+mod results;
 
 pub use clock::ManualClock;
 pub use executor::RecordingExecutor;
 pub use guards::InMemoryGuards;
 pub use incidents::InMemoryPagerDuty;
 pub use ledger::InMemoryLedger;
+pub use results::RecordingPublisher;
