@@ -67,6 +67,16 @@ pub struct WebhookSettings {
     pub run: RunSettings,
 }
 
+/// Settings of the `sns-alarm` function. See the README's configuration table.
+#[derive(Debug, Clone)]
+pub struct AlarmSettings {
+    /// `SNS_VERIFY_SIGNATURES` (default true). False logs a warning at every cold start.
+    pub verify_signatures: bool,
+    /// `SNS_TOPIC_ARNS`: when not empty, notifications from any other topic are rejected.
+    pub topic_allowlist: Vec<String>,
+    pub run: RunSettings,
+}
+
 impl RunSettings {
     /// The part of the settings the pipeline reads, with the settings only webhooks have.
     pub fn pipeline(&self, confirm_taps: bool, bot_user_id: Option<String>) -> PipelineSettings {
@@ -248,6 +258,27 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         })
     }
 
+    pub fn alarm_settings(&self) -> Result<AlarmSettings> {
+        let topic_allowlist: Vec<String> = self
+            .optional("SNS_TOPIC_ARNS")
+            .unwrap_or_default()
+            .split([',', ' ', '\n', '\t'])
+            .filter(|arn| !arn.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = topic_allowlist.iter().find(|arn| !is_topic_arn(arn)) {
+            return Err(Error::config(
+                "SNS_TOPIC_ARNS",
+                format!("{bad:?} is not an SNS topic ARN (list ARNs separated by commas)"),
+            ));
+        }
+        Ok(AlarmSettings {
+            verify_signatures: self.flag("SNS_VERIFY_SIGNATURES", true)?,
+            topic_allowlist,
+            run: self.run_settings()?,
+        })
+    }
+
     /// The settings of [`RunSettings`], shared by every function that runs runbooks.
     pub fn run_settings(&self) -> Result<RunSettings> {
         let from_email = self.required("PAGERDUTY_FROM_EMAIL")?;
@@ -398,6 +429,41 @@ mod tests {
             error.contains("PAGERDUTY_WEBHOOK_SECRETS_PARAMETER"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn alarm_settings_verify_by_default_and_read_the_allowlist() {
+        let settings = env(BASE).alarm_settings().unwrap();
+        assert!(settings.verify_signatures);
+        assert!(settings.topic_allowlist.is_empty());
+        let mut pairs = BASE.to_vec();
+        pairs.push((
+            "SNS_TOPIC_ARNS",
+            "arn:aws:sns:eu-west-1:123456789012:alarms, arn:aws:sns:us-east-1:123456789012:findings",
+        ));
+        pairs.push(("SNS_VERIFY_SIGNATURES", "false"));
+        let settings = env(&pairs).alarm_settings().unwrap();
+        assert!(!settings.verify_signatures);
+        assert_eq!(
+            settings.topic_allowlist,
+            [
+                "arn:aws:sns:eu-west-1:123456789012:alarms",
+                "arn:aws:sns:us-east-1:123456789012:findings"
+            ]
+        );
+        for (name, value) in [
+            (
+                "SNS_TOPIC_ARNS",
+                "arn:aws:sns:eu-west-1:123456789012:alarms,alarms",
+            ),
+            ("SNS_VERIFY_SIGNATURES", "perhaps"),
+            ("LEDGER_TABLE", ""),
+        ] {
+            let mut pairs: Vec<_> = BASE.iter().filter(|(n, _)| *n != name).copied().collect();
+            pairs.push((name, value));
+            let error = env(&pairs).alarm_settings().unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
     }
 
     #[test]

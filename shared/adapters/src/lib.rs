@@ -5,6 +5,7 @@
 //! - [`aws`]: the SDK's configuration and error classes, the ledger on DynamoDB, secrets and
 //!   the kill switch in Parameter Store, the catalog's remote sources;
 //! - [`cloudwatch`]: CloudWatch alarm notifications, as SNS delivers them;
+//! - [`sns`]: one SNS notification's message read into a trigger;
 //! - [`executors`]: SSM Run Command;
 //! - [`config`]: the environment, read once at cold start.
 
@@ -13,4 +14,5 @@ pub mod cloudwatch;
 pub mod config;
 pub mod executors;
 pub mod pagerduty;
+pub mod sns;
 pub mod startup;

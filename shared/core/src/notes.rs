@@ -50,6 +50,13 @@ pub fn dry_run(trigger: &Trigger, plan: &Plan) -> String {
     )
 }
 
+/// An alarm that a runbook watches left ALARM: said on its incident, nothing run.
+pub fn alarm_recovered(alarm: &str, state: &str, runbook: &str) -> String {
+    format!(
+        "remediate: CloudWatch alarm {alarm} is {state} again. Nothing was run for this transition ({runbook} runs only on ALARM)."
+    )
+}
+
 pub fn refused(trigger: &Trigger, runbook: &str, reason: &str) -> String {
     format!(
         "remediate: {runbook} not run for {cause}: {reason}.",

@@ -88,6 +88,9 @@ impl Actor {
     }
 }
 
+/// The only alarm state that starts a runbook.
+pub const ALARM_STATE: &str = "ALARM";
+
 /// A CloudWatch alarm state change (delivered through SNS).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Alarm {
@@ -255,6 +258,12 @@ impl Trigger {
                 .as_ref()
                 .map_or("someone", |actor| actor.name.as_str());
             return format!("{by} (workflow {})", workflow.name);
+        }
+        if let Some(alarm) = &self.alarm {
+            return format!("alarm {} ({})", alarm.name, alarm.state);
+        }
+        if let Some(event) = &self.event {
+            return format!("{} {}", event.detail_type, event.id);
         }
         match (&self.source, &self.actor) {
             (Source::PagerDutyAction, Some(actor)) if actor.unconfirmed => {

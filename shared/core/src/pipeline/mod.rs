@@ -12,6 +12,7 @@
 mod confirm;
 mod execute;
 mod incident_key;
+mod recovery;
 mod retry;
 mod targets;
 
@@ -122,10 +123,15 @@ impl Pipeline {
         {
             return Started::Report(report);
         }
-        let started = self
-            .process(trigger, deadline, provenance)
-            .instrument(span.clone())
-            .await;
+        let started = if Self::is_recovery(&trigger) {
+            self.record_recovery(trigger, deadline)
+                .instrument(span.clone())
+                .await
+        } else {
+            self.process(trigger, deadline, provenance)
+                .instrument(span.clone())
+                .await
+        };
         if let Started::Retry(Retry::Transient(error)) = &started {
             // The detail goes to the log, with the trigger's fields; the sender learns only that
             // a retry may help.

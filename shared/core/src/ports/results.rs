@@ -2,10 +2,10 @@
 //! (the results topic: chat bots, ticketing, a team's own automation), whatever its source.
 //!
 //! What is published, by decision: every report that names a runbook (executed, dry_run,
-//! refused, suppressed), and the alarm recoveries the sns-alarm function records. Not
-//! published: `ignored` (nothing wanted it: a busy topic would drown subscribers in events no
-//! runbook matched), `rejected` (nothing authenticated to say), and `duplicate` (the first
-//! delivery published it).
+//! refused, suppressed, and the recovery of an alarm a runbook watches, which is `ignored` with
+//! its runbook named). Not published: `ignored` without a runbook (nothing wanted it: a busy
+//! topic would drown subscribers in events no runbook matched), `rejected` (nothing
+//! authenticated to say), and `duplicate` (the first delivery published it).
 
 use crate::Result;
 use crate::ids::{DedupeId, Handle, RunId};
@@ -79,10 +79,7 @@ impl ResultMessage {
     /// Whether a report of this outcome is published (see the module documentation).
     pub fn is_published(report: &Report) -> bool {
         report.runbook.is_some()
-            && !matches!(
-                report.outcome,
-                Outcome::Ignored | Outcome::Rejected | Outcome::Duplicate
-            )
+            && !matches!(report.outcome, Outcome::Rejected | Outcome::Duplicate)
     }
 
     /// A one-line summary for the message's subject (SNS: at most 100 printable ASCII

@@ -1,0 +1,135 @@
+//! The `sns-alarm` function, subscribed to an SNS topic that carries CloudWatch alarm state
+//! changes and AWS findings (EventBridge rules targeting the topic).
+//!
+//! Each record is handled on its own, with its own outcome:
+//! 1. the topic allowlist (`SNS_TOPIC_ARNS`) and the SNS signature, on the fields as SNS sent
+//!    them, before the message is parsed ([`verify`]);
+//! 2. the message read into a trigger (`remediate_adapters::sns`);
+//! 3. the core's pipeline, as for every source.
+//!
+//! Lambda ignores partial-batch answers for SNS, so the whole invocation either succeeds or
+//! fails ([`answer`]): a transient failure (throttling, a certificate that could not be fetched,
+//! PagerDuty 5xx) fails it, and Lambda retries it twice, then sends it to the on-failure
+//! destination. The ledger makes that safe: records already handled come back as duplicates.
+//! A permanent failure succeeds, logged and counted: a retry could not change it.
+
+mod answer;
+mod setup;
+mod verify;
+
+pub use answer::{BatchReport, RecordReport, RetryLater};
+pub use verify::{Authentication, signed_message};
+
+use aws_lambda_events::sns::{SnsEvent, SnsRecord};
+use lambda_runtime::LambdaEvent;
+use remediate_adapters::config::AlarmSettings;
+use remediate_adapters::sns;
+use remediate_core::metrics;
+use remediate_core::outcome::Report;
+use remediate_core::pipeline::{Pipeline, Provenance};
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub const FUNCTION_NAME: &str = "sns-alarm";
+/// Time kept back from the invocation's deadline to write the answer and the logs.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
+/// No record may take longer than this, whatever the function's timeout: a run that has not
+/// started by then is better retried than cut off by the runtime with its claim held.
+const RECORD_BUDGET: Duration = Duration::from_secs(20);
+
+pub struct AlarmApp {
+    pub settings: AlarmSettings,
+    pub authentication: Authentication,
+    pub pipeline: Pipeline,
+}
+
+impl AlarmApp {
+    /// Handle one invocation: every record, then one answer. An error makes Lambda retry the
+    /// whole event.
+    pub async fn handle(&self, event: LambdaEvent<SnsEvent>) -> Result<BatchReport, RetryLater> {
+        let deadline = invocation_deadline(event.context.deadline);
+        self.handle_records(&event.payload.records, deadline).await
+    }
+
+    /// The record loop, with the deadline given (tests and `remediate simulate` call this).
+    pub async fn handle_records(
+        &self,
+        records: &[SnsRecord],
+        deadline: Instant,
+    ) -> Result<BatchReport, RetryLater> {
+        let mut reports = Vec::with_capacity(records.len());
+        let mut retry = None;
+        for record in records {
+            let record_deadline = deadline.min(Instant::now() + RECORD_BUDGET);
+            match self.handle_record(record, record_deadline).await {
+                Ok(report) => {
+                    metrics::emit_outcome(FUNCTION_NAME, report.outcome);
+                    reports.push(report);
+                }
+                // The other records are still handled: each has its own outcome, and the ones
+                // done now are duplicates when Lambda retries the event.
+                Err(failure) => retry = Some(failure),
+            }
+        }
+        match retry {
+            Some(failure) => Err(failure),
+            None => Ok(BatchReport { records: reports }),
+        }
+    }
+
+    async fn handle_record(
+        &self,
+        record: &SnsRecord,
+        deadline: Instant,
+    ) -> Result<RecordReport, RetryLater> {
+        let sns_message = &record.sns;
+        let message_id = sns_message.message_id.as_str();
+        let span = tracing::info_span!(
+            "record",
+            message_id,
+            topic = sns_message.topic_arn,
+            outcome = tracing::field::Empty
+        );
+        let _entered = span.enter();
+        if let Err(rejection) = self
+            .authentication
+            .check(&self.settings, sns_message)
+            .await?
+        {
+            tracing::warn!(reason = rejection, "rejected");
+            return Ok(RecordReport::new(message_id, &Report::rejected(rejection)));
+        }
+        let trigger = match sns::read(message_id, sns_message.timestamp, &sns_message.message) {
+            Ok(trigger) => trigger,
+            Err(unusable) => {
+                let reason = unusable.to_string();
+                tracing::info!(label = unusable.label(), reason, "ignored");
+                return Ok(RecordReport::new(
+                    message_id,
+                    &Report::new(remediate_core::outcome::Outcome::Ignored, Some(reason)),
+                ));
+            }
+        };
+        drop(_entered);
+        let started = self
+            .pipeline
+            .start(trigger, Provenance::Signed, deadline)
+            .await;
+        let answered = answer::record(message_id, started);
+        if let Ok(report) = &answered {
+            span.record("outcome", report.outcome.as_str());
+        }
+        answered
+    }
+}
+
+/// The invocation's deadline as an instant, less the margin for answering. Lambda gives it in
+/// milliseconds since the epoch.
+fn invocation_deadline(deadline_ms: u64) -> Instant {
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
+}
+
+#[cfg(test)]
+mod tests;
