@@ -213,3 +213,38 @@ fn finding_fields_are_readable_trigger_fields() {
     assert!(crate::trigger::is_known_field("event.finding_type"));
     assert!(crate::trigger::is_known_field("event.severity"));
 }
+
+#[test]
+fn built_in_isolate_runbook_wants_high_ec2_findings_that_name_an_instance() {
+    let catalog = Catalog::built_in().unwrap();
+    let name = |trigger: &Trigger| catalog.first_match(trigger).map(|r| r.name.clone());
+    let ssh = "UnauthorizedAccess:EC2/SSHBruteForce";
+    // The GuardDuty fixture as the parser reads it: the instance is the attacker (HIGH).
+    let attacker = guardduty(Some(ssh), Some("HIGH"), &["i-99999999"]);
+    assert_eq!(
+        name(&attacker).as_deref(),
+        Some("isolate-compromised-instance")
+    );
+    let runbook = catalog.get("isolate-compromised-instance").unwrap();
+    let instance = &runbook.params[0];
+    let rendered = instance
+        .from
+        .render(crate::template::Quoting::None, |field| {
+            attacker.field(field)
+        })
+        .unwrap();
+    assert_eq!(rendered, "i-99999999");
+    assert!(instance.rule.accepts("i-99999999"));
+    // The instance is the target of someone else's brute force (LOW): nothing to isolate.
+    assert_eq!(
+        name(&guardduty(Some(ssh), Some("LOW"), &["i-99999999"])),
+        None
+    );
+    // An access key finding names no instance.
+    let key = guardduty(
+        Some("Backdoor:EC2/C&CActivity.B"),
+        Some("HIGH"),
+        &["ASIAEXAMPLE"],
+    );
+    assert_eq!(name(&key), None);
+}
