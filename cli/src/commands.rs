@@ -97,11 +97,23 @@ fn describe_when(runbook: &Runbook) -> String {
         parts.push(format!("alarm ({})", alarm_parts.join(", ")));
     }
     if let Some(event) = &when.event {
-        parts.push(format!(
-            "aws event ({} {})",
+        let mut event_parts = vec![format!(
+            "{} {}",
             event.sources.join("|"),
             event.detail_types.join("|")
-        ));
+        )];
+        if !event.finding_types.is_empty() {
+            let globs: Vec<&str> = event.finding_types.iter().map(|r| r.as_str()).collect();
+            event_parts.push(format!("finding type /{}/", globs.join("|")));
+        }
+        if let Some(minimum) = event.min_severity {
+            event_parts.push(format!("severity {minimum}+"));
+        }
+        if !event.resources.is_empty() {
+            let globs: Vec<&str> = event.resources.iter().map(|r| r.as_str()).collect();
+            event_parts.push(format!("resource /{}/", globs.join("|")));
+        }
+        parts.push(format!("aws event ({})", event_parts.join(", ")));
     }
     parts.join(", ")
 }

@@ -49,7 +49,29 @@ runbooks:
           instance_ids: ['{{ params.instance }}']
         parameters:
           commands: [journalctl --vacuum-size=200M]
+  - name: capture-forensics
+    when:
+      sources: [aws-event]
+      event:
+        source: [aws.guardduty]
+        finding_type: ['UnauthorizedAccess:EC2/*']
+        min_severity: HIGH
+        resource: ['i-*']
+    params:
+      instance:
+        from: '{{ event.resource }}'
+        pattern: 'i-[0-9a-f]{8,17}'
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets:
+          instance_ids: ['{{ params.instance }}']
+        parameters:
+          commands: [ss -tanp]
 ";
+/// AWS's documented GuardDuty finding (see events/fixtures/aws/README.md).
+const GUARDDUTY: &str =
+    include_str!("../../../events/fixtures/aws/eventbridge-guardduty-finding-ec2.json");
 
 fn now() -> DateTime<Utc> {
     "2026-11-25T03:12:09.123Z".parse().unwrap()
@@ -443,8 +465,8 @@ async fn messages_of_no_shape_we_act_on_are_ignored_with_their_reason() {
     let h = harness();
     for (id, message, expected) in [
         ("m-12", "Hello from the SNS console", "not JSON"),
-        ("m-13", r#"{"greeting": "hello"}"#, "not a CloudWatch alarm"),
-        ("m-14", "[1, 2, 3]", "not a CloudWatch alarm"),
+        ("m-13", r#"{"greeting": "hello"}"#, "neither a CloudWatch alarm"),
+        ("m-14", "[1, 2, 3]", "neither a CloudWatch alarm"),
         (
             "m-15",
             r#"{"AlarmName": "x", "NewStateValue": "ALARM", "StateChangeTime": "yesterday"}"#,
@@ -548,6 +570,22 @@ async fn without_an_incident_key_template_no_incident_is_looked_up_and_the_run_s
         1,
         "the results topic still hears"
     );
+}
+
+#[tokio::test]
+async fn a_guardduty_finding_runs_the_runbook_that_matches_its_type_severity_and_resource() {
+    let h = harness();
+    let report = one(&h, record("m-23", GUARDDUTY)).await;
+    assert_eq!(report.outcome, Outcome::Executed, "{report:?}");
+    assert_eq!(report.runbook.as_deref(), Some("capture-forensics"));
+    let sent = h.executor.sent();
+    assert_eq!(sent[0].targets, Targets::InstanceIds(vec!["i-99999999".into()]));
+    // A finding below the runbook's severity is of no interest to it.
+    let low = GUARDDUTY.replace("\"severity\": 8", "\"severity\": 2");
+    assert_ne!(low, GUARDDUTY, "the fixture's severity was replaced");
+    let report = one(&h, record("m-24", &low)).await;
+    assert_eq!(report.outcome, Outcome::Ignored, "{report:?}");
+    assert_eq!(h.executor.sent().len(), 1);
 }
 
 #[tokio::test]

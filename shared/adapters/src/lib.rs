@@ -5,11 +5,14 @@
 //! - [`aws`]: the SDK's configuration and error classes, the ledger on DynamoDB, secrets and
 //!   the kill switch in Parameter Store, the catalog's remote sources;
 //! - [`cloudwatch`]: CloudWatch alarm notifications, as SNS delivers them;
+//! - [`aws_events`]: EventBridge events delivered through SNS (GuardDuty and Security Hub
+//!   findings, AWS Health events, any other source);
 //! - [`sns`]: one SNS notification's message read into a trigger;
 //! - [`executors`]: SSM Run Command;
 //! - [`config`]: the environment, read once at cold start.
 
 pub mod aws;
+pub mod aws_events;
 pub mod cloudwatch;
 pub mod config;
 pub mod executors;

@@ -7,6 +7,7 @@
 //! the notification's signed `Timestamp` (when SNS accepted it), which the age limit is measured
 //! from: a notification delivered hours late by Lambda's retries is not executed.
 
+use crate::aws_events::{self, AwsEventNotification, NotAnEvent};
 use crate::cloudwatch::{self, AlarmNotification, NotAnAlarm};
 use chrono::{DateTime, Utc};
 use remediate_core::clock::is_plausible;
@@ -25,6 +26,8 @@ pub fn dedupe_id(message_id: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {
     Alarm(Box<AlarmNotification>),
+    /// An EventBridge event (a GuardDuty or Security Hub finding, an AWS Health event...).
+    Event(Box<AwsEventNotification>),
 }
 
 /// Why a notification will never be acted on. The function acknowledges it as `ignored`, with
@@ -35,8 +38,15 @@ pub enum Unusable {
     MessageId(String),
     #[error("the SNS Timestamp {0} is not a plausible time")]
     Timestamp(DateTime<Utc>),
+    /// Not JSON, or an alarm notification with something wrong in it.
     #[error(transparent)]
-    Message(#[from] NotAnAlarm),
+    Alarm(#[from] NotAnAlarm),
+    /// An EventBridge event with something wrong in it.
+    #[error(transparent)]
+    Event(#[from] NotAnEvent),
+    /// JSON of neither shape: another publisher's message on the topic.
+    #[error("the message is neither a CloudWatch alarm notification nor an EventBridge event")]
+    UnknownShape,
 }
 
 impl Unusable {
@@ -45,7 +55,9 @@ impl Unusable {
         match self {
             Unusable::MessageId(_) => "bad-message-id",
             Unusable::Timestamp(_) => "bad-timestamp",
-            Unusable::Message(not_an_alarm) => not_an_alarm.label(),
+            Unusable::Alarm(not_an_alarm) => not_an_alarm.label(),
+            Unusable::Event(not_an_event) => not_an_event.label(),
+            Unusable::UnknownShape => "unknown-shape",
         }
     }
 }
@@ -67,8 +79,20 @@ pub fn read(
     if !is_plausible(timestamp) {
         return Err(Unusable::Timestamp(timestamp));
     }
-    let notification = Notification::Alarm(Box::new(cloudwatch::parse_alarm(message)?));
-    Ok(trigger(message_id, timestamp, notification))
+    Ok(trigger(message_id, timestamp, notification(message)?))
+}
+
+/// The message as an alarm, else as an EventBridge event.
+pub fn notification(message: &str) -> Result<Notification, Unusable> {
+    match cloudwatch::parse_alarm(message) {
+        Ok(alarm) => Ok(Notification::Alarm(Box::new(alarm))),
+        Err(NotAnAlarm::WrongShape(_)) => match aws_events::parse_event(message) {
+            Ok(event) => Ok(Notification::Event(Box::new(event))),
+            Err(NotAnEvent::WrongShape(_)) => Err(Unusable::UnknownShape),
+            Err(error) => Err(error.into()),
+        },
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The trigger of one notification.
@@ -84,6 +108,18 @@ pub fn trigger(message_id: &str, timestamp: DateTime<Utc>, notification: Notific
             actor: None,
             alarm: Some(notification.alarm),
             event: None,
+            workflow: None,
+        },
+        Notification::Event(notification) => Trigger {
+            source: Source::AwsEvent,
+            dedupe_id: dedupe_id(message_id).into(),
+            event_type: notification.event.detail_type.clone(),
+            action: None,
+            occurred_at: timestamp,
+            incident: None,
+            actor: None,
+            alarm: None,
+            event: Some(notification.event),
             workflow: None,
         },
     }
@@ -105,6 +141,9 @@ mod tests {
             .unwrap()
             .to_owned()
     }
+
+    const GUARDDUTY: &str =
+        include_str!("../../../events/fixtures/aws/eventbridge-guardduty-finding-ec2.json");
 
     fn at() -> DateTime<Utc> {
         "2026-11-25T03:12:09.123Z".parse().unwrap()
@@ -143,7 +182,25 @@ mod tests {
         assert_eq!(read("m-1", at(), "hello").unwrap_err().label(), "not-json");
         assert_eq!(
             read("m-1", at(), r#"{"foo": 1}"#).unwrap_err().label(),
-            "not-an-alarm"
+            "unknown-shape"
         );
+        assert_eq!(
+            read("m-1", at(), "[1, 2]").unwrap_err().label(),
+            "unknown-shape"
+        );
+    }
+
+    #[test]
+    fn an_eventbridge_finding_becomes_an_aws_event_trigger() {
+        let trigger = read("m-gd", at(), GUARDDUTY).unwrap();
+        assert_eq!(trigger.source, Source::AwsEvent);
+        assert_eq!(trigger.dedupe_id.as_str(), "sns:m-gd");
+        assert_eq!(trigger.event_type, "GuardDuty Finding");
+        assert_eq!(trigger.occurred_at, at());
+        let event = trigger.event.expect("event");
+        assert_eq!(event.source, "aws.guardduty");
+        assert!(event.finding_type.is_some());
+        assert!(event.severity.is_some());
+        assert!(trigger.alarm.is_none());
     }
 }

@@ -92,6 +92,26 @@ pub struct AlarmMatch {
 pub struct EventMatch {
     pub sources: Vec<String>,
     pub detail_types: Vec<String>,
+    /// Globs, compiled; any one matching the event's finding type holds. An event without a
+    /// finding type fails a non-empty list.
+    pub finding_types: Vec<Regex>,
+    /// The least severe label that holds (one of [`crate::trigger::SEVERITIES`]). An event
+    /// without a severity (AWS Health, most other sources) fails it: "at least HIGH" cannot
+    /// be known of an event that has no grade.
+    pub min_severity: Option<&'static str>,
+    /// Globs, compiled; holds when any of the event's resources matches any of them.
+    pub resources: Vec<Regex>,
+}
+
+impl EventMatch {
+    fn severity_holds(&self, severity: Option<&str>) -> bool {
+        let Some(minimum) = self.min_severity.and_then(crate::trigger::severity_rank) else {
+            return true;
+        };
+        severity
+            .and_then(crate::trigger::severity_rank)
+            .is_some_and(|rank| rank >= minimum)
+    }
 }
 
 /// A typed parameter: a value taken from the trigger, accepted only if it matches.
@@ -397,6 +417,29 @@ impl When {
             }
             if !any_equal(&event_match.detail_types, Some(&event.detail_type)) {
                 return Some("event.detail_type");
+            }
+            if !event_match.finding_types.is_empty()
+                && !event.finding_type.as_deref().is_some_and(|finding_type| {
+                    event_match
+                        .finding_types
+                        .iter()
+                        .any(|glob| glob.is_match(finding_type))
+                })
+            {
+                return Some("event.finding_type");
+            }
+            if !event_match.severity_holds(event.severity.as_deref()) {
+                return Some("event.min_severity");
+            }
+            if !event_match.resources.is_empty()
+                && !event.resources.iter().any(|resource| {
+                    event_match
+                        .resources
+                        .iter()
+                        .any(|glob| glob.is_match(resource))
+                })
+            {
+                return Some("event.resource");
             }
         }
         None

@@ -113,7 +113,25 @@ pub struct AwsEvent {
     pub detail_type: String,
     pub account: Option<String>,
     pub region: Option<String>,
+    /// Every affected resource id or ARN the event names, deduplicated, in the order the parser
+    /// found them: the finding's own resources first, then the envelope's `resources`.
     pub resources: Vec<String>,
+    /// What kind of finding or event this is: GuardDuty's `type`
+    /// (`UnauthorizedAccess:EC2/SSHBruteForce`), Security Hub's `Types[0]`, AWS Health's
+    /// `eventTypeCode`. `None` for other events.
+    pub finding_type: Option<String>,
+    /// One of [`SEVERITIES`], when the source grades its findings (GuardDuty, Security Hub).
+    pub severity: Option<String>,
+}
+
+/// The severity labels of findings, least severe first: Security Hub's labels, onto which
+/// GuardDuty's numeric severities map too. A catalog's `min_severity` names one of them.
+pub const SEVERITIES: [&str; 5] = ["INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+/// The position of a severity label in [`SEVERITIES`] (higher is more severe); `None` for
+/// anything else.
+pub fn severity_rank(label: &str) -> Option<usize> {
+    SEVERITIES.iter().position(|known| *known == label)
 }
 
 /// A PagerDuty Incident Workflow that a person started by hand (a signed v3
@@ -146,12 +164,12 @@ pub struct Trigger {
     pub workflow: Option<Workflow>,
 }
 
-/// The names by which a catalog's parameter expressions (`{{ incident.service.name }}`) read a
-/// trigger. Documented in the README; anything else is a catalog error at load time.
 /// The PagerDuty v3 event type of a manual Incident Workflow start (a person, or a condition,
 /// started a workflow): catalogs name it, the v3 parser produces it.
 pub const WORKFLOW_STARTED: &str = "incident.workflow.started";
 
+/// The names by which a catalog's parameter expressions (`{{ incident.service.name }}`) read a
+/// trigger. Documented in the README; anything else is a catalog error at load time.
 pub const FIELDS: &[&str] = &[
     "source",
     "event_type",
@@ -186,6 +204,8 @@ pub const FIELDS: &[&str] = &[
     "event.account",
     "event.region",
     "event.resource",
+    "event.finding_type",
+    "event.severity",
 ];
 /// Alarm dimensions are read as `alarm.dimensions.<Name>`.
 pub const DIMENSION_PREFIX: &str = "alarm.dimensions.";
@@ -244,6 +264,8 @@ impl Trigger {
             "event.account" => event.and_then(|e| e.account.clone()),
             "event.region" => event.and_then(|e| e.region.clone()),
             "event.resource" => event.and_then(|e| e.resources.first().cloned()),
+            "event.finding_type" => event.and_then(|e| e.finding_type.clone()),
+            "event.severity" => event.and_then(|e| e.severity.clone()),
             other => other
                 .strip_prefix(DIMENSION_PREFIX)
                 .and_then(|name| alarm.and_then(|a| a.dimensions.get(name).cloned())),

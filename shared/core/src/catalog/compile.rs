@@ -10,8 +10,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 mod actions;
+mod event_match;
 
 use actions::{compile_rundeck, compile_ssm_automation, compile_ssm_command};
+use event_match::compile_event_match;
 
 static NAME_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^[a-z0-9][a-z0-9-]{0,62}$").expect("static regex"));
@@ -381,10 +383,7 @@ fn compile_when(
             }
         });
     let alarm = raw.alarm.map(|alarm| compile_alarm_match(alarm, problems));
-    let event = raw.event.map(|event| EventMatch {
-        sources: event.source,
-        detail_types: event.detail_type,
-    });
+    let event = raw.event.map(|event| compile_event_match(event, problems));
     Some(When {
         sources: raw.sources,
         event_types: raw.event_types,

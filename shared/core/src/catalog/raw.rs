@@ -101,6 +101,16 @@ pub struct RawEventMatch {
     pub source: Vec<String>,
     #[serde(default)]
     pub detail_type: Vec<String>,
+    /// Globs on the finding type (GuardDuty `type`, Security Hub `Types[0]`, Health
+    /// `eventTypeCode`).
+    #[serde(default)]
+    pub finding_type: Vec<Spanned<String>>,
+    /// The least severe label that matches: one of `trigger::SEVERITIES`.
+    #[serde(default)]
+    pub min_severity: Option<Spanned<String>>,
+    /// Globs on the affected resources: any resource matching any glob holds.
+    #[serde(default)]
+    pub resource: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -591,6 +591,7 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
     assert!(problems[0].contains("too deeply"), "{problems:?}");
 }
 
+mod event_match;
 mod shell_checks;
 mod shell_checks_2;
 mod shell_checks_3;

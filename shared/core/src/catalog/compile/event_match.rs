@@ -1,0 +1,48 @@
+//! `when.event`: AWS events (EventBridge through SNS), matched on their source and detail type,
+//! and on the finding they carry: its type, its severity, the resources it names.
+
+use super::super::EventMatch;
+use super::super::raw::RawEventMatch;
+use super::{Problems, glob_to_regex};
+use crate::trigger::SEVERITIES;
+use regex::Regex;
+use serde_saphyr::Spanned;
+
+pub(super) fn compile_event_match(raw: RawEventMatch, problems: &mut Problems<'_>) -> EventMatch {
+    let min_severity = raw.min_severity.and_then(|label| {
+        let known = SEVERITIES
+            .iter()
+            .find(|known| **known == label.value)
+            .copied();
+        if known.is_none() {
+            // Exact labels only: `high` is refused rather than read as HIGH, so that a catalog
+            // says what the events say, and a typo (`CRITCAL`) cannot quietly match nothing.
+            problems.add(
+                &label.referenced,
+                format!(
+                    "event min_severity {:?} is not one of {}",
+                    label.value,
+                    SEVERITIES.join(", ")
+                ),
+            );
+        }
+        known
+    });
+    EventMatch {
+        sources: raw.source,
+        detail_types: raw.detail_type,
+        finding_types: globs(raw.finding_type, "event finding_type", problems),
+        min_severity,
+        resources: globs(raw.resource, "event resource", problems),
+    }
+}
+
+fn globs(raw: Vec<Spanned<String>>, what: &str, problems: &mut Problems<'_>) -> Vec<Regex> {
+    raw.into_iter()
+        .filter_map(|glob| {
+            glob_to_regex(&glob.value)
+                .map_err(|error| problems.add(&glob.referenced, format!("{what} glob: {error}")))
+                .ok()
+        })
+        .collect()
+}
