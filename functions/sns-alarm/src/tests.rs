@@ -465,7 +465,11 @@ async fn messages_of_no_shape_we_act_on_are_ignored_with_their_reason() {
     let h = harness();
     for (id, message, expected) in [
         ("m-12", "Hello from the SNS console", "not JSON"),
-        ("m-13", r#"{"greeting": "hello"}"#, "neither a CloudWatch alarm"),
+        (
+            "m-13",
+            r#"{"greeting": "hello"}"#,
+            "neither a CloudWatch alarm",
+        ),
         ("m-14", "[1, 2, 3]", "neither a CloudWatch alarm"),
         (
             "m-15",
@@ -579,7 +583,10 @@ async fn a_guardduty_finding_runs_the_runbook_that_matches_its_type_severity_and
     assert_eq!(report.outcome, Outcome::Executed, "{report:?}");
     assert_eq!(report.runbook.as_deref(), Some("capture-forensics"));
     let sent = h.executor.sent();
-    assert_eq!(sent[0].targets, Targets::InstanceIds(vec!["i-99999999".into()]));
+    assert_eq!(
+        sent[0].targets,
+        Targets::InstanceIds(vec!["i-99999999".into()])
+    );
     // A finding below the runbook's severity is of no interest to it.
     let low = GUARDDUTY.replace("\"severity\": 8", "\"severity\": 2");
     assert_ne!(low, GUARDDUTY, "the fixture's severity was replaced");

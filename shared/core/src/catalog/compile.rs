@@ -4,7 +4,7 @@
 use super::raw::*;
 use super::shell;
 use super::*;
-use crate::trigger::is_known_field;
+use crate::trigger::{ALARM_STATE, is_known_field};
 use serde_saphyr::{Location, Spanned};
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
@@ -432,9 +432,22 @@ fn compile_alarm_match(raw: Spanned<RawAlarmMatch>, problems: &mut Problems<'_>)
             Err(error) => problems.add(&at, format!("alarm dimension {dimension}: {error}")),
         }
     }
+    // Only a transition into ALARM starts a runbook; recoveries are recorded, never run (the
+    // pipeline enforces it too): a runbook listening for OK would silently never fire.
+    if let Some(state) = raw
+        .state
+        .iter()
+        .flatten()
+        .find(|state| *state != ALARM_STATE)
+    {
+        problems.add(
+            &at,
+            format!("alarm state {state:?}: only ALARM starts a runbook (OK and INSUFFICIENT_DATA are recorded, never run)"),
+        );
+    }
     AlarmMatch {
         name,
-        states: raw.state.unwrap_or_else(|| vec!["ALARM".to_owned()]),
+        states: raw.state.unwrap_or_else(|| vec![ALARM_STATE.to_owned()]),
         namespaces: raw.namespace,
         metrics: raw.metric,
         dimensions,

@@ -248,3 +248,36 @@ fn built_in_isolate_runbook_wants_high_ec2_findings_that_name_an_instance() {
     );
     assert_eq!(name(&key), None);
 }
+
+#[test]
+fn an_alarm_runbook_may_only_listen_for_alarm() {
+    let catalog = |states: &str| {
+        format!(
+            "\
+version: 1
+runbooks:
+  - name: clean-disk
+    when:
+      sources: [cloudwatch-alarm]
+      alarm:
+        name: '*-disk-used'
+        state: {states}
+    action:
+      ssm_command:
+        document: AWS-RunShellScript
+        targets: {{ instance_ids: [i-0123456789abcdef0] }}
+"
+        )
+    };
+    assert!(Catalog::parse(&catalog("[ALARM]"), "t").is_ok());
+    for states in ["[OK]", "[ALARM, INSUFFICIENT_DATA]"] {
+        let problems = problems_of(&catalog(states));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("only ALARM starts a runbook"),
+            "{}",
+            problems[0]
+        );
+        assert!(problems[0].starts_with("runbooks.yaml:"), "{}", problems[0]);
+    }
+}
