@@ -604,3 +604,5 @@ async fn an_empty_event_is_an_empty_report() {
         json!({ "records": [] })
     );
 }
+
+mod no_panic;

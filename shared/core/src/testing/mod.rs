@@ -4,6 +4,7 @@
 mod clock;
 mod executor;
 mod guards;
+pub mod hostile;
 mod incidents;
 mod ledger;
 mod results;
