@@ -14,4 +14,5 @@ mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
 mod sns_alarm_emulated;
+mod ssm_automation;
 mod webhook_emulated;

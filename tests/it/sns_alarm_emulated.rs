@@ -8,7 +8,7 @@ use remediate_adapters::aws::ledger::DynamoLedger;
 use remediate_adapters::aws::results_topic::SnsResults;
 use remediate_adapters::aws::secrets::ParameterStoreSecrets;
 use remediate_adapters::config::{AlarmSettings, RunSettings};
-use remediate_adapters::executors::SsmCommandExecutor;
+use remediate_adapters::executors::{SsmAutomationExecutor, SsmCommandExecutor};
 use remediate_adapters::pagerduty::HttpPagerDuty;
 use remediate_core::catalog::Catalog;
 use remediate_core::catalog_store::CatalogStore;
@@ -133,6 +133,7 @@ runbooks:
             kill_switch: Arc::new(KillSwitch::absent(Arc::new(SystemClock))),
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
+            automation: Arc::new(SsmAutomationExecutor::new(ssm.clone())),
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),

@@ -150,6 +150,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
             kill_switch: Arc::new(KillSwitch::absent(Arc::new(SystemClock))),
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
+            automation: executor.clone(),
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock: clock.clone(),

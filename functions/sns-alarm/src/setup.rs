@@ -5,7 +5,7 @@ use crate::{AlarmApp, Authentication};
 use remediate_adapters::aws::ledger::DynamoLedger;
 use remediate_adapters::aws::secrets::{DEFAULT_SECRET_TTL, ParameterStoreSecrets};
 use remediate_adapters::config::Env;
-use remediate_adapters::executors::SsmCommandExecutor;
+use remediate_adapters::executors::{SsmAutomationExecutor, SsmCommandExecutor};
 use remediate_adapters::pagerduty::HttpPagerDuty;
 use remediate_adapters::{aws, startup};
 use remediate_core::clock::{Clock, SystemClock};
@@ -70,7 +70,8 @@ impl AlarmApp {
                 catalogs: Arc::new(catalogs),
                 kill_switch: Arc::new(kill_switch),
                 pagerduty: Arc::new(pagerduty),
-                executor: Arc::new(SsmCommandExecutor::new(ssm)),
+                executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
+                automation: Arc::new(SsmAutomationExecutor::new(ssm)),
                 ledger: ledger.clone(),
                 guards: ledger,
                 clock,

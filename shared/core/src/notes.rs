@@ -2,7 +2,7 @@
 //! the first line is what people read.
 
 use crate::plan::Plan;
-use crate::ports::executor::StartedCommand;
+use crate::ports::executor::{StartedAutomation, StartedCommand};
 use crate::trigger::Trigger;
 
 /// The AWS console page of one Run Command invocation.
@@ -33,6 +33,34 @@ pub fn started(trigger: &Trigger, plan: &Plan, command: &StartedCommand, region:
         id = command.command_id,
         document = plan.what(),
         url = command_console_url(region, &command.command_id),
+        footer = footer(plan),
+    )
+}
+
+/// The AWS console page of one Automation execution.
+pub fn automation_console_url(region: &str, execution_id: &str) -> String {
+    format!(
+        "https://{region}.console.aws.amazon.com/systems-manager/automation/execution/{execution_id}?region={region}"
+    )
+}
+
+pub fn automation_started(
+    trigger: &Trigger,
+    plan: &Plan,
+    started: &StartedAutomation,
+    region: &str,
+) -> String {
+    format!(
+        "remediate: {runbook} started by {cause} on {targets}.\n\
+         SSM Automation execution {id} ({document}).\n\
+         Console: {url}\n\
+         {footer}",
+        runbook = plan.runbook,
+        cause = trigger.cause(),
+        targets = plan.targets(),
+        id = started.execution_id,
+        document = plan.what(),
+        url = automation_console_url(region, &started.execution_id),
         footer = footer(plan),
     )
 }

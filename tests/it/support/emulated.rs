@@ -9,7 +9,7 @@ use pagerduty_webhook::WebhookApp;
 use remediate_adapters::aws::ledger::DynamoLedger;
 use remediate_adapters::aws::secrets::ParameterStoreSecrets;
 use remediate_adapters::config::{RunSettings, WebhookSettings};
-use remediate_adapters::executors::SsmCommandExecutor;
+use remediate_adapters::executors::{SsmAutomationExecutor, SsmCommandExecutor};
 use remediate_adapters::pagerduty::HttpPagerDuty;
 use remediate_core::catalog::Catalog;
 use remediate_core::clock::SystemClock;
@@ -114,6 +114,7 @@ runbooks:
             ))),
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
+            automation: Arc::new(SsmAutomationExecutor::new(ssm.clone())),
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),

@@ -24,6 +24,8 @@ macro_rules! modeled_transient {
 
 modeled_transient! {
     aws_sdk_ssm::operation::send_command::SendCommandError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::start_automation_execution::StartAutomationExecutionError => |e| e.is_internal_server_error()
+        || e.is_automation_execution_limit_exceeded_exception();
     aws_sdk_ssm::operation::get_parameter::GetParameterError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError => |e| e.is_internal_server_error();

@@ -1,5 +1,7 @@
 //! The executors, each behind the core's executor port.
 
+pub mod ssm_automation;
 pub mod ssm_command;
 
+pub use ssm_automation::SsmAutomationExecutor;
 pub use ssm_command::SsmCommandExecutor;

@@ -40,16 +40,24 @@ impl Pipeline {
             );
             return Ok(report);
         }
-        let ExecutionRequest::SsmCommand(request) = &plan.request else {
-            // The catalog and the plan describe these already; their executors come later. Say
-            // so on the incident rather than drop the run.
-            let reason = format!(
-                "{} uses an executor this function cannot start yet",
-                plan.runbook
-            );
-            return Ok(self
-                .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
-                .await);
+        let request = match &plan.request {
+            ExecutionRequest::SsmCommand(request) => request,
+            ExecutionRequest::SsmAutomation(automation) => {
+                return self
+                    .execute_automation(trigger, plan, automation, report, claimed_at, deadline)
+                    .await;
+            }
+            ExecutionRequest::Rundeck(_) => {
+                // The catalog and the plan describe it already; its executor comes later. Say so
+                // on the incident rather than drop the run.
+                let reason = format!(
+                    "{} uses an executor this function cannot start yet",
+                    plan.runbook
+                );
+                return Ok(self
+                    .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
+                    .await);
+            }
         };
         if claim.taken_over {
             // The previous holder died after claiming (or could not tell whether its command
@@ -96,6 +104,39 @@ impl Pipeline {
                     .await);
             }
         };
+        if self
+            .hold_back(trigger, plan, &mut report, claimed_at, deadline)
+            .await?
+        {
+            return Ok(report);
+        }
+        let result = self
+            .send(trigger, plan, request, report, claimed_at, deadline)
+            .await;
+        // Nothing ran when SSM refused the command or did not take it: the cooldown and the window
+        // place are given back, so that a fixed runbook or a retry is not held back by a run that
+        // never happened.
+        let nothing_ran = match &result {
+            Err(NotStarted::Release(_)) => true,
+            Ok(report) => report.outcome == Outcome::Refused && report.start_error.is_some(),
+            Err(NotStarted::Hold(_)) => false,
+        };
+        if nothing_ran {
+            self.give_back(plan, claimed_at).await;
+        }
+        result
+    }
+
+    /// Take the cooldown and the rate window place, or fill `report` as suppressed (noting the
+    /// incident once per window). True when the run is held back.
+    pub(super) async fn hold_back(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        report: &mut Report,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+        deadline: Instant,
+    ) -> Result<bool, NotStarted> {
         if let Some(reservation) = &plan.reservation {
             let held_back = match self.guards.reserve(reservation, claimed_at).await {
                 Ok(Reserved::Granted) => None,
@@ -144,27 +185,19 @@ impl Pipeline {
                     }
                 }
                 report.reason = Some(reason);
-                return Ok(report);
+                return Ok(true);
             }
         }
-        let result = self
-            .send(trigger, plan, request, report, claimed_at, deadline)
-            .await;
-        // Nothing ran when SSM refused the command or did not take it: the cooldown and the window
-        // place are given back, so that a fixed runbook or a retry is not held back by a run that
-        // never happened.
-        let nothing_ran = match &result {
-            Err(NotStarted::Release(_)) => true,
-            Ok(report) => report.outcome == Outcome::Refused && report.start_error.is_some(),
-            Err(NotStarted::Hold(_)) => false,
-        };
-        if nothing_ran
-            && let Some(reservation) = &plan.reservation
+        Ok(false)
+    }
+
+    /// Give the cooldown and the window place back after a run that did not happen.
+    pub(super) async fn give_back(&self, plan: &Plan, claimed_at: chrono::DateTime<chrono::Utc>) {
+        if let Some(reservation) = &plan.reservation
             && let Err(error) = self.guards.release(reservation, claimed_at).await
         {
             tracing::error!(%error, "could not give back the cooldown; the next run may be held back");
         }
-        result
     }
 
     /// A takeover found that nothing was sent, and the trigger is older than the age limit: the

@@ -9,6 +9,7 @@
 //! calls [`Pipeline::start`] within the sender's time budget, and turns the [`Started`] it gets
 //! back into its own answer. Every port is a small trait (see [`crate::ports`]).
 
+mod automation;
 mod confirm;
 mod execute;
 mod incident_key;
@@ -16,7 +17,7 @@ mod recovery;
 mod retry;
 mod targets;
 
-pub use targets::{Pinned, pin_tag_targets};
+pub use targets::{Pinned, pin, pin_tag_targets};
 
 use crate::Error;
 use crate::catalog::Catalog;
@@ -28,7 +29,7 @@ use crate::kill_switch::{KillSwitch, SwitchReading};
 use crate::ledger::{Claim, ClaimResult, Ledger};
 use crate::notes;
 use crate::outcome::{NoteDelivery, Outcome, Report};
-use crate::ports::executor::CommandExecutor;
+use crate::ports::executor::{AutomationExecutor, CommandExecutor};
 use crate::ports::incidents::PagerDutyApi;
 use crate::ports::results::{ResultMessage, ResultsPublisher};
 use crate::template::Template;
@@ -69,6 +70,7 @@ pub struct Pipeline {
     pub kill_switch: Arc<KillSwitch>,
     pub pagerduty: Arc<dyn PagerDutyApi>,
     pub executor: Arc<dyn CommandExecutor>,
+    pub automation: Arc<dyn AutomationExecutor>,
     pub ledger: Arc<dyn Ledger>,
     pub guards: Arc<dyn GuardStore>,
     pub clock: Arc<dyn Clock>,

@@ -25,16 +25,34 @@ pub async fn pin_tag_targets(
     request: &CommandRequest,
     max_targets: Option<u32>,
 ) -> Result<Pinned> {
-    let (Some(max), Targets::Tags(tags)) = (max_targets, &request.targets) else {
-        return Ok(Pinned::AsIs);
+    Ok(match pin(executor, &request.targets, max_targets).await? {
+        None => Pinned::AsIs,
+        Some(Ok(instance_ids)) => {
+            let mut pinned = request.clone();
+            pinned.targets = Targets::InstanceIds(instance_ids);
+            Pinned::Instances(pinned)
+        }
+        Some(Err(reason)) => Pinned::Refused(reason),
+    })
+}
+
+/// The same for any targets (an automation's too): `None` when there is nothing to resolve,
+/// else the instance ids to pin to, or the reason to refuse.
+pub async fn pin(
+    executor: &dyn CommandExecutor,
+    targets: &Targets,
+    max_targets: Option<u32>,
+) -> Result<Option<std::result::Result<Vec<String>, String>>> {
+    let (Some(max), Targets::Tags(tags)) = (max_targets, targets) else {
+        return Ok(None);
     };
     let resolved = executor.resolve_tags(tags).await?;
-    let described = request.targets.describe();
+    let described = targets.describe();
     let count = resolved.instance_ids.len();
     if count == 0 {
-        return Ok(Pinned::Refused(format!(
+        return Ok(Some(Err(format!(
             "no online managed instance carries {described}: nothing to run on"
-        )));
+        ))));
     }
     if resolved.truncated && count <= max as usize {
         // Sparse pages ran out before the count settled: neither "too many" nor a count to pin
@@ -50,11 +68,9 @@ pub async fn pin_tag_targets(
     }
     if resolved.truncated || count > max as usize {
         let at_least = if resolved.truncated { "at least " } else { "" };
-        return Ok(Pinned::Refused(format!(
+        return Ok(Some(Err(format!(
             "{at_least}{count} instances carry {described}, more than the runbook's limit of {max} (max_targets)"
-        )));
+        ))));
     }
-    let mut pinned = request.clone();
-    pinned.targets = Targets::InstanceIds(resolved.instance_ids);
-    Ok(Pinned::Instances(pinned))
+    Ok(Some(Ok(resolved.instance_ids)))
 }

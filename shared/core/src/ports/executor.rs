@@ -1,9 +1,9 @@
-//! The executor port: SSM Run Command today (the SSM Automation and Rundeck executors come
-//! next, each behind its own small trait).
+//! The executor ports, one small trait per executor: SSM Run Command and SSM Automation (the
+//! Rundeck executor comes next).
 
 use crate::Result;
 use crate::ids::Handle;
-use crate::plan::CommandRequest;
+use crate::plan::{AutomationRequest, CommandRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -45,4 +45,39 @@ pub struct ResolvedTags {
     /// More instances matched than were read (`RESOLVE_MAX_PAGES` pages): there are at least
     /// `instance_ids.len()`.
     pub truncated: bool,
+}
+
+/// An automation execution that SSM started (or had started for the same client token).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartedAutomation {
+    pub execution_id: Handle,
+}
+
+/// The tags every automation execution carries, so that it can be traced back to its run and
+/// incident from the console or a Config rule.
+pub fn automation_tags(
+    run_id: &str,
+    runbook: &str,
+    incident_id: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut tags = vec![
+        ("remediate:run-id".to_owned(), run_id.to_owned()),
+        ("remediate:runbook".to_owned(), runbook.to_owned()),
+    ];
+    if let Some(incident_id) = incident_id {
+        tags.push(("remediate:incident-id".to_owned(), incident_id.to_owned()));
+    }
+    tags
+}
+
+#[async_trait]
+pub trait AutomationExecutor: Send + Sync {
+    /// Start the automation. The request's client token (the run id) makes this idempotent:
+    /// every retry of one run gets the execution the first attempt started, so a lost answer
+    /// or a takeover never starts a second one.
+    async fn start_automation(
+        &self,
+        request: &AutomationRequest,
+        tags: &[(String, String)],
+    ) -> Result<StartedAutomation>;
 }

@@ -2,17 +2,25 @@
 
 use crate::Error;
 use crate::Result;
-use crate::plan::CommandRequest;
-use crate::ports::executor::{CommandExecutor, ResolvedTags, StartedCommand};
+use crate::plan::{AutomationRequest, CommandRequest};
+use crate::ports::executor::{
+    AutomationExecutor, CommandExecutor, ResolvedTags, StartedAutomation, StartedCommand,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+/// An automation start as recorded: the request and its tags.
+pub type AutomationStart = (AutomationRequest, Vec<(String, String)>);
+
 /// Records every request and answers from a script: for unit tests of the handlers.
 #[derive(Default)]
 pub struct RecordingExecutor {
     pub sent: Mutex<Vec<CommandRequest>>,
+    /// Automations started, with their tags. Like SSM, a second start with the same client
+    /// token returns the first execution instead of starting another.
+    pub automations: Mutex<Vec<AutomationStart>>,
     failures: Mutex<Vec<Error>>,
     /// The next send reaches "SSM" (it is recorded) but its answer is lost: this error comes back.
     lost_answer: Mutex<Option<Error>>,
@@ -139,4 +147,58 @@ impl CommandExecutor for RecordingExecutor {
 
 fn recorded_command_id(sequence: usize) -> String {
     format!("00000000-0000-4000-8000-{sequence:012}")
+}
+
+impl RecordingExecutor {
+    pub fn automations(&self) -> Vec<AutomationStart> {
+        self.automations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    fn next_failure(&self) -> Option<Error> {
+        self.failures
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop()
+    }
+}
+
+#[async_trait]
+impl AutomationExecutor for RecordingExecutor {
+    async fn start_automation(
+        &self,
+        request: &AutomationRequest,
+        tags: &[(String, String)],
+    ) -> Result<StartedAutomation> {
+        if let Some(error) = self.next_failure() {
+            return Err(error);
+        }
+        let mut automations = self
+            .automations
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let execution_id = |token: &str| format!("auto-{token}").into();
+        if let Some((first, _)) = automations
+            .iter()
+            .find(|(started, _)| started.client_token == request.client_token)
+        {
+            if first != request {
+                return Err(Error::Aws {
+                    service: "ssm",
+                    operation: "StartAutomationExecution",
+                    message: "IdempotentParameterMismatch: the client token was used with other parameters".to_owned(),
+                    transient: false,
+                });
+            }
+            return Ok(StartedAutomation {
+                execution_id: execution_id(&request.client_token),
+            });
+        }
+        automations.push((request.clone(), tags.to_vec()));
+        Ok(StartedAutomation {
+            execution_id: execution_id(&request.client_token),
+        })
+    }
 }
