@@ -25,17 +25,21 @@ use lambda_runtime::LambdaEvent;
 use remediate_adapters::config::AlarmSettings;
 use remediate_adapters::sns;
 use remediate_core::metrics;
-use remediate_core::outcome::Report;
+use remediate_core::outcome::{Outcome, Report};
 use remediate_core::pipeline::{Pipeline, Provenance};
 use std::time::Duration;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 pub const FUNCTION_NAME: &str = "sns-alarm";
 /// Time kept back from the invocation's deadline to write the answer and the logs.
 const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
-/// No record may take longer than this, whatever the function's timeout: a run that has not
-/// started by then is better retried than cut off by the runtime with its claim held.
+/// The budget of one record's PagerDuty calls and publish, whatever the function's timeout.
 const RECORD_BUDGET: Duration = Duration::from_secs(20);
+/// A record is started only with at least this much of the invocation left: AWS calls are
+/// bounded at 2.5 s each and PagerDuty's by the record budget, so a record needs well under
+/// this, and one cut off by Lambda's timeout would hold its claim for two minutes.
+const MIN_RECORD_TIME: Duration = Duration::from_secs(15);
 
 pub struct AlarmApp {
     pub settings: AlarmSettings,
@@ -83,14 +87,37 @@ impl AlarmApp {
         deadline: Instant,
     ) -> Result<RecordReport, RetryLater> {
         let sns_message = &record.sns;
-        let message_id = sns_message.message_id.as_str();
         let span = tracing::info_span!(
             "record",
-            message_id,
+            message_id = sns_message.message_id,
             topic = sns_message.topic_arn,
             outcome = tracing::field::Empty
         );
-        let _entered = span.enter();
+        let answered = self
+            .answer_record(record, deadline)
+            .instrument(span.clone())
+            .await;
+        if let Ok(report) = &answered {
+            span.record("outcome", report.outcome.as_str());
+        }
+        answered
+    }
+
+    async fn answer_record(
+        &self,
+        record: &SnsRecord,
+        deadline: Instant,
+    ) -> Result<RecordReport, RetryLater> {
+        let sns_message = &record.sns;
+        let message_id = sns_message.message_id.as_str();
+        // A record started this close to the invocation's timeout could be cut off by Lambda
+        // after its claim: leave it to Lambda's retry, with nothing done.
+        if deadline.saturating_duration_since(Instant::now()) < MIN_RECORD_TIME {
+            return Err(RetryLater {
+                message_id: message_id.to_owned(),
+                reason: "too little time left in this invocation to start it".to_owned(),
+            });
+        }
         if let Err(rejection) = self
             .authentication
             .check(&self.settings, sns_message)
@@ -106,20 +133,15 @@ impl AlarmApp {
                 tracing::info!(label = unusable.label(), reason, "ignored");
                 return Ok(RecordReport::new(
                     message_id,
-                    &Report::new(remediate_core::outcome::Outcome::Ignored, Some(reason)),
+                    &Report::new(Outcome::Ignored, Some(reason)),
                 ));
             }
         };
-        drop(_entered);
         let started = self
             .pipeline
             .start(trigger, Provenance::Signed, deadline)
             .await;
-        let answered = answer::record(message_id, started);
-        if let Ok(report) = &answered {
-            span.record("outcome", report.outcome.as_str());
-        }
-        answered
+        answer::record(message_id, started)
     }
 }
 

@@ -260,7 +260,7 @@ fn harness() -> Harness {
 }
 
 fn deadline() -> Instant {
-    Instant::now() + Duration::from_secs(10)
+    Instant::now() + Duration::from_secs(30)
 }
 
 async fn one(h: &Harness, record: SnsRecord) -> RecordReport {
@@ -353,9 +353,12 @@ async fn tampering_with_any_signed_field_is_rejected_before_parsing() {
     let mut bad_url = good.clone();
     bad_url.sns.signing_cert_url =
         "https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem".into();
+    let mut tampered_id = good.clone();
+    tampered_id.sns.message_id = "m-5-replayed".into();
     let mut version_3 = good;
     version_3.sns.signature_version = "3".into();
     for record in [
+        tampered_id,
         tampered_message,
         tampered_time,
         tampered_subject,
@@ -517,7 +520,7 @@ async fn a_notification_older_than_the_age_limit_is_refused_not_run() {
 }
 
 #[tokio::test]
-async fn a_pagerduty_outage_during_the_incident_lookup_retries_with_nothing_done() {
+async fn a_pagerduty_outage_during_the_incident_lookup_does_not_stop_the_run() {
     let h = harness();
     *h.pagerduty.fail_reads.lock().unwrap() = Some(Error::PagerDuty {
         operation: "ListIncidents",
@@ -525,17 +528,53 @@ async fn a_pagerduty_outage_during_the_incident_lookup_retries_with_nothing_done
         message: "Service Unavailable".into(),
         transient: true,
     });
-    let delivery = record("m-17", &alarm_message("ALARM", INSTANCE));
+    let report = one(&h, record("m-17", &alarm_message("ALARM", INSTANCE))).await;
+    assert_eq!(report.outcome, Outcome::Executed, "{report:?}");
+    assert_eq!(h.executor.sent().len(), 1);
+    assert!(h.pagerduty.notes().is_empty(), "no incident found, no note");
+    let published = h.results.published();
+    assert_eq!(
+        published.len(),
+        1,
+        "the outcome still reaches the results topic"
+    );
+    assert!(published[0].incident_id.is_none());
+}
+
+#[tokio::test]
+async fn a_redelivery_is_answered_from_the_ledger_without_asking_pagerduty() {
+    let h = harness();
+    let delivery = record("m-25", &alarm_message("ALARM", INSTANCE));
+    assert_eq!(one(&h, delivery.clone()).await.outcome, Outcome::Executed);
+    // Were PagerDuty asked again, this read would fail the lookup (and be consumed).
+    *h.pagerduty.fail_reads.lock().unwrap() = Some(Error::PagerDuty {
+        operation: "ListIncidents",
+        status: Some(429),
+        message: "rate limited".into(),
+        transient: true,
+    });
+    assert_eq!(one(&h, delivery).await.outcome, Outcome::Duplicate);
+    assert!(
+        h.pagerduty.fail_reads.lock().unwrap().is_some(),
+        "the duplicate never reached PagerDuty"
+    );
+}
+
+#[tokio::test]
+async fn a_record_with_too_little_time_left_is_left_to_lambdas_retry_untouched() {
+    let h = harness();
     let failure = h
         .app
-        .handle_records(std::slice::from_ref(&delivery), deadline())
+        .handle_records(
+            &[record("m-26", &alarm_message("ALARM", INSTANCE))],
+            Instant::now() + Duration::from_secs(5),
+        )
         .await
-        .expect_err("retry");
-    assert!(failure.reason.contains("Service Unavailable"), "{failure}");
+        .expect_err("retry later");
+    assert!(failure.reason.contains("too little time"), "{failure}");
+    assert!(h.ledger.records().is_empty());
+    assert!(!h.ledger.is_held("sns:m-26"));
     assert!(h.executor.sent().is_empty());
-    assert!(!h.ledger.is_held("sns:m-17"), "no claim is left behind");
-    // Lambda's retry runs it.
-    assert_eq!(one(&h, delivery).await.outcome, Outcome::Executed);
 }
 
 #[tokio::test]

@@ -2,8 +2,10 @@
 //! CloudWatch alarm state change (or, see the findings module, an AWS event), and the trigger
 //! the pipeline runs.
 //!
-//! The trigger's dedupe id is the SNS `MessageId`: SNS and Lambda's own retries redeliver the
-//! same notification with the same id, which the ledger then answers as a duplicate. Its time is
+//! The trigger's dedupe id is the SNS `MessageId` for alarms: SNS and Lambda's own retries
+//! redeliver the same notification with the same id, which the ledger then answers as a
+//! duplicate. For EventBridge events it is the event's own `id`: EventBridge delivers at least
+//! once, and each of its deliveries to the topic is a new SNS message with a new `MessageId`. Its time is
 //! the notification's signed `Timestamp` (when SNS accepted it), which the age limit is measured
 //! from: a notification delivered hours late by Lambda's retries is not executed.
 
@@ -20,6 +22,16 @@ const MAX_MESSAGE_ID: usize = 100;
 /// source's.
 pub fn dedupe_id(message_id: &str) -> String {
     format!("sns:{message_id}")
+}
+
+/// The dedupe id of an EventBridge event: its own id (a UUID), when it is a plain token.
+pub fn event_dedupe_id(event_id: &str) -> Option<String> {
+    let plain = !event_id.is_empty()
+        && event_id.len() <= MAX_MESSAGE_ID
+        && event_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    plain.then(|| format!("aws-event:{event_id}"))
 }
 
 /// What an SNS message carries that the function acts on.
@@ -112,7 +124,9 @@ pub fn trigger(message_id: &str, timestamp: DateTime<Utc>, notification: Notific
         },
         Notification::Event(notification) => Trigger {
             source: Source::AwsEvent,
-            dedupe_id: dedupe_id(message_id).into(),
+            dedupe_id: event_dedupe_id(&notification.event.id)
+                .unwrap_or_else(|| dedupe_id(message_id))
+                .into(),
             event_type: notification.event.detail_type.clone(),
             action: None,
             occurred_at: timestamp,
@@ -194,7 +208,12 @@ mod tests {
     fn an_eventbridge_finding_becomes_an_aws_event_trigger() {
         let trigger = read("m-gd", at(), GUARDDUTY).unwrap();
         assert_eq!(trigger.source, Source::AwsEvent);
-        assert_eq!(trigger.dedupe_id.as_str(), "sns:m-gd");
+        let event = trigger.event.clone().expect("event");
+        assert_eq!(
+            trigger.dedupe_id.as_str(),
+            format!("aws-event:{}", event.id),
+            "EventBridge's id, the same for each of its deliveries"
+        );
         assert_eq!(trigger.event_type, "GuardDuty Finding");
         assert_eq!(trigger.occurred_at, at());
         let event = trigger.event.expect("event");

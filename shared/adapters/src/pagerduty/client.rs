@@ -334,7 +334,12 @@ impl PagerDutyApi for HttpPagerDuty {
                 transient: false,
             });
         }
-        let mut query = vec![("incident_key", incident_key.to_owned())];
+        // `date_range=all`: without it PagerDuty searches only the last month, and an incident
+        // opened longer ago that is still open would be missed.
+        let mut query = vec![
+            ("incident_key", incident_key.to_owned()),
+            ("date_range", "all".to_owned()),
+        ];
         query.extend(OPEN_STATUSES.map(|status| ("statuses[]", status.to_owned())));
         // An open incident of this key is at most one (PagerDuty de-duplicates on it); a page of
         // a few is plenty and bounds the answer.
@@ -350,12 +355,13 @@ impl PagerDutyApi for HttpPagerDuty {
             )
             .await?;
         let body: Body = read_json(response, "ListIncidents").await?;
-        // Checked again here: the filter is PagerDuty's, the promise is ours.
+        // The status is checked again here: the filter is PagerDuty's, the promise is ours. The
+        // key is not: PagerDuty also matches incidents whose alerts carry the key (an alert
+        // grouped into another alarm's incident), and those have another incident_key or none.
         Ok(body
             .incidents
             .into_iter()
             .map(|incident| incident.to_incident())
-            .filter(|incident| incident.key.as_deref() == Some(incident_key))
             .filter(|incident| OPEN_STATUSES.contains(&incident.status.as_str()))
             .max_by_key(|incident| incident.number))
     }

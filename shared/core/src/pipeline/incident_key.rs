@@ -8,30 +8,30 @@ use crate::template::Quoting;
 use crate::trigger::Source;
 
 impl Pipeline {
-    /// Attach the open incident the trigger's key names, if any. Only a transient failure is an
-    /// error (the sender retries); anything else runs without an incident, and says so in the log.
-    pub(super) async fn find_alarm_incident(
-        &self,
-        trigger: &mut Trigger,
-        deadline: Instant,
-    ) -> Result<(), Error> {
+    /// Attach the open incident the trigger's key names, if any. A failure, even a transient one,
+    /// is logged and the run goes on without an incident ("with no incident, still run"):
+    /// failing the delivery instead would let a PagerDuty outage, or its rate limit during a
+    /// storm, stop every automatic remediation, which is worse than an outcome that reaches only
+    /// the log, the ledger and the results topic. Called after the claim, so that redeliveries
+    /// are answered from the ledger without asking PagerDuty.
+    pub(super) async fn find_alarm_incident(&self, trigger: &mut Trigger, deadline: Instant) {
         if trigger.incident.is_some()
             || !matches!(trigger.source, Source::CloudwatchAlarm | Source::AwsEvent)
         {
-            return Ok(());
+            return;
         }
         let Some(template) = &self.settings.incident_key else {
-            return Ok(());
+            return;
         };
         let key = match template.render(Quoting::None, |field| trigger.field(field)) {
             Ok(key) if !key.trim().is_empty() => key,
             Ok(_) => {
                 tracing::info!("the incident key is empty for this trigger; no incident looked up");
-                return Ok(());
+                return;
             }
             Err(error) => {
                 tracing::info!(%error, "no incident key for this trigger; no incident looked up");
-                return Ok(());
+                return;
             }
         };
         match self
@@ -46,19 +46,15 @@ impl Pipeline {
                     "found the alarm's incident"
                 );
                 trigger.incident = Some(incident);
-                Ok(())
             }
             Ok(None) => {
                 tracing::info!(
                     incident_key = key,
                     "no open incident with this key; running without one"
                 );
-                Ok(())
             }
-            Err(error) if error.is_retryable() => Err(error),
             Err(error) => {
                 tracing::error!(incident_key = key, %error, "the incident lookup failed; running without an incident");
-                Ok(())
             }
         }
     }

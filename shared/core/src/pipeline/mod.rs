@@ -167,13 +167,6 @@ impl Pipeline {
                 return Started::Report(Report::ignored(&trigger.dedupe_id, reason));
             }
         };
-        // An alarm's incident is found before the claim: a transient failure then leaves nothing
-        // to give back.
-        if let Err(error) = self.find_alarm_incident(&mut trigger, deadline).await {
-            return self
-                .retry_unclaimed(&trigger, Some(&runbook), &error, deadline)
-                .await;
-        }
         let now = self.clock.now();
         let claim = match self.ledger.claim(&trigger.dedupe_id, now, CLAIM_HOLD).await {
             Ok(ClaimResult::Claimed(claim)) => claim,
@@ -193,6 +186,9 @@ impl Pipeline {
                     .await;
             }
         };
+        // After the claim, so that a redelivery is answered from the ledger without asking
+        // PagerDuty; and never a reason not to run (see `find_alarm_incident`).
+        self.find_alarm_incident(&mut trigger, deadline).await;
         if provenance == Provenance::Unsigned {
             // The body of a tap is not signed: what it says about the incident and the person is
             // re-read from PagerDuty before acting on it.

@@ -22,7 +22,9 @@ impl Pipeline {
             return Started::Invalid("not an alarm".to_owned());
         };
         let (name, state) = (alarm.name.clone(), alarm.state.clone());
+        // The runbook that would run were the alarm in ALARM (its event type mirrors the state).
         let mut in_alarm = trigger.clone();
+        in_alarm.event_type = ALARM_STATE.to_owned();
         if let Some(alarm) = in_alarm.alarm.as_mut() {
             alarm.state = ALARM_STATE.to_owned();
         }
@@ -36,11 +38,6 @@ impl Pipeline {
                 return Started::Report(Report::ignored(&trigger.dedupe_id, reason));
             }
         };
-        if let Err(error) = self.find_alarm_incident(&mut trigger, deadline).await {
-            return self
-                .retry_unclaimed(&trigger, Some(&runbook), &error, deadline)
-                .await;
-        }
         let claim = match self
             .ledger
             .claim(&trigger.dedupe_id, self.clock.now(), CLAIM_HOLD)
@@ -57,6 +54,7 @@ impl Pipeline {
                     .await;
             }
         };
+        self.find_alarm_incident(&mut trigger, deadline).await;
         let reason = format!(
             "alarm {name} went to {state}: recorded; only a transition into ALARM starts {runbook}"
         );

@@ -82,7 +82,7 @@ impl ResultMessage {
             && !matches!(report.outcome, Outcome::Rejected | Outcome::Duplicate)
     }
 
-    /// A one-line summary for the message's subject (SNS: at most 100 printable ASCII
+    /// A one-line summary for the message's subject (SNS: fewer than 100 printable ASCII
     /// characters, no line breaks) and for email subscribers.
     pub fn subject(&self) -> String {
         let about = self
@@ -93,7 +93,7 @@ impl ResultMessage {
         let subject: String = format!("remediate: {about} {}", self.outcome)
             .chars()
             .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
-            .take(100)
+            .take(99)
             .collect();
         subject
     }
@@ -200,7 +200,7 @@ mod tests {
         }
         let message = ResultMessage::new(&trigger, &Report::new(Outcome::Executed, None));
         let subject = message.subject();
-        assert!(subject.chars().count() <= 100, "{subject}");
+        assert!(subject.chars().count() < 100, "{subject}");
         assert!(subject.chars().all(|c| c.is_ascii_graphic() || c == ' '));
     }
 }
