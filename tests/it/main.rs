@@ -13,4 +13,5 @@ mod infra;
 mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
+mod sns_events;
 mod webhook_emulated;
