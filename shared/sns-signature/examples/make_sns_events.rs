@@ -17,7 +17,11 @@
 //! Sample times are fixed on 2026-11-25, like the webhook samples: replaying them needs an age
 //! limit of years (`MAX_TRIGGER_AGE_SECONDS=315360000`). `events/sns/expected.json` (written by
 //! hand) says what the function answers to each, and tests/it/sns_events.rs holds it to that.
-#![allow(clippy::expect_used, clippy::print_stdout, reason = "a generator run by hand")]
+#![allow(
+    clippy::expect_used,
+    clippy::print_stdout,
+    reason = "a generator run by hand"
+)]
 
 use chrono::{DateTime, Utc};
 use remediate_sns_signature::testing::{certificate_for_key, sign, test_certificate};
@@ -49,7 +53,10 @@ fn root() -> PathBuf {
 /// A path as people read it: from the workspace's root.
 fn shown(path: &Path) -> String {
     let root = root();
-    path.strip_prefix(&root).unwrap_or(path).display().to_string()
+    path.strip_prefix(&root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// JSON text without the whitespace between tokens (CloudWatch and EventBridge publish compact
