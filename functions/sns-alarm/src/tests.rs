@@ -465,7 +465,11 @@ async fn messages_of_no_shape_we_act_on_are_ignored_with_their_reason() {
     let h = harness();
     for (id, message, expected) in [
         ("m-12", "Hello from the SNS console", "not JSON"),
-        ("m-13", r#"{"greeting": "hello"}"#, "neither a CloudWatch alarm"),
+        (
+            "m-13",
+            r#"{"greeting": "hello"}"#,
+            "neither a CloudWatch alarm",
+        ),
         ("m-14", "[1, 2, 3]", "neither a CloudWatch alarm"),
         (
             "m-15",
@@ -579,7 +583,10 @@ async fn a_guardduty_finding_runs_the_runbook_that_matches_its_type_severity_and
     assert_eq!(report.outcome, Outcome::Executed, "{report:?}");
     assert_eq!(report.runbook.as_deref(), Some("capture-forensics"));
     let sent = h.executor.sent();
-    assert_eq!(sent[0].targets, Targets::InstanceIds(vec!["i-99999999".into()]));
+    assert_eq!(
+        sent[0].targets,
+        Targets::InstanceIds(vec!["i-99999999".into()])
+    );
     // A finding below the runbook's severity is of no interest to it.
     let low = GUARDDUTY.replace("\"severity\": 8", "\"severity\": 2");
     assert_ne!(low, GUARDDUTY, "the fixture's severity was replaced");
@@ -596,4 +603,20 @@ async fn an_empty_event_is_an_empty_report() {
         serde_json::to_value(&batch).unwrap(),
         json!({ "records": [] })
     );
+}
+
+#[tokio::test]
+async fn a_deadline_that_is_no_time_leaves_the_record_budget_but_a_past_one_leaves_none() {
+    // cargo lambda watch sends its timeout (600000) where Lambda sends a time.
+    let emulated = invocation_deadline(600_000);
+    assert!(
+        emulated > Instant::now() + RECORD_BUDGET,
+        "the record budget is the limit"
+    );
+    let passed = u64::try_from(chrono::Utc::now().timestamp_millis() - 5_000).unwrap();
+    assert!(invocation_deadline(passed) <= Instant::now());
+    let in_a_minute = u64::try_from(chrono::Utc::now().timestamp_millis() + 60_000).unwrap();
+    let deadline = invocation_deadline(in_a_minute);
+    assert!(deadline > Instant::now() + Duration::from_secs(55));
+    assert!(deadline < Instant::now() + Duration::from_secs(60));
 }
