@@ -64,6 +64,12 @@ def report() -> None:
               f"  on {command['TargetCount']} instance(s)  status {command['Status']}")
         print(f"    comment:    {command['Comment']}")
         print(f"    parameters: {command['Parameters']}")
+        if not command.get("Targets"):
+            # moto resolves a command's (empty) Targets to every EC2 instance it knows and adds
+            # them to the instance ids sent: the request named only the last of these (the
+            # ledger and the results topic below show the target the function sent).
+            print("    (moto adds all its EC2 instances to a command sent by instance id; "
+                  "the function sent only the alarm's instance)")
     sqs = client("sqs")
     queue_url = sqs.get_queue_url(QueueName=RESULTS_QUEUE)["QueueUrl"]
     messages = []
