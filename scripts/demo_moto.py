@@ -66,7 +66,7 @@ def report() -> None:
         print(f"    parameters: {command['Parameters']}")
         if not command.get("Targets"):
             # moto resolves a command's (empty) Targets to every EC2 instance it knows and adds
-            # them to the instance ids sent: the request named only the last of these (the
+            # them to the instance ids sent (the
             # ledger and the results topic below show the target the function sent).
             print("    (moto adds all its EC2 instances to a command sent by instance id; "
                   "the function sent only the alarm's instance)")
