@@ -1,5 +1,7 @@
 """Demo helper for moto: `seed` creates what the example catalog needs; `report` prints the
-commands SSM received. Run with the tools venv's Python (boto3 comes with moto)."""
+commands SSM received and the messages published on the results topic. Run with the tools venv's
+Python (boto3 comes with moto)."""
+import json
 import os
 import sys
 
@@ -7,6 +9,10 @@ import boto3
 
 ENDPOINT = os.environ["REMEDIATE_TEST_MOTO_URL"]
 REGION = "us-east-1"
+# The sns-alarm function publishes every outcome here (RESULTS_TOPIC_ARN); a queue subscribed to
+# it keeps the messages for `report`.
+RESULTS_TOPIC = "remediate-results"
+RESULTS_QUEUE = "remediate-results-demo"
 
 
 def client(service):
@@ -38,8 +44,14 @@ def seed(table: str) -> None:
         GlobalSecondaryIndexes=[index("by_incident", "incident_id", "decided_at"),
                                 index("by_runbook", "runbook", "decided_at"),
                                 index("by_handle", "command_id")])
+    topic_arn = client("sns").create_topic(Name=RESULTS_TOPIC)["TopicArn"]
+    sqs = client("sqs")
+    queue_url = sqs.create_queue(QueueName=RESULTS_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
+                            Attributes={"RawMessageDelivery": "true"})
     print("seeded moto: 6 EC2 instances (Role=web x3, api x2, cache x1), 3 SecureString parameters, "
-          f"DynamoDB table {table}")
+          f"DynamoDB table {table}, results topic {topic_arn} (queue {RESULTS_QUEUE} subscribed)")
 
 
 def report() -> None:
@@ -52,6 +64,30 @@ def report() -> None:
               f"  on {command['TargetCount']} instance(s)  status {command['Status']}")
         print(f"    comment:    {command['Comment']}")
         print(f"    parameters: {command['Parameters']}")
+        if not command.get("Targets"):
+            # moto resolves a command's (empty) Targets to every EC2 instance it knows and adds
+            # them to the instance ids sent (the
+            # ledger and the results topic below show the target the function sent).
+            print("    (moto adds all its EC2 instances to a command sent by instance id; "
+                  "the function sent only the alarm's instance)")
+    sqs = client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=RESULTS_QUEUE)["QueueUrl"]
+    messages = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            break
+        messages += batch
+        sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
+            {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)])
+    print(f"The results topic {RESULTS_TOPIC} received {len(messages)} message(s):")
+    for message in messages:
+        try:
+            body = json.loads(message["Body"])
+        except ValueError:
+            print(f"  {message['Body']}")
+            continue
+        print("  " + json.dumps(body, sort_keys=True))
 
 
 if __name__ == "__main__":

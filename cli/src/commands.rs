@@ -1,5 +1,6 @@
 //! The subcommands. Each returns its whole output and exit code, so tests read them directly.
 
+use crate::simulate_sns;
 use pagerduty_webhook::{self as webhook, Credentials, Inbound, Route, status_for};
 use remediate_core::catalog::{Action, Catalog, Runbook};
 use remediate_core::decision::{self, Decision, DecisionContext, Verdict};
@@ -192,6 +193,10 @@ pub struct SimulateOptions {
     pub max_age: u64,
     pub dry_run: bool,
     pub json: bool,
+    /// SNS events: the certificate directory (SNS_CERTIFICATES_DIR); none: not checked.
+    pub certificates: Option<PathBuf>,
+    /// SNS events: the topic allowlist (SNS_TOPIC_ARNS); empty: not checked.
+    pub topics: Vec<String>,
 }
 
 /// `remediate simulate --json`: one object. Documented in the README.
@@ -199,8 +204,9 @@ pub struct SimulateOptions {
 pub struct Simulation {
     /// execute | ignore | refuse | suppress | reject
     pub decision: &'static str,
-    /// What the function would answer before it executes (202 for execute).
-    pub status: u16,
+    /// What the webhook function would answer before it executes (202 for execute); null for
+    /// SNS records, which have no status of their own.
+    pub status: Option<u16>,
     pub runbook: Option<String>,
     pub reason: Option<String>,
     pub trigger: Option<Trigger>,
@@ -215,35 +221,26 @@ pub struct Simulation {
     pub not_simulated: Vec<String>,
 }
 
+/// `remediate simulate EVENT`: a Function URL event (the pagerduty-webhook function) or an SNS
+/// event (the sns-alarm function, see [`simulate_sns`]).
 pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     let catalog = match &options.catalog {
         Some(path) => load(path)?,
         None => Catalog::built_in().map_err(|error| error.to_string())?,
     };
     let event_text = read(&options.event)?;
+    if simulate_sns::is_sns_event(&event_text) {
+        return simulate_sns::simulate(options, &catalog, &event_text);
+    }
     let request = lambda_http::request::from_str(&event_text).map_err(|error| {
         format!(
-            "{} is not a Lambda Function URL event ({error}); SNS and EventBridge events come with their functions",
+            "{} is neither a Lambda Function URL event nor an SNS event ({error})",
             options.event.display()
         )
     })?;
     let secrets: Vec<Secret> = options.secrets.iter().map(Secret::new).collect();
     let tokens: Vec<Secret> = options.token.iter().map(Secret::new).collect();
-    let mut simulation = Simulation {
-        decision: "reject",
-        status: 0,
-        runbook: None,
-        reason: None,
-        trigger: None,
-        plan: None,
-        verdicts: Vec::new(),
-        note: None,
-        authentication: String::new(),
-        evaluated_at: None,
-        catalog: catalog.source_name.clone(),
-        catalog_version: catalog.version.clone(),
-        not_simulated: Vec::new(),
-    };
+    let mut simulation = Simulation::new(&catalog);
     let inbound = match webhook::precheck(&request) {
         Err(reply) => Inbound::Answer(reply),
         Ok((Route::V3, body)) => {
@@ -284,7 +281,7 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     };
     let trigger = match inbound {
         Inbound::Answer(reply) => {
-            simulation.status = reply.status;
+            simulation.status = Some(reply.status);
             simulation.decision = if reply.outcome == Some(Outcome::Ignored) {
                 "ignore"
             } else {
@@ -300,12 +297,47 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
         }
         Inbound::Trigger(trigger) => trigger,
     };
+    let webhook_status = |outcome| Some(status_for(outcome));
     if let Some(workflow) = &trigger.workflow {
         simulation.not_simulated.push(format!(
             "workflow {:?} ({}) names only its incident: the function re-reads the incident from PagerDuty before matching, so team, urgency, priority and status conditions see only the event's reference here",
             workflow.name, workflow.id
         ));
     }
+    explain(&mut simulation, *trigger, &catalog, options, webhook_status);
+    render(simulation, options.json)
+}
+
+impl Simulation {
+    pub fn new(catalog: &Catalog) -> Self {
+        Simulation {
+            decision: "reject",
+            status: None,
+            runbook: None,
+            reason: None,
+            trigger: None,
+            plan: None,
+            verdicts: Vec::new(),
+            note: None,
+            authentication: String::new(),
+            evaluated_at: None,
+            catalog: catalog.source_name.clone(),
+            catalog_version: catalog.version.clone(),
+            not_simulated: Vec::new(),
+        }
+    }
+}
+
+/// The decision the pipeline would take for a trigger, with every check explained, the plan
+/// and the note people would read. `status` maps an outcome to the function's answer, where
+/// the function has one (the webhook's HTTP status).
+pub fn explain(
+    simulation: &mut Simulation,
+    trigger: Trigger,
+    catalog: &Catalog,
+    options: &SimulateOptions,
+    status: impl Fn(Outcome) -> Option<u16>,
+) {
     let now = options.now.unwrap_or(trigger.occurred_at);
     simulation.evaluated_at = Some(now);
     let context = DecisionContext {
@@ -320,7 +352,7 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     );
     let decision = decision::decide_explained(
         &trigger,
-        &catalog,
+        catalog,
         &context,
         &NoHistory,
         Some(&mut simulation.verdicts),
@@ -328,19 +360,19 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     match decision {
         Decision::Ignore { reason } => {
             simulation.decision = "ignore";
-            simulation.status = status_for(Outcome::Ignored);
+            simulation.status = status(Outcome::Ignored);
             simulation.reason = Some(reason);
         }
         Decision::Refuse { runbook, reason } => {
             simulation.decision = "refuse";
-            simulation.status = status_for(Outcome::Refused);
+            simulation.status = status(Outcome::Refused);
             simulation.note = Some(notes::refused(&trigger, &runbook, &reason));
             simulation.runbook = Some(runbook);
             simulation.reason = Some(reason);
         }
         Decision::Suppress { runbook, reason } => {
             simulation.decision = "suppress";
-            simulation.status = status_for(Outcome::Suppressed);
+            simulation.status = status(Outcome::Suppressed);
             simulation.runbook = Some(runbook);
             simulation.reason = Some(reason);
         }
@@ -348,11 +380,11 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
             simulation.decision = "execute";
             simulation.runbook = Some(plan.runbook.clone());
             if plan.dry_run.is_some() {
-                simulation.status = status_for(Outcome::DryRun);
+                simulation.status = status(Outcome::DryRun);
                 simulation.note = Some(notes::dry_run(&trigger, &plan));
                 simulation.reason = plan.dry_run.clone();
             } else {
-                simulation.status = status_for(Outcome::Executed);
+                simulation.status = status(Outcome::Executed);
                 let pending = StartedCommand {
                     command_id: "(command id)".into(),
                     target_count: plan
@@ -367,8 +399,7 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
             simulation.plan = Some(*plan);
         }
     }
-    simulation.trigger = Some(*trigger);
-    render(simulation, options.json)
+    simulation.trigger = Some(trigger);
 }
 
 trait SsmTargets {
@@ -386,13 +417,20 @@ impl SsmTargets for ExecutionRequest {
 }
 
 fn render(simulation: Simulation, json: bool) -> Result<Output, String> {
-    let code = 0;
     if json {
         let mut text =
             serde_json::to_string_pretty(&simulation).map_err(|error| error.to_string())?;
         text.push('\n');
-        return Ok(Output { text, code });
+        return Ok(Output { text, code: 0 });
     }
+    Ok(Output {
+        text: render_text(&simulation)?,
+        code: 0,
+    })
+}
+
+/// A simulation as lines of `label  value`, for people.
+pub fn render_text(simulation: &Simulation) -> Result<String, String> {
     let mut text = String::new();
     let line = |text: &mut String, label: &str, value: &str| {
         let mut lines = value.lines();
@@ -426,14 +464,13 @@ fn render(simulation: Simulation, json: bool) -> Result<Output, String> {
             &format!("{mark} {}: {}", verdict.check, verdict.detail),
         );
     }
-    let headline = match (&simulation.runbook, simulation.decision) {
-        (Some(runbook), decision) => format!(
-            "{} {runbook} (HTTP {})",
-            decision.to_uppercase(),
-            simulation.status
-        ),
-        (None, decision) => format!("{} (HTTP {})", decision.to_uppercase(), simulation.status),
-    };
+    let mut headline = simulation.decision.to_uppercase();
+    if let Some(runbook) = &simulation.runbook {
+        let _ = write!(headline, " {runbook}");
+    }
+    if let Some(status) = simulation.status {
+        let _ = write!(headline, " (HTTP {status})");
+    }
     line(&mut text, "decision", &headline);
     if let Some(reason) = &simulation.reason {
         line(&mut text, "reason", reason);
@@ -461,7 +498,7 @@ fn render(simulation: Simulation, json: bool) -> Result<Output, String> {
     for missing in &simulation.not_simulated {
         line(&mut text, "not run", missing);
     }
-    Ok(Output { text, code })
+    Ok(text)
 }
 
 fn describe_trigger(trigger: &Trigger) -> String {
@@ -493,6 +530,27 @@ fn describe_trigger(trigger: &Trigger) -> String {
     }
     if let Some(actor) = &trigger.actor {
         let _ = write!(text, "\nby {} ({})", actor.name, actor.id);
+    }
+    if let Some(alarm) = &trigger.alarm {
+        let _ = write!(text, "\nalarm {} {}", alarm.name, alarm.state);
+        if let (Some(namespace), Some(metric)) = (&alarm.namespace, &alarm.metric) {
+            let _ = write!(text, ", {namespace} {metric}");
+        }
+        for (name, value) in &alarm.dimensions {
+            let _ = write!(text, ", {name}={value}");
+        }
+    }
+    if let Some(event) = &trigger.event {
+        let _ = write!(text, "\nevent {} {}", event.source, event.detail_type);
+        if let Some(finding_type) = &event.finding_type {
+            let _ = write!(text, " {finding_type}");
+        }
+        if let Some(severity) = &event.severity {
+            let _ = write!(text, " ({severity})");
+        }
+        if !event.resources.is_empty() {
+            let _ = write!(text, " on {}", event.resources.join(", "));
+        }
     }
     text
 }

@@ -3,6 +3,7 @@
 //! with no side effects.
 
 mod commands;
+mod simulate_sns;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -53,7 +54,7 @@ enum Command {
         /// The catalog (default: the one compiled in, from infra/runbooks.yaml).
         #[arg(long)]
         catalog: Option<PathBuf>,
-        /// The Lambda event (a Function URL request from events/, say).
+        /// The Lambda event: a Function URL request (events/webhook/) or an SNS event (events/sns/).
         event: PathBuf,
         /// Check the v3 signature with this secret (repeat for several).
         #[arg(long = "secret")]
@@ -76,6 +77,13 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// SNS events: verify signatures with the certificates in this directory (PEM files
+        /// named like the certificate URL's last segment). Without one, not checked.
+        #[arg(long, env = "SNS_CERTIFICATES_DIR")]
+        certificates: Option<PathBuf>,
+        /// SNS events: the topic allowlist (repeat, or SNS_TOPIC_ARNS separated by commas).
+        #[arg(long = "topic", env = "SNS_TOPIC_ARNS", value_delimiter = ',')]
+        topics: Vec<String>,
     },
 }
 
@@ -109,6 +117,8 @@ fn main() -> ExitCode {
             max_age,
             dry_run,
             json,
+            certificates,
+            topics,
         } => commands::simulate(&commands::SimulateOptions {
             catalog,
             event,
@@ -119,6 +129,8 @@ fn main() -> ExitCode {
             max_age,
             dry_run,
             json,
+            certificates,
+            topics,
         }),
     };
     match result {

@@ -14,6 +14,9 @@ fn root() -> PathBuf {
 fn remediate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_remediate"))
         .args(args)
+        // The SNS options read these when not given: tests say what they pass.
+        .env_remove("SNS_CERTIFICATES_DIR")
+        .env_remove("SNS_TOPIC_ARNS")
         .current_dir(root())
         .output()
         .expect("remediate runs")
@@ -194,11 +197,113 @@ fn simulate_explains_a_refusal_in_text() {
 }
 
 #[test]
-fn simulate_rejects_what_is_not_a_function_url_event() {
+fn simulate_rejects_what_is_neither_a_function_url_nor_an_sns_event() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sns.json");
+    let path = dir.path().join("other.json");
+    std::fs::write(&path, r#"{"detail-type":"Scheduled Event"}"#).unwrap();
+    let output = remediate(&["simulate", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("neither a Lambda Function URL event nor an SNS event")
+    );
+    // An SNS record without its message is recognised as SNS, and said to be incomplete.
     std::fs::write(&path, r#"{"Records":[{"EventSource":"aws:sns"}]}"#).unwrap();
     let output = remediate(&["simulate", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("not a Lambda Function URL event"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a Lambda SNS event"));
+}
+
+const SNS_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:remediate-alarms";
+
+/// events/sns/expected.json says what the sns-alarm function answers (held to it by
+/// tests/it/sns_events.rs); simulate, given the samples' certificates and topic, says the same.
+#[test]
+fn simulate_agrees_with_the_sns_function_on_every_sample() {
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("events/sns/expected.json")).unwrap(),
+    )
+    .unwrap();
+    for (name, want) in expected.as_object().unwrap() {
+        let event = format!("events/sns/{name}.json");
+        let output = remediate(&[
+            "simulate",
+            &event,
+            "--certificates",
+            "events/sns/certificates",
+            "--topic",
+            SNS_TOPIC,
+            "--json",
+        ]);
+        assert!(output.status.success(), "{name}: {output:?}");
+        let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let record = &got["records"][0];
+        let decision = match want["outcome"].as_str() {
+            Some("executed") | Some("dry_run") => "execute",
+            Some("ignored") => "ignore",
+            _ => "reject",
+        };
+        assert_eq!(record["decision"], decision, "{name}: {got}");
+        assert_eq!(record["runbook"], want["runbook"], "{name}: {got}");
+        assert!(record["status"].is_null(), "SNS has no HTTP status: {got}");
+    }
+}
+
+#[test]
+fn simulate_runs_the_disk_alarm_on_exactly_its_instance() {
+    let output = remediate(&[
+        "simulate",
+        "events/sns/alarm-disk-used.json",
+        "--certificates",
+        "events/sns/certificates",
+    ]);
+    let text = stdout(&output);
+    assert!(text.contains("decision   EXECUTE clean-disk\n"), "{text}");
+    assert!(text.contains("SNS signature checked"), "{text}");
+    assert!(text.contains("\"i-0a1b2c3d4e5f67890\""), "{text}");
+    assert!(text.contains("not run    the incident lookup"), "{text}");
+}
+
+#[test]
+fn simulate_ignores_a_message_that_is_not_json() {
+    let output = remediate(&["simulate", "events/sns/not-json.json"]);
+    let text = stdout(&output);
+    assert!(text.contains("decision   IGNORE\n"), "{text}");
+    assert!(text.contains("not JSON"), "{text}");
+    assert!(text.contains("SNS signature not checked"), "{text}");
+}
+
+#[test]
+fn simulate_rejects_a_tampered_sns_message_only_when_given_certificates() {
+    let checked = stdout(&remediate(&[
+        "simulate",
+        "events/sns/bad-tampered-message.json",
+        "--certificates",
+        "events/sns/certificates",
+    ]));
+    assert!(checked.contains("decision   REJECT\n"), "{checked}");
+    assert!(checked.contains("reason     SNS signature:"), "{checked}");
+    // Without certificates nothing can tell: the simulation says so and goes on.
+    let unchecked = stdout(&remediate(&[
+        "simulate",
+        "events/sns/bad-tampered-message.json",
+    ]));
+    assert!(
+        unchecked.contains("SNS signature not checked"),
+        "{unchecked}"
+    );
+    assert!(
+        unchecked.contains("decision   EXECUTE clean-disk"),
+        "{unchecked}"
+    );
+}
+
+#[test]
+fn simulate_says_a_recovery_is_recorded_never_run() {
+    let text = stdout(&remediate(&[
+        "simulate",
+        "events/sns/alarm-disk-used-ok.json",
+    ]));
+    assert!(text.contains("decision   IGNORE clean-disk\n"), "{text}");
+    assert!(text.contains("runs nothing"), "{text}");
 }

@@ -15,4 +15,5 @@ mod pagerduty_client;
 mod results_topic;
 mod sns_alarm_emulated;
 mod ssm_automation;
+mod sns_events;
 mod webhook_emulated;

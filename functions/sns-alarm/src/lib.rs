@@ -52,6 +52,13 @@ impl AlarmApp {
     /// whole event.
     pub async fn handle(&self, event: LambdaEvent<SnsEvent>) -> Result<BatchReport, RetryLater> {
         let deadline = invocation_deadline(event.context.deadline);
+        tracing::debug!(
+            deadline_ms = event.context.deadline,
+            remaining_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+            "invocation deadline"
+        );
         self.handle_records(&event.payload.records, deadline).await
     }
 
@@ -145,9 +152,19 @@ impl AlarmApp {
     }
 }
 
+/// The longest a Lambda function may run: the bound when the deadline given is no time at all.
+const LAMBDA_MAX_TIMEOUT: Duration = Duration::from_secs(900);
+/// 2000-01-01 in milliseconds since the epoch: a smaller deadline is not a time.
+const PLAUSIBLE_DEADLINE_MS: u64 = 946_684_800_000;
+
 /// The invocation's deadline as an instant, less the margin for answering. Lambda gives it in
-/// milliseconds since the epoch.
+/// milliseconds since the epoch. `cargo lambda watch` sends its timeout instead (`600000`):
+/// read as a time, that deadline passed in 1970 and every record would fail for want of time,
+/// so a value that is no plausible time leaves [`RECORD_BUDGET`] as the only limit.
 fn invocation_deadline(deadline_ms: u64) -> Instant {
+    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
+        return Instant::now() + LAMBDA_MAX_TIMEOUT;
+    }
     let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
     let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
     Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
