@@ -14,6 +14,6 @@ mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
 mod sns_alarm_emulated;
-mod ssm_automation;
 mod sns_events;
+mod ssm_automation;
 mod webhook_emulated;
