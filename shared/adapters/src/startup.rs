@@ -3,7 +3,13 @@
 
 use crate::aws::catalog_sources::{ParameterCatalog, S3Catalog};
 use crate::aws::kill_switch::parameter_switch;
-use crate::config::{CatalogSource, Env};
+use crate::aws::ledger::DynamoLedger;
+use crate::config::{CatalogSource, Env, RunSettings};
+use crate::executors::{SsmAutomationExecutor, SsmCommandExecutor};
+use crate::pagerduty::HttpPagerDuty;
+use remediate_core::clock::SystemClock;
+use remediate_core::pipeline::{Pipeline, PipelineSettings};
+use remediate_core::secrets::SecretStore;
 use remediate_core::Result;
 use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
 use remediate_core::clock::Clock;
@@ -70,9 +76,51 @@ pub fn kill_switch<F: Fn(&str) -> Option<String>>(
     }
 }
 
+/// The pipeline every function runs, built the same way from its environment: the catalog store,
+/// the kill switch, PagerDuty (its API token read through `secrets`), both SSM executors, the
+/// ledger (also the guard store) and the results topic. `settings` are the pipeline's own, which
+/// each function derives from `run` with what only it knows (tap confirmation, the bot user).
+pub async fn pipeline<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    run: &RunSettings,
+    settings: PipelineSettings,
+    aws: &aws_config::SdkConfig,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Pipeline> {
+    if run.global_dry_run.is_some() {
+        tracing::warn!("REMEDIATE_DRY_RUN is on: every run is reported, none executed");
+    }
+    let ssm = aws_sdk_ssm::Client::new(aws);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let catalogs = catalog_store(env, aws, clock.clone()).await?;
+    let kill_switch = kill_switch(env, &ssm, clock.clone());
+    let pagerduty = HttpPagerDuty::new(
+        &run.api_url,
+        run.from_email.clone(),
+        secrets,
+        run.api_token_parameter.clone(),
+    )?;
+    let ledger = Arc::new(DynamoLedger::new(
+        aws_sdk_dynamodb::Client::new(aws),
+        run.ledger_table.clone(),
+    ));
+    Ok(Pipeline {
+        settings,
+        catalogs: Arc::new(catalogs),
+        kill_switch: Arc::new(kill_switch),
+        pagerduty: Arc::new(pagerduty),
+        executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
+        automation: Arc::new(SsmAutomationExecutor::new(ssm)),
+        ledger: ledger.clone(),
+        guards: ledger,
+        clock,
+        results: results_topic(run, aws),
+    })
+}
+
 /// The results topic publisher, when `RESULTS_TOPIC_ARN` is set.
 pub fn results_topic(
-    settings: &crate::config::RunSettings,
+    settings: &RunSettings,
     aws: &aws_config::SdkConfig,
 ) -> Option<Arc<dyn remediate_core::ports::ResultsPublisher>> {
     let arn = settings.results_topic_arn.as_ref()?;

@@ -64,27 +64,9 @@ impl Pipeline {
                 .await),
             // Throttling, a timeout, a lost answer: the token makes the retry start nothing new.
             Err(error) if error.is_retryable() => Err(NotStarted::Release(error)),
-            Err(error) => {
-                let message = error.to_string();
-                tracing::error!(
-                    runbook = plan.runbook,
-                    run_id = %plan.run_id,
-                    error = message,
-                    "SSM refused the automation"
-                );
-                report.outcome = Outcome::Refused;
-                report.start_error = Some(message.clone());
-                report.reason = Some(format!("SSM refused the automation: {message}"));
-                report.note = Some(
-                    self.note(
-                        trigger,
-                        &notes::start_failed(trigger, plan, &message),
-                        deadline,
-                    )
-                    .await,
-                );
-                Ok(report)
-            }
+            Err(error) => Ok(self
+                .refuse_start(trigger, plan, report, &error, "automation", deadline)
+                .await),
         };
         let nothing_ran = match &result {
             Err(_) => true,

@@ -247,7 +247,7 @@ impl Pipeline {
         trigger: &Trigger,
         plan: &Plan,
         request: &CommandRequest,
-        mut report: Report,
+        report: Report,
         claimed_at: chrono::DateTime<chrono::Utc>,
         deadline: Instant,
     ) -> Result<Report, NotStarted> {
@@ -272,30 +272,44 @@ impl Pipeline {
             }
             // Throttling and other refusals that say SSM did not take the request: a retry is safe.
             Err(error) if error.is_transient() => Err(NotStarted::Release(error)),
-            Err(error) => {
-                // SSM said no (unknown document, bad parameters, no permission): retrying cannot
-                // help, so the run is refused and people are told why.
-                let message = error.to_string();
-                tracing::error!(
-                    runbook = plan.runbook,
-                    run_id = %plan.run_id,
-                    error = message,
-                    "SSM refused the command"
-                );
-                report.outcome = Outcome::Refused;
-                report.start_error = Some(message.clone());
-                report.reason = Some(format!("SSM refused the command: {message}"));
-                report.note = Some(
-                    self.note(
-                        trigger,
-                        &notes::start_failed(trigger, plan, &message),
-                        deadline,
-                    )
-                    .await,
-                );
-                Ok(report)
-            }
+            // SSM said no (unknown document, bad parameters, no permission): retrying cannot
+            // help, so the run is refused and people are told why.
+            Err(error) => Ok(self
+                .refuse_start(trigger, plan, report, &error, "command", deadline)
+                .await),
         }
+    }
+
+    /// The executor refused to start the run: refused, with the executor's words as the start
+    /// error, in the log and on the incident. `what`: "command", "automation".
+    pub(super) async fn refuse_start(
+        &self,
+        trigger: &Trigger,
+        plan: &Plan,
+        mut report: Report,
+        error: &Error,
+        what: &str,
+        deadline: Instant,
+    ) -> Report {
+        let message = error.to_string();
+        tracing::error!(
+            runbook = plan.runbook,
+            run_id = %plan.run_id,
+            error = message,
+            "SSM refused the {what}"
+        );
+        report.outcome = Outcome::Refused;
+        report.start_error = Some(message.clone());
+        report.reason = Some(format!("SSM refused the {what}: {message}"));
+        report.note = Some(
+            self.note(
+                trigger,
+                &notes::start_failed(trigger, plan, &message),
+                deadline,
+            )
+            .await,
+        );
+        report
     }
 
     pub(super) async fn started(
