@@ -48,7 +48,7 @@ async fn ten_thousand_alarms_make_one_run_per_cooldown_window() {
     let catalog = Catalog::parse(
         "version: 1
 runbooks:
-  - name: clean-disk
+  - name: storm-clean-disk
     when: { sources: [cloudwatch-alarm], alarm: { name: '*-disk-used' } }
     params:
       instance: { from: '{{ alarm.dimensions.InstanceId }}', pattern: 'i-[0-9a-f]{8,17}' }
@@ -118,8 +118,9 @@ runbooks:
     assert_eq!(outcomes.values().sum::<usize>(), NOTIFICATIONS);
 
     // SSM received exactly one command per window. The other emulator tests share moto and run
-    // alongside (moto resolves their tag targets loosely), so the storm's commands are told
-    // apart by their correlation comment, which names the runbook, on every page.
+    // alongside (moto lists every instance on a command sent by instance id, and resolves tag
+    // targets loosely), so the storm's commands are told apart by their correlation comment,
+    // which names the storm's own runbook, on every page.
     let pages: Vec<_> = base
         .ssm
         .list_commands()
@@ -136,7 +137,7 @@ runbooks:
             command.instance_ids().contains(&instance)
                 && command
                     .comment()
-                    .is_some_and(|comment| comment.contains("clean-disk"))
+                    .is_some_and(|comment| comment.contains("storm-clean-disk"))
         })
         .count();
     let on_instance: Vec<_> = pages
@@ -155,7 +156,7 @@ runbooks:
     );
     let records = ledger
         .runs_for_runbook(
-            "clean-disk",
+            "storm-clean-disk",
             start - Duration::minutes(1),
             start + Duration::minutes(2),
         )

@@ -7,13 +7,13 @@ use crate::aws::ledger::DynamoLedger;
 use crate::config::{CatalogSource, Env, RunSettings};
 use crate::executors::{SsmAutomationExecutor, SsmCommandExecutor};
 use crate::pagerduty::HttpPagerDuty;
-use remediate_core::clock::SystemClock;
-use remediate_core::pipeline::{Pipeline, PipelineSettings};
-use remediate_core::secrets::SecretStore;
 use remediate_core::Result;
 use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
 use remediate_core::clock::Clock;
+use remediate_core::clock::SystemClock;
 use remediate_core::kill_switch::KillSwitch;
+use remediate_core::pipeline::{Pipeline, PipelineSettings};
+use remediate_core::secrets::SecretStore;
 use std::sync::Arc;
 use std::time::Duration;
 
