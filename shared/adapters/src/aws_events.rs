@@ -38,7 +38,7 @@
 
 mod findings;
 
-use crate::cloudwatch::MAX_MESSAGE_BYTES;
+use crate::cloudwatch::{self, NotAnAlarm, json_kind};
 use chrono::{DateTime, Utc};
 use remediate_core::clock::is_plausible;
 use remediate_core::trigger::AwsEvent;
@@ -106,20 +106,21 @@ struct RawEnvelope {
 
 /// Read an SNS `Message` as an EventBridge event.
 pub fn parse_event(message: &str) -> Result<AwsEventNotification, NotAnEvent> {
-    if message.len() > MAX_MESSAGE_BYTES {
-        return Err(NotAnEvent::Invalid(format!(
-            "{} bytes, more than SNS's {MAX_MESSAGE_BYTES}",
-            message.len()
-        )));
-    }
-    // As a value first, so that "not an event" (an alarm on the same topic) and "a broken
-    // event" are told apart before the envelope's types are applied.
-    let value: serde_json::Value =
-        serde_json::from_str(message).map_err(|error| NotAnEvent::NotJson(error.to_string()))?;
+    let value = cloudwatch::message_json(message).map_err(|error| match error {
+        NotAnAlarm::NotJson(reason) => NotAnEvent::NotJson(reason),
+        other => NotAnEvent::Invalid(other.to_string()),
+    })?;
+    event_from_json(&value)
+}
+
+/// A message already read as JSON ([`cloudwatch::message_json`]), as an EventBridge event. "Not
+/// an event" (an alarm on the same topic) and "a broken event" are told apart before the
+/// envelope's types are applied.
+pub fn event_from_json(value: &serde_json::Value) -> Result<AwsEventNotification, NotAnEvent> {
     let Some(object) = value.as_object() else {
         return Err(NotAnEvent::WrongShape(format!(
             "a JSON {}, not an object",
-            json_kind(&value)
+            json_kind(value)
         )));
     };
     if !object.contains_key("source") || !object.contains_key("detail-type") {
@@ -128,7 +129,7 @@ pub fn parse_event(message: &str) -> Result<AwsEventNotification, NotAnEvent> {
         ));
     }
     let raw =
-        RawEnvelope::deserialize(&value).map_err(|error| NotAnEvent::Invalid(error.to_string()))?;
+        RawEnvelope::deserialize(value).map_err(|error| NotAnEvent::Invalid(error.to_string()))?;
     notification(raw)
 }
 
@@ -201,17 +202,6 @@ fn event_time(text: Option<&str>) -> Result<DateTime<Utc>, NotAnEvent> {
         )));
     }
     Ok(parsed)
-}
-
-fn json_kind(value: &serde_json::Value) -> &'static str {
-    match value {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "boolean",
-        serde_json::Value::Number(_) => "number",
-        serde_json::Value::String(_) => "string",
-        serde_json::Value::Array(_) => "array",
-        serde_json::Value::Object(_) => "object",
-    }
 }
 
 #[cfg(test)]

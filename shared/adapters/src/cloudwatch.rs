@@ -146,20 +146,28 @@ struct RawMetric {
 
 /// Read an SNS `Message` as a CloudWatch alarm notification.
 pub fn parse_alarm(message: &str) -> Result<AlarmNotification, NotAnAlarm> {
+    alarm_from_json(&message_json(message)?)
+}
+
+/// An SNS `Message` read as JSON, once, for the alarm and the event readers. Read as a value
+/// first, so that "not an alarm" (another event on the topic) and "a broken alarm" are told
+/// apart before the alarm's types are applied.
+pub fn message_json(message: &str) -> Result<serde_json::Value, NotAnAlarm> {
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(NotAnAlarm::Invalid(format!(
             "{} bytes, more than SNS's {MAX_MESSAGE_BYTES}",
             message.len()
         )));
     }
-    // Read as a value first, so that "not an alarm" (another event on the topic) and "a broken
-    // alarm" are told apart before the alarm's types are applied.
-    let value: serde_json::Value =
-        serde_json::from_str(message).map_err(|error| NotAnAlarm::NotJson(error.to_string()))?;
+    serde_json::from_str(message).map_err(|error| NotAnAlarm::NotJson(error.to_string()))
+}
+
+/// A message already read as JSON ([`message_json`]), as an alarm notification.
+pub fn alarm_from_json(value: &serde_json::Value) -> Result<AlarmNotification, NotAnAlarm> {
     let Some(object) = value.as_object() else {
         return Err(NotAnAlarm::WrongShape(format!(
             "a JSON {}, not an object",
-            json_kind(&value)
+            json_kind(value)
         )));
     };
     if !object.contains_key("AlarmName") || !object.contains_key("NewStateValue") {
@@ -167,12 +175,12 @@ pub fn parse_alarm(message: &str) -> Result<AlarmNotification, NotAnAlarm> {
             "no AlarmName and NewStateValue".to_owned(),
         ));
     }
-    let raw = RawNotification::deserialize(&value)
+    let raw = RawNotification::deserialize(value)
         .map_err(|error| NotAnAlarm::Invalid(error.to_string()))?;
     notification(raw)
 }
 
-fn json_kind(value: &serde_json::Value) -> &'static str {
+pub(crate) fn json_kind(value: &serde_json::Value) -> &'static str {
     match value {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "boolean",

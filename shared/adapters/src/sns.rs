@@ -94,11 +94,12 @@ pub fn read(
     Ok(trigger(message_id, timestamp, notification(message)?))
 }
 
-/// The message as an alarm, else as an EventBridge event.
+/// The message as an alarm, else as an EventBridge event (read as JSON once).
 pub fn notification(message: &str) -> Result<Notification, Unusable> {
-    match cloudwatch::parse_alarm(message) {
+    let value = cloudwatch::message_json(message)?;
+    match cloudwatch::alarm_from_json(&value) {
         Ok(alarm) => Ok(Notification::Alarm(Box::new(alarm))),
-        Err(NotAnAlarm::WrongShape(_)) => match aws_events::parse_event(message) {
+        Err(NotAnAlarm::WrongShape(_)) => match aws_events::event_from_json(&value) {
             Ok(event) => Ok(Notification::Event(Box::new(event))),
             Err(NotAnEvent::WrongShape(_)) => Err(Unusable::UnknownShape),
             Err(error) => Err(error.into()),

@@ -1,5 +1,6 @@
 use super::findings::{guardduty_severity, normalized_severity};
 use super::*;
+use crate::cloudwatch::MAX_MESSAGE_BYTES;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
