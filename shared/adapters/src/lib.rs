@@ -18,4 +18,5 @@ pub mod config;
 pub mod executors;
 pub mod pagerduty;
 pub mod sns;
+pub mod ssm_events;
 pub mod startup;

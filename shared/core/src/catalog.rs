@@ -121,6 +121,8 @@ pub struct Param {
     pub from: Template,
     pub rule: ParamRule,
     pub default: Option<String>,
+    /// Its value is hidden in output excerpts ([`Runbook::secret_values`]).
+    pub secret: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -505,6 +507,31 @@ impl Catalog {
 
     pub fn get(&self, name: &str) -> Option<&Runbook> {
         self.runbooks.iter().find(|runbook| runbook.name == name)
+    }
+}
+
+impl Runbook {
+    /// What to hide in this runbook's output: the values its secret parameters can take. The
+    /// values themselves are never kept after the run starts, so a pattern parameter hides
+    /// everything its pattern matches (over-hiding is the safe side).
+    pub fn secret_values(&self) -> Vec<crate::redact::SecretValues> {
+        use crate::redact::SecretValues;
+        self.params
+            .iter()
+            .filter(|param| param.secret)
+            .flat_map(|param| match &param.rule {
+                // Unicode classes match a superset of the ASCII ones: the safe side again. The
+                // pattern compiled when the catalog loaded, so it compiles here too.
+                ParamRule::Pattern { source, .. } => Regex::new(source)
+                    .ok()
+                    .map(SecretValues::Pattern)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+                ParamRule::Enum(values) => {
+                    values.iter().cloned().map(SecretValues::Literal).collect()
+                }
+            })
+            .collect()
     }
 }
 

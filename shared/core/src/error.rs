@@ -65,6 +65,12 @@ pub enum Error {
         message: String,
     },
 
+    /// What a retry needs has not happened yet: a run's start not yet recorded in the ledger
+    /// while its executor already reports its end, an executor that does not yet say what its
+    /// event said, another delivery still finishing the same run.
+    #[error("not yet: {what}")]
+    NotYet { what: String },
+
     /// The time budget for answering the sender ran out before the work was done.
     #[error("{operation} did not finish within the {budget:?} budget")]
     DeadlineExceeded {
@@ -91,7 +97,7 @@ impl Error {
     pub fn kind(&self) -> Kind {
         match self {
             Error::Ambiguous { .. } => Kind::Ambiguous,
-            Error::DeadlineExceeded { .. } => Kind::Transient,
+            Error::DeadlineExceeded { .. } | Error::NotYet { .. } => Kind::Transient,
             Error::Aws {
                 transient: true, ..
             }

@@ -1,6 +1,9 @@
 //! The text of the notes written onto incidents. Short, first line first: on a phone at 3 a.m.
 //! the first line is what people read.
 
+use crate::decision::human_duration;
+use crate::finish::{ExecutorKind, RunEnding};
+use crate::ledger::RunRecord;
 use crate::plan::Plan;
 use crate::ports::executor::{StartedAutomation, StartedCommand};
 use crate::trigger::Trigger;
@@ -105,5 +108,66 @@ pub fn suppressed(trigger: &Trigger, runbook: &str, reason: &str) -> String {
     format!(
         "remediate: {runbook} held back for {cause}: {reason}.",
         cause = trigger.cause()
+    )
+}
+
+/// The console page of a run's handle, for the executors that have one.
+pub fn console_url(executor: ExecutorKind, region: &str, handle: &str) -> Option<String> {
+    match executor {
+        ExecutorKind::SsmCommand => Some(command_console_url(region, handle)),
+        ExecutorKind::SsmAutomation => Some(automation_console_url(region, handle)),
+        ExecutorKind::Rundeck => None,
+    }
+}
+
+/// How a run ended: the first line says it all ("restart-web succeeded in 42 s: 3/3 instances
+/// succeeded"); then the executor's word, each target, the output excerpt and the console.
+pub fn finished(run: &RunRecord, ending: &RunEnding, region: &str) -> String {
+    let runbook = run.runbook.as_deref().unwrap_or("the runbook");
+    let took = ending
+        .duration_seconds
+        .map(|seconds| format!(" in {}", human_duration(chrono::Duration::seconds(seconds))))
+        .unwrap_or_default();
+    let mut summary_lines = ending.summary.as_deref().unwrap_or("").lines();
+    let headline = summary_lines
+        .next()
+        .map(|line| format!(": {line}"))
+        .unwrap_or_default();
+    let mut text = format!(
+        "remediate: {runbook} {verb}{took}{headline}.",
+        verb = ending.state.verb()
+    );
+    let handle = run.command_id.as_deref().unwrap_or("?");
+    text.push_str(&format!(
+        "\n{label} {handle}: {status}.",
+        label = ending.executor.handle_label(),
+        status = ending.executor_status,
+    ));
+    for line in summary_lines {
+        text.push('\n');
+        text.push_str(line);
+    }
+    if let Some(excerpt) = &ending.excerpt {
+        text.push_str("\nOutput (start, secrets hidden):\n");
+        text.push_str(excerpt);
+    }
+    if let Some(url) = console_url(ending.executor, region, handle) {
+        text.push_str(&format!("\nConsole: {url}"));
+    }
+    if let Some(run_id) = &run.run_id {
+        text.push_str(&format!("\nRun {run_id}"));
+    }
+    text
+}
+
+/// The resolution PagerDuty writes on the incident's resolve log entry.
+pub fn resolution(run: &RunRecord, ending: &RunEnding) -> String {
+    format!(
+        "Resolved by remediate: {runbook} {verb} ({executor} {handle}, run {run_id}).",
+        runbook = run.runbook.as_deref().unwrap_or("the runbook"),
+        verb = ending.state.verb(),
+        executor = ending.executor.handle_label(),
+        handle = run.command_id.as_deref().unwrap_or("?"),
+        run_id = run.run_id.as_deref().unwrap_or("?"),
     )
 }

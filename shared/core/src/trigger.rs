@@ -31,6 +31,17 @@ impl Source {
             Source::AwsEvent => "aws-event",
         }
     }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            Source::PagerDutyV3,
+            Source::PagerDutyAction,
+            Source::CloudwatchAlarm,
+            Source::AwsEvent,
+        ]
+        .into_iter()
+        .find(|source| source.as_str() == text)
+    }
 }
 
 impl fmt::Display for Source {

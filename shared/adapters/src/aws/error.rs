@@ -28,6 +28,9 @@ modeled_transient! {
         || e.is_automation_execution_limit_exceeded_exception();
     aws_sdk_ssm::operation::get_parameter::GetParameterError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::list_commands::ListCommandsError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::list_command_invocations::ListCommandInvocationsError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::get_command_invocation::GetCommandInvocationError => |e| e.is_internal_server_error();
+    aws_sdk_ssm::operation::get_automation_execution::GetAutomationExecutionError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError => |e| e.is_internal_server_error();
     aws_sdk_s3::operation::get_object::GetObjectError => |_e| false;
     aws_sdk_sns::operation::publish::PublishError => |e| e.is_internal_error_exception()

@@ -62,7 +62,10 @@ impl ResultsPublisher for SnsResults {
         if self.is_fifo() {
             // One group per runbook keeps each runbook's results in order; the id makes a
             // retried publish of the same outcome a no-op for five minutes.
-            let dedupe = format!("{}\n{}", message.trigger_id, message.outcome);
+            let dedupe = format!(
+                "{}\n{}\n{}",
+                message.trigger_id, message.outcome, message.run_state
+            );
             request = request
                 .message_group_id(message.runbook.as_deref().unwrap_or("remediate"))
                 .message_deduplication_id(

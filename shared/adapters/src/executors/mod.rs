@@ -2,6 +2,8 @@
 
 pub mod ssm_automation;
 pub mod ssm_command;
+pub mod ssm_results;
 
 pub use ssm_automation::SsmAutomationExecutor;
 pub use ssm_command::SsmCommandExecutor;
+pub use ssm_results::SsmRunResults;

@@ -380,4 +380,30 @@ impl PagerDutyApi for HttpPagerDuty {
         .await
         .map(|_| ())
     }
+
+    async fn resolve_incident(
+        &self,
+        incident_id: &str,
+        resolution: &str,
+        deadline: Instant,
+    ) -> Result<()> {
+        let path = incident_path(incident_id, "")?;
+        let body = serde_json::json!({
+            "incident": {
+                "type": "incident_reference",
+                "status": "resolved",
+                "resolution": resolution,
+            }
+        });
+        self.send(
+            "ResolveIncident",
+            Method::PUT,
+            &path,
+            &[],
+            Some(&body),
+            deadline,
+        )
+        .await
+        .map(|_| ())
+    }
 }

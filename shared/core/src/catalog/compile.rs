@@ -548,6 +548,7 @@ fn compile_params(
                 from,
                 rule,
                 default: raw.default,
+                secret: raw.secret,
             });
         }
     }

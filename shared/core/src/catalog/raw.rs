@@ -126,6 +126,9 @@ pub struct RawParam {
     pub unicode: Option<Spanned<bool>>,
     #[serde(default)]
     pub default: Option<String>,
+    /// Hide the value wherever the run's output shows it (notes, the ledger, the results topic).
+    #[serde(default)]
+    pub secret: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]

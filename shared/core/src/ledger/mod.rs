@@ -12,6 +12,7 @@ mod timeline;
 pub use timeline::timeline_markdown;
 
 use crate::Result;
+use crate::finish::{FollowUp, RunEnding};
 use crate::ids::{DedupeId, Handle, RunId};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::trigger::{Actor, Trigger};
@@ -86,8 +87,8 @@ pub struct RunRecord {
     pub catalog_version: Option<String>,
     pub targets: Option<String>,
     pub outcome: Outcome,
-    /// The run's state: started, refused, suppressed, dry_run (the end states, succeeded, failed,
-    /// cancelled, timed_out, unknown, come from the executor's completion events).
+    /// The run's state: started, refused, suppressed, dry_run, then one of the end states
+    /// (succeeded, failed, cancelled, timed_out, unknown) once its executor says it ended.
     pub run_state: String,
     pub reason: Option<String>,
     /// The executor's handle (SSM command id).
@@ -96,6 +97,12 @@ pub struct RunRecord {
     pub note: Option<String>,
     pub occurred_at: DateTime<Utc>,
     pub decided_at: DateTime<Utc>,
+    /// How the run ended, once its executor said (see [`crate::finish`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<RunEnding>,
+    /// What is still to be done about its ending (a note that could not be posted...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<FollowUp>,
 }
 
 pub fn run_state(outcome: Outcome) -> &'static str {
@@ -136,6 +143,8 @@ impl RunRecord {
             }),
             occurred_at: trigger.occurred_at,
             decided_at: now,
+            ending: None,
+            pending: Vec::new(),
         }
     }
 }

@@ -12,11 +12,13 @@
 mod automation;
 mod confirm;
 mod execute;
+mod finish;
 mod incident_key;
 mod recovery;
 mod retry;
 mod targets;
 
+pub use finish::{FINISH_HOLD, FinishReport, Finished, Finisher, NOTE_TARGETS};
 pub use targets::{Pinned, pin, pin_tag_targets};
 
 use crate::Error;

@@ -34,6 +34,14 @@ pub trait PagerDutyApi: Send + Sync {
         deadline: Instant,
     ) -> Result<Vec<LogEntry>>;
     async fn create_note(&self, incident_id: &str, content: &str, deadline: Instant) -> Result<()>;
+    /// Resolve the incident, with `resolution` on its resolve log entry. Resolving a resolved
+    /// incident is not an error (a redelivery does it again).
+    async fn resolve_incident(
+        &self,
+        incident_id: &str,
+        resolution: &str,
+        deadline: Instant,
+    ) -> Result<()>;
     /// The open (triggered or acknowledged) incident whose `incident_key` is `incident_key`, the
     /// most recent if PagerDuty somehow has several. How an alarm finds the incident it opened.
     async fn find_open_incident(

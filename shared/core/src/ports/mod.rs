@@ -4,6 +4,7 @@
 pub mod executor;
 pub mod incidents;
 pub mod results;
+pub mod runs;
 
 pub use crate::catalog_store::CatalogFetcher;
 pub use crate::clock::Clock;
@@ -14,3 +15,4 @@ pub use crate::secrets::SecretStore;
 pub use executor::CommandExecutor;
 pub use incidents::PagerDutyApi;
 pub use results::ResultsPublisher;
+pub use runs::{RunFinishes, RunResults};

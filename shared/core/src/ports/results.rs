@@ -8,7 +8,9 @@
 //! authenticated to say), and `duplicate` (the first delivery published it).
 
 use crate::Result;
+use crate::finish::RunEnding;
 use crate::ids::{DedupeId, Handle, RunId};
+use crate::ledger::{RunRecord, run_state};
 use crate::outcome::{Outcome, Report};
 use crate::trigger::{Source, Trigger};
 use async_trait::async_trait;
@@ -48,6 +50,12 @@ pub struct ResultMessage {
     /// The AWS event's source and detail type, for findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// The run's state: `started` when it starts, its end state when its executor says it
+    /// ended (`succeeded`, `failed`, `cancelled`, `timed_out`, `unknown`).
+    pub run_state: String,
+    /// How the run ended, on the message published when it ends.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ending: Option<RunEnding>,
 }
 
 impl ResultMessage {
@@ -73,7 +81,34 @@ impl ResultMessage {
                 .event
                 .as_ref()
                 .map(|event| format!("{} {}", event.source, event.detail_type)),
+            run_state: run_state(report.outcome).to_owned(),
+            ending: None,
         }
+    }
+
+    /// The message published when a run ends: the run as the ledger recorded it at its start,
+    /// with its ending. None when the record names no source this version knows.
+    pub fn finished(run: &RunRecord, ending: &RunEnding) -> Option<Self> {
+        Some(Self {
+            outcome: run.outcome,
+            reason: run.reason.clone(),
+            source: Source::parse(&run.source)?,
+            trigger_id: run.trigger_id.clone(),
+            event_type: run.event_type.clone(),
+            occurred_at: run.occurred_at,
+            runbook: run.runbook.clone(),
+            run_id: run.run_id.clone(),
+            command_id: run.command_id.clone(),
+            targets: run.targets.clone(),
+            catalog_version: run.catalog_version.clone(),
+            incident_id: run.incident_id.clone(),
+            incident_url: None,
+            alarm: None,
+            alarm_state: None,
+            event: None,
+            run_state: ending.state.as_str().to_owned(),
+            ending: Some(ending.clone()),
+        })
     }
 
     /// Whether a report of this outcome is published (see the module documentation).
@@ -90,7 +125,11 @@ impl ResultMessage {
             .as_deref()
             .or(self.alarm.as_deref())
             .unwrap_or("trigger");
-        let subject: String = format!("remediate: {about} {}", self.outcome)
+        let what = match &self.ending {
+            Some(ending) => ending.state.as_str(),
+            None => self.outcome.as_str(),
+        };
+        let subject: String = format!("remediate: {about} {what}")
             .chars()
             .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
             .take(99)
@@ -100,7 +139,7 @@ impl ResultMessage {
 
     /// The attributes subscribers filter on (SNS subscription filter policies): each a short
     /// string, always present (`-` when the message has no runbook).
-    pub fn attributes(&self) -> [(&'static str, String); 3] {
+    pub fn attributes(&self) -> [(&'static str, String); 4] {
         [
             (
                 "runbook",
@@ -108,6 +147,7 @@ impl ResultMessage {
             ),
             ("outcome", self.outcome.as_str().to_owned()),
             ("source", self.source.as_str().to_owned()),
+            ("run_state", self.run_state.clone()),
         ]
     }
 }
@@ -183,6 +223,7 @@ mod tests {
                 ("runbook", "clean-disk".to_owned()),
                 ("outcome", "suppressed".to_owned()),
                 ("source", "cloudwatch-alarm".to_owned()),
+                ("run_state", "suppressed".to_owned()),
             ]
         );
         let json = serde_json::to_value(&message).unwrap_or_default();

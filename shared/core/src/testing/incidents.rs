@@ -17,6 +17,9 @@ pub struct InMemoryPagerDuty {
     pub log_entries: Mutex<HashMap<String, Vec<LogEntry>>>,
     pub notes: Mutex<Vec<(String, String)>>,
     pub fail_notes: Mutex<Option<Error>>,
+    /// Resolutions asked for: (incident id, resolution).
+    pub resolutions: Mutex<Vec<(String, String)>>,
+    pub fail_resolves: Mutex<Option<Error>>,
     /// The next read (incident or log entries) fails with this error.
     pub fail_reads: Mutex<Option<Error>>,
 }
@@ -24,6 +27,13 @@ pub struct InMemoryPagerDuty {
 impl InMemoryPagerDuty {
     pub fn notes(&self) -> Vec<(String, String)> {
         self.notes.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn resolutions(&self) -> Vec<(String, String)> {
+        self.resolutions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 }
 
@@ -96,6 +106,35 @@ impl PagerDutyApi for InMemoryPagerDuty {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push((incident_id.to_owned(), content.to_owned()));
+        Ok(())
+    }
+
+    async fn resolve_incident(
+        &self,
+        incident_id: &str,
+        resolution: &str,
+        _deadline: Instant,
+    ) -> Result<()> {
+        if let Some(error) = self
+            .fail_resolves
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
+        if let Some(incident) = self
+            .incidents
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_mut(incident_id)
+        {
+            incident.status = "resolved".to_owned();
+        }
+        self.resolutions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((incident_id.to_owned(), resolution.to_owned()));
         Ok(())
     }
 

@@ -1,8 +1,10 @@
 //! The ledger's semantics in memory, for unit tests.
 
+use crate::finish::{FollowUp, RunEnding};
 use crate::ids::DedupeId;
-use crate::ledger::{Claim, ClaimResult, Ledger, RunRecord, new_claim_token};
-use crate::outcome::Report;
+use crate::ledger::{Claim, ClaimResult, Ledger, RunHistory, RunRecord, new_claim_token};
+use crate::outcome::{Outcome, Report};
+use crate::ports::runs::{FinishClaim, RunFinishes};
 use crate::trigger::Trigger;
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -25,6 +27,7 @@ pub struct InMemoryLedger {
     claims: Mutex<HashMap<DedupeId, MemoryClaim>>,
     records: Mutex<Vec<RunRecord>>,
     marks: Mutex<HashMap<String, String>>,
+    finish_holds: Mutex<HashMap<DedupeId, FinishHold>>,
 }
 
 impl InMemoryLedger {
@@ -33,6 +36,21 @@ impl InMemoryLedger {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Put a run record in, as a completed start would have left it.
+    pub fn insert_record(&self, record: RunRecord) {
+        self.claims
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                record.trigger_id.clone(),
+                MemoryClaim::Completed(Report::new(record.outcome, record.reason.clone())),
+            );
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record);
     }
 
     pub fn completed(&self, dedupe_id: &str) -> Option<Report> {
@@ -138,10 +156,138 @@ impl Ledger for InMemoryLedger {
     }
 }
 
+/// A run's ending in progress: who holds its follow-ups, until when.
+#[derive(Debug, Clone)]
+struct FinishHold {
+    token: String,
+    hold_until: DateTime<Utc>,
+}
+
+impl InMemoryLedger {
+    fn with_record<T>(
+        &self,
+        trigger_id: &DedupeId,
+        change: impl FnOnce(&mut RunRecord) -> T,
+    ) -> Option<T> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        records
+            .iter_mut()
+            .rev()
+            .find(|record| &record.trigger_id == trigger_id)
+            .map(change)
+    }
+}
+
+#[async_trait]
+impl RunHistory for InMemoryLedger {
+    async fn runs_for_incident(&self, incident_id: &str) -> Result<Vec<RunRecord>> {
+        Ok(self
+            .records()
+            .into_iter()
+            .filter(|record| record.incident_id.as_deref() == Some(incident_id))
+            .collect())
+    }
+
+    async fn runs_for_runbook(
+        &self,
+        runbook: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<RunRecord>> {
+        Ok(self
+            .runs_between(from, to)
+            .await?
+            .into_iter()
+            .filter(|record| record.runbook.as_deref() == Some(runbook))
+            .collect())
+    }
+
+    async fn runs_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<RunRecord>> {
+        Ok(self
+            .records()
+            .into_iter()
+            .filter(|record| (from..=to).contains(&record.decided_at))
+            .collect())
+    }
+
+    async fn run_by_handle(&self, handle: &str) -> Result<Option<RunRecord>> {
+        Ok(self
+            .records()
+            .into_iter()
+            .find(|record| record.command_id.as_deref() == Some(handle)))
+    }
+}
+
+#[async_trait]
+impl RunFinishes for InMemoryLedger {
+    async fn begin_finish(
+        &self,
+        trigger_id: &DedupeId,
+        ending: &RunEnding,
+        wanted: &[FollowUp],
+        now: DateTime<Utc>,
+        hold_for: Duration,
+    ) -> Result<FinishClaim> {
+        let mut holds = self.finish_holds.lock().unwrap_or_else(|p| p.into_inner());
+        let held = holds
+            .get(trigger_id)
+            .is_some_and(|hold| hold.hold_until >= now);
+        let token = new_claim_token();
+        let claim = self.with_record(trigger_id, |record| match &record.ending {
+            None if record.outcome == Outcome::Executed && record.command_id.is_some() => {
+                record.ending = Some(ending.clone());
+                record.run_state = ending.state.as_str().to_owned();
+                record.pending = wanted.to_vec();
+                FinishClaim::Claimed {
+                    token: token.clone(),
+                    pending: wanted.to_vec(),
+                    ending: ending.clone(),
+                }
+            }
+            None => FinishClaim::NotStarted,
+            Some(_) if record.pending.is_empty() => FinishClaim::Done,
+            Some(_) if held => FinishClaim::Busy,
+            Some(recorded) => FinishClaim::Claimed {
+                token: token.clone(),
+                pending: record.pending.clone(),
+                ending: recorded.clone(),
+            },
+        });
+        let claim = claim.unwrap_or(FinishClaim::NotStarted);
+        if matches!(claim, FinishClaim::Claimed { .. }) {
+            holds.insert(
+                trigger_id.clone(),
+                FinishHold {
+                    token,
+                    hold_until: now + hold_for,
+                },
+            );
+        }
+        Ok(claim)
+    }
+
+    async fn end_finish(
+        &self,
+        trigger_id: &DedupeId,
+        token: &str,
+        left: &[FollowUp],
+        _now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut holds = self.finish_holds.lock().unwrap_or_else(|p| p.into_inner());
+        if holds.get(trigger_id).is_none_or(|hold| hold.token != token) {
+            return Err(Error::ClaimLost {
+                dedupe_id: trigger_id.clone(),
+            });
+        }
+        holds.remove(trigger_id);
+        self.with_record(trigger_id, |record| record.pending = left.to_vec());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::Outcome;
 
     #[tokio::test]
     async fn in_memory_claim_semantics() {

@@ -8,7 +8,7 @@
 //! Key design (one DynamoDB table, string keys `pk` and `sk`, TTL attribute `expires_at_ttl`):
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at |
+//! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at; once ended: ending (JSON), pending (string set), finish_token, finish_hold_until |
 //! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds), run_id (the run that took it) |
 //! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | run_ids (string set of the runs counted) |
 //! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
@@ -22,6 +22,7 @@
 //! claim race returns the existing item with the failed condition, so it needs no read either.
 
 mod claims;
+mod finishes;
 mod guards;
 mod history;
 mod schema;
@@ -131,6 +132,7 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord>
             .and_then(|text| DateTime::parse_from_rfc3339(&text).ok())
             .map(|t| t.with_timezone(&Utc))
     };
+    let (ending, pending) = finishes::ending_from_item(item);
     Some(RunRecord {
         trigger_id: string_attr(item, "trigger_id")?.into(),
         source: string_attr(item, "source").unwrap_or_default(),
@@ -150,6 +152,8 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord>
         note: string_attr(item, "note"),
         occurred_at: time("occurred_at")?,
         decided_at: time("decided_at")?,
+        ending,
+        pending,
     })
 }
 
