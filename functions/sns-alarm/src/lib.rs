@@ -23,6 +23,7 @@ pub use verify::{Authentication, signed_message};
 use aws_lambda_events::sns::{SnsEvent, SnsRecord};
 use lambda_runtime::LambdaEvent;
 use remediate_adapters::config::AlarmSettings;
+use remediate_adapters::invocation::invocation_deadline;
 use remediate_adapters::sns;
 use remediate_core::metrics;
 use remediate_core::outcome::{Outcome, Report};
@@ -32,8 +33,6 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 pub const FUNCTION_NAME: &str = "sns-alarm";
-/// Time kept back from the invocation's deadline to write the answer and the logs.
-const DEADLINE_MARGIN: Duration = Duration::from_secs(1);
 /// The budget of one record's PagerDuty calls and publish, whatever the function's timeout.
 const RECORD_BUDGET: Duration = Duration::from_secs(20);
 /// A record is started only with at least this much of the invocation left: AWS calls are
@@ -150,24 +149,6 @@ impl AlarmApp {
             .await;
         answer::record(message_id, started)
     }
-}
-
-/// The longest a Lambda function may run: the bound when the deadline given is no time at all.
-const LAMBDA_MAX_TIMEOUT: Duration = Duration::from_secs(900);
-/// 2000-01-01 in milliseconds since the epoch: a smaller deadline is not a time.
-const PLAUSIBLE_DEADLINE_MS: u64 = 946_684_800_000;
-
-/// The invocation's deadline as an instant, less the margin for answering. Lambda gives it in
-/// milliseconds since the epoch. `cargo lambda watch` sends its timeout instead (`600000`):
-/// read as a time, that deadline passed in 1970 and every record would fail for want of time,
-/// so a value that is no plausible time leaves [`RECORD_BUDGET`] as the only limit.
-fn invocation_deadline(deadline_ms: u64) -> Instant {
-    if deadline_ms < PLAUSIBLE_DEADLINE_MS {
-        return Instant::now() + LAMBDA_MAX_TIMEOUT;
-    }
-    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
-    let remaining = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    Instant::now() + remaining.saturating_sub(DEADLINE_MARGIN)
 }
 
 #[cfg(test)]

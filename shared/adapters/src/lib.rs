@@ -16,6 +16,7 @@ pub mod aws_events;
 pub mod cloudwatch;
 pub mod config;
 pub mod executors;
+pub mod invocation;
 pub mod pagerduty;
 pub mod sns;
 pub mod ssm_events;

@@ -5,14 +5,14 @@ use crate::aws::catalog_sources::{ParameterCatalog, S3Catalog};
 use crate::aws::kill_switch::parameter_switch;
 use crate::aws::ledger::DynamoLedger;
 use crate::config::{CatalogSource, Env, RunSettings};
-use crate::executors::{SsmAutomationExecutor, SsmCommandExecutor};
+use crate::executors::{SsmAutomationExecutor, SsmCommandExecutor, SsmRunResults};
 use crate::pagerduty::HttpPagerDuty;
 use remediate_core::Result;
 use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
 use remediate_core::clock::Clock;
 use remediate_core::clock::SystemClock;
 use remediate_core::kill_switch::KillSwitch;
-use remediate_core::pipeline::{Pipeline, PipelineSettings};
+use remediate_core::pipeline::{Finisher, Pipeline, PipelineSettings};
 use remediate_core::secrets::SecretStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,4 +129,35 @@ pub fn results_topic(
         aws_sdk_sns::Client::new(aws),
         arn.clone(),
     )))
+}
+
+/// What the functions that receive run endings build: the catalog (for each runbook's report
+/// options and secret parameters), PagerDuty, SSM's answers about runs, the ledger and the
+/// results topic.
+pub async fn finisher<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    run: &RunSettings,
+    aws: &aws_config::SdkConfig,
+    secrets: Arc<dyn SecretStore>,
+) -> Result<Finisher> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let catalogs = catalog_store(env, aws, clock.clone()).await?;
+    let pagerduty = HttpPagerDuty::new(
+        &run.api_url,
+        run.from_email.clone(),
+        secrets,
+        run.api_token_parameter.clone(),
+    )?;
+    Ok(Finisher {
+        region: run.region.clone(),
+        catalogs: Arc::new(catalogs),
+        pagerduty: Arc::new(pagerduty),
+        executors: Arc::new(SsmRunResults::new(aws_sdk_ssm::Client::new(aws))),
+        runs: Arc::new(DynamoLedger::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            run.ledger_table.clone(),
+        )),
+        clock,
+        results: results_topic(run, aws),
+    })
 }
