@@ -603,10 +603,18 @@ fn render_action(
                     ))
                 })
                 .collect::<Result<BTreeMap<_, _>, String>>()?;
+            let filter = job
+                .filter
+                .as_ref()
+                .map(|template| render(template, Quoting::None, params, "filter"))
+                .transpose()?;
             Ok(ExecutionRequest::Rundeck(RundeckRequest {
                 job_id: job.job_id.clone(),
                 options,
                 run_id: run_id.into(),
+                loglevel: job.loglevel,
+                filter,
+                as_user: job.as_user.clone(),
             }))
         }
     }
