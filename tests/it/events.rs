@@ -88,6 +88,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             pagerduty: Arc::new(pagerduty),
             executor: executor.clone(),
             automation: executor,
+            rundeck: None,
             ledger: Arc::new(InMemoryLedger::default()),
             guards: Arc::new(remediate_core::testing::InMemoryGuards::default()),
             clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(5))),

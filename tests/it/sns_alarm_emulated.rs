@@ -134,6 +134,7 @@ runbooks:
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
             automation: Arc::new(SsmAutomationExecutor::new(ssm.clone())),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),

@@ -114,6 +114,7 @@ fn harness(at: DateTime<Utc>) -> Harness {
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: Arc::new(InMemoryLedger::default()),
             guards: Arc::new(InMemoryGuards::default()),
             clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(1))),

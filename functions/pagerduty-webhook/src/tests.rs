@@ -151,6 +151,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock: clock.clone(),

@@ -233,6 +233,7 @@ fn harness_with(settings: AlarmSettings, source: Box<dyn CertificateSource>) -> 
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock,

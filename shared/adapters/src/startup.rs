@@ -111,6 +111,7 @@ pub async fn pipeline<F: Fn(&str) -> Option<String>>(
         pagerduty: Arc::new(pagerduty),
         executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
         automation: Arc::new(SsmAutomationExecutor::new(ssm)),
+        rundeck: None,
         ledger: ledger.clone(),
         guards: ledger,
         clock,

@@ -224,9 +224,13 @@ pub fn decide_explained(
             ));
         }
     }
-    let target_key = targets
-        .map(Targets::describe)
-        .unwrap_or_else(|| runbook.name.clone());
+    // A Rundeck job's node filter is its target: a runbook cools down per filter, as an SSM one
+    // does per instance.
+    let target_key = match &request {
+        ExecutionRequest::Rundeck(job) => job.filter.clone(),
+        _ => targets.map(Targets::describe),
+    }
+    .unwrap_or_else(|| runbook.name.clone());
     let reservation = (runbook.guards.cooldown_seconds.is_some()
         || runbook.guards.max_runs.is_some())
     .then(|| Reservation {

@@ -39,7 +39,10 @@ impl Plan {
                 .as_ref()
                 .map(Targets::describe)
                 .unwrap_or_else(|| "its document's own targets".to_owned()),
-            ExecutionRequest::Rundeck(job) => format!("Rundeck job {}", job.job_id),
+            ExecutionRequest::Rundeck(job) => match &job.filter {
+                Some(filter) => format!("nodes matching '{filter}'"),
+                None => "the Rundeck job's own nodes".to_owned(),
+            },
         }
     }
 

@@ -8,6 +8,7 @@ pub mod hostile;
 mod incidents;
 mod ledger;
 mod results;
+mod rundeck;
 
 pub use clock::ManualClock;
 pub use executor::RecordingExecutor;
@@ -15,3 +16,4 @@ pub use guards::InMemoryGuards;
 pub use incidents::InMemoryPagerDuty;
 pub use ledger::InMemoryLedger;
 pub use results::RecordingPublisher;
+pub use rundeck::RecordingRundeck;
