@@ -73,6 +73,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             region: "eu-west-1".into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     };
     WebhookApp {

@@ -112,6 +112,7 @@ runbooks:
             region: REGION.into(),
             results_topic_arn: Some(topic.clone()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").expect("template")),
+            rundeck: None,
         },
     };
     let secrets = Arc::new(ParameterStoreSecrets::new(

@@ -101,6 +101,7 @@ fn harness(at: DateTime<Utc>) -> Harness {
             region: "us-east-1".into(),
             results_topic_arn: Some("arn:aws:sns:us-east-1:123456789012:remediate-results".into()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").unwrap()),
+            rundeck: None,
         },
     };
     let app = AlarmApp {

@@ -101,6 +101,7 @@ fn settings() -> WebhookSettings {
             region: "eu-west-1".into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     }
 }

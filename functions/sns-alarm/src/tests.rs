@@ -201,6 +201,7 @@ fn settings() -> AlarmSettings {
             region: "eu-west-1".into(),
             results_topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:results".into()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").unwrap()),
+            rundeck: None,
         },
     }
 }

@@ -92,6 +92,7 @@ runbooks:
             region: REGION.into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     };
     let pagerduty = HttpPagerDuty::new(
