@@ -377,3 +377,5 @@ async fn a_failed_search_is_transient_and_a_missing_job_is_a_refusal() {
         .unwrap_err();
     assert_eq!(error.kind(), Kind::Permanent, "{error}");
 }
+
+mod pipeline;
