@@ -273,7 +273,8 @@ fn send_error(operation: &'static str, error: &reqwest::Error) -> Error {
     } else {
         "the connection failed"
     };
-    // `without_url`: the message names no host path, and never a token (that is a header).
+    // Callers pass `without_url()` errors: the message carries no URL, and never the token
+    // (a header, which reqwest does not print).
     let message = format!("{what}: {}", DisplayError(error));
     if operation == RUN && !error.is_connect() {
         return Error::Ambiguous {

@@ -90,7 +90,7 @@ pub struct RunRecord {
     /// cancelled, timed_out, unknown, come from the executor's completion events).
     pub run_state: String,
     pub reason: Option<String>,
-    /// The executor's handle (SSM command id).
+    /// The executor's handle (SSM command or automation execution id, `rundeck:<execution id>`).
     pub command_id: Option<Handle>,
     pub start_error: Option<String>,
     pub note: Option<String>,
