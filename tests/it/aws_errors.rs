@@ -200,6 +200,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
                 region: "eu-west-1".into(),
                 results_topic_arn: None,
                 incident_key: None,
+                rundeck: None,
             },
         };
         WebhookApp {
@@ -212,6 +213,7 @@ async fn a_throttled_ledger_means_retry_later_and_nothing_half_done() {
                 pagerduty: Arc::new(InMemoryPagerDuty::default()),
                 executor: executor.clone(),
                 automation: executor.clone(),
+                rundeck: None,
                 ledger: Arc::new(DynamoLedger::new(client, "ledger")),
                 guards: Arc::new(InMemoryGuards::default()),
                 clock,

@@ -73,6 +73,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             region: "eu-west-1".into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     };
     WebhookApp {
@@ -88,6 +89,7 @@ fn app(executor: Arc<RecordingExecutor>) -> WebhookApp {
             pagerduty: Arc::new(pagerduty),
             executor: executor.clone(),
             automation: executor,
+            rundeck: None,
             ledger: Arc::new(InMemoryLedger::default()),
             guards: Arc::new(remediate_core::testing::InMemoryGuards::default()),
             clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(5))),

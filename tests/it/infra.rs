@@ -102,8 +102,9 @@ fn as_strings(value: &Value) -> Vec<String> {
     }
 }
 
-const ALL_SCENARIOS: [&str; 5] = [
+const ALL_SCENARIOS: [&str; 6] = [
     "defaults",
+    "rundeck",
     "existing-bucket",
     "existing-alarm-topic",
     "created-bucket-not-yet-read",
@@ -139,7 +140,7 @@ fn every_iam_statement_of_the_template_fits_the_iam_reference() {
     );
     let report = text(&output);
     assert!(
-        report.contains("all fit the IAM reference") && report.contains("across 5 scenario(s)"),
+        report.contains("all fit the IAM reference") && report.contains("across 6 scenario(s)"),
         "{report}"
     );
 }
@@ -582,13 +583,71 @@ fn the_created_catalog_bucket_is_private_versioned_tls_only_and_written_by_one_r
     assert!(!function_environment(created).contains_key("RUNBOOKS_S3_URI"));
 }
 
+#[test]
+fn rundeck_settings_and_its_token_are_granted_only_when_rundeck_is_configured() {
+    let token =
+        format!("arn:aws:ssm:us-east-1:{SAMPLE_ACCOUNT}:parameter/ops/rundeck/remediate-token");
+    for scenario in ALL_SCENARIOS {
+        let resolved = resolved(scenario);
+        for (function, role) in [
+            ("PagerDutyWebhookFunction", "PagerDutyWebhookFunctionRole"),
+            ("SnsAlarmFunction", "SnsAlarmFunctionRole"),
+        ] {
+            let environment =
+                resolved["Resources"][function]["Properties"]["Environment"]["Variables"]
+                    .as_object()
+                    .unwrap();
+            let grants: Vec<Value> = resolved["Resources"][role]["Properties"]["Policies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|policy| policy["PolicyDocument"]["Statement"].as_array().unwrap())
+                .filter(|statement| statement["Sid"] == "ReadTheRundeckToken")
+                .cloned()
+                .collect();
+            if scenario == "rundeck" {
+                assert_eq!(
+                    environment["RUNDECK_URL"], "https://rundeck.example.com/rundeck",
+                    "{function}"
+                );
+                assert_eq!(
+                    environment["RUNDECK_TOKEN_PARAMETER"], "/ops/rundeck/remediate-token",
+                    "{function}"
+                );
+                assert_eq!(environment["RUNDECK_API_VERSION"], "45", "{function}");
+                assert_eq!(grants.len(), 1, "{function}: {grants:#?}");
+                assert_eq!(grants[0]["Action"], "ssm:GetParameter", "{function}");
+                assert_eq!(
+                    as_strings(&grants[0]["Resource"]),
+                    std::slice::from_ref(&token),
+                    "{function}"
+                );
+            } else {
+                for variable in [
+                    "RUNDECK_URL",
+                    "RUNDECK_TOKEN_PARAMETER",
+                    "RUNDECK_API_VERSION",
+                ] {
+                    assert!(
+                        !environment.contains_key(variable),
+                        "{scenario}: {function} sets {variable}"
+                    );
+                }
+                assert!(grants.is_empty(), "{scenario}: {function}: {grants:#?}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // README
 
 #[test]
 fn every_variable_the_code_reads_is_documented_in_the_readme() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let config = std::fs::read_to_string(root().join("shared/adapters/src/config.rs")).unwrap();
+    let config = ["config.rs", "config/rundeck.rs"]
+        .map(|file| std::fs::read_to_string(root().join("shared/adapters/src").join(file)).unwrap())
+        .join("\n");
     let mut found = 0;
     for piece in config.split('"').skip(1).step_by(2) {
         let is_variable =

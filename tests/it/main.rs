@@ -13,6 +13,7 @@ mod infra;
 mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
+mod rundeck;
 mod sns_alarm_emulated;
 mod sns_events;
 mod ssm_automation;

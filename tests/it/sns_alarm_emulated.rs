@@ -112,6 +112,7 @@ runbooks:
             region: REGION.into(),
             results_topic_arn: Some(topic.clone()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").expect("template")),
+            rundeck: None,
         },
     };
     let secrets = Arc::new(ParameterStoreSecrets::new(
@@ -134,6 +135,7 @@ runbooks:
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
             automation: Arc::new(SsmAutomationExecutor::new(ssm.clone())),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),

@@ -101,6 +101,7 @@ fn harness(at: DateTime<Utc>) -> Harness {
             region: "us-east-1".into(),
             results_topic_arn: Some("arn:aws:sns:us-east-1:123456789012:remediate-results".into()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").unwrap()),
+            rundeck: None,
         },
     };
     let app = AlarmApp {
@@ -114,6 +115,7 @@ fn harness(at: DateTime<Utc>) -> Harness {
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: Arc::new(InMemoryLedger::default()),
             guards: Arc::new(InMemoryGuards::default()),
             clock: Arc::new(ManualClock::new(at + chrono::Duration::seconds(1))),

@@ -101,6 +101,7 @@ fn settings() -> WebhookSettings {
             region: "eu-west-1".into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     }
 }
@@ -151,6 +152,7 @@ fn harness_with(settings: WebhookSettings) -> Harness {
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock: clock.clone(),

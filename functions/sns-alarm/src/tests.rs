@@ -201,6 +201,7 @@ fn settings() -> AlarmSettings {
             region: "eu-west-1".into(),
             results_topic_arn: Some("arn:aws:sns:eu-west-1:123456789012:results".into()),
             incident_key: Some(Template::parse("{{ alarm.arn }}").unwrap()),
+            rundeck: None,
         },
     }
 }
@@ -233,6 +234,7 @@ fn harness_with(settings: AlarmSettings, source: Box<dyn CertificateSource>) -> 
             pagerduty: pagerduty.clone(),
             executor: executor.clone(),
             automation: executor.clone(),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: Arc::new(InMemoryGuards::default()),
             clock,

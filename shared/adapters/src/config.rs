@@ -8,6 +8,10 @@ use remediate_core::trigger::is_known_field;
 use remediate_core::{Error, Result};
 use std::time::Duration;
 
+mod rundeck;
+
+pub use rundeck::{DEFAULT_RUNDECK_API_VERSION, MIN_RUNDECK_API_VERSION, RundeckSettings};
+
 pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
 pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);
 /// No setting in seconds is longer than ten years (local runs of fixed-time samples raise the age
@@ -48,6 +52,8 @@ pub struct RunSettings {
     pub results_topic_arn: Option<String>,
     /// `PAGERDUTY_INCIDENT_KEY_TEMPLATE`: how an alarm or AWS event names its incident.
     pub incident_key: Option<Template>,
+    /// `RUNDECK_URL` and its companions; unset, Rundeck runbooks are refused with a note.
+    pub rundeck: Option<RundeckSettings>,
 }
 
 /// Settings of the `pagerduty-webhook` function. See the README's configuration table.
@@ -319,6 +325,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
             results_topic_arn,
             incident_key: self.incident_key_template()?,
+            rundeck: self.rundeck_settings()?,
         })
     }
 
@@ -364,11 +371,11 @@ pub fn is_topic_arn(arn: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+    pub(crate) fn env(pairs: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -376,7 +383,7 @@ mod tests {
         Env(move |name: &str| map.get(name).cloned())
     }
 
-    const BASE: &[(&str, &str)] = &[
+    pub(crate) const BASE: &[(&str, &str)] = &[
         (
             "PAGERDUTY_WEBHOOK_SECRETS_PARAMETER",
             "/remediate/webhook-secrets",

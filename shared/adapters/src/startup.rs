@@ -5,7 +5,7 @@ use crate::aws::catalog_sources::{ParameterCatalog, S3Catalog};
 use crate::aws::kill_switch::parameter_switch;
 use crate::aws::ledger::DynamoLedger;
 use crate::config::{CatalogSource, Env, RunSettings};
-use crate::executors::{SsmAutomationExecutor, SsmCommandExecutor, SsmRunResults};
+use crate::executors::{HttpRundeck, SsmAutomationExecutor, SsmCommandExecutor, SsmRunResults};
 use crate::pagerduty::HttpPagerDuty;
 use remediate_core::Result;
 use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
@@ -13,6 +13,7 @@ use remediate_core::clock::Clock;
 use remediate_core::clock::SystemClock;
 use remediate_core::kill_switch::KillSwitch;
 use remediate_core::pipeline::{Finisher, Pipeline, PipelineSettings};
+use remediate_core::ports::executor::RundeckExecutor;
 use remediate_core::secrets::SecretStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,8 +78,9 @@ pub fn kill_switch<F: Fn(&str) -> Option<String>>(
 }
 
 /// The pipeline every function runs, built the same way from its environment: the catalog store,
-/// the kill switch, PagerDuty (its API token read through `secrets`), both SSM executors, the
-/// ledger (also the guard store) and the results topic. `settings` are the pipeline's own, which
+/// the kill switch, PagerDuty (its API token read through `secrets`), both SSM executors, Rundeck
+/// (when `RUNDECK_URL` is set; its token read through `secrets` too), the ledger (also the guard
+/// store) and the results topic. `settings` are the pipeline's own, which
 /// each function derives from `run` with what only it knows (tap confirmation, the bot user).
 pub async fn pipeline<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
@@ -94,6 +96,19 @@ pub async fn pipeline<F: Fn(&str) -> Option<String>>(
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let catalogs = catalog_store(env, aws, clock.clone()).await?;
     let kill_switch = kill_switch(env, &ssm, clock.clone());
+    let rundeck = match &run.rundeck {
+        Some(settings) => {
+            tracing::info!(
+                url = settings.url,
+                api_version = settings.api_version,
+                "Rundeck runbooks run on this server"
+            );
+            let rundeck: Arc<dyn RundeckExecutor> =
+                Arc::new(HttpRundeck::new(settings, secrets.clone())?);
+            Some(rundeck)
+        }
+        None => None,
+    };
     let pagerduty = HttpPagerDuty::new(
         &run.api_url,
         run.from_email.clone(),
@@ -111,6 +126,7 @@ pub async fn pipeline<F: Fn(&str) -> Option<String>>(
         pagerduty: Arc::new(pagerduty),
         executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
         automation: Arc::new(SsmAutomationExecutor::new(ssm)),
+        rundeck,
         ledger: ledger.clone(),
         guards: ledger,
         clock,

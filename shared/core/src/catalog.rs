@@ -273,7 +273,47 @@ pub struct SsmAutomation {
 #[derive(Debug, Clone)]
 pub struct RundeckJob {
     pub job_id: String,
+    /// Job options; every value a template over `params.*`.
     pub options: BTreeMap<String, Template>,
+    /// The execution's log level; unset, the job's own.
+    pub loglevel: Option<LogLevel>,
+    /// A node filter that replaces the job's own; a template over `params.*`, so that what an
+    /// incident says reaches it only after matching a parameter's pattern.
+    pub filter: Option<Template>,
+    /// The Rundeck user the execution runs as (the token's user needs `runAs`).
+    pub as_user: Option<String>,
+}
+
+/// The log levels Rundeck's run-job API accepts (`loglevel`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LogLevel {
+    Debug,
+    Verbose,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    pub const ALL: [LogLevel; 5] = [
+        LogLevel::Debug,
+        LogLevel::Verbose,
+        LogLevel::Info,
+        LogLevel::Warn,
+        LogLevel::Error,
+    ];
+
+    /// The word Rundeck's API takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Verbose => "VERBOSE",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+        }
+    }
 }
 
 /// Targets as written: instance ids or tag values may be templates over `params.*`.

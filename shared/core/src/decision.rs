@@ -224,9 +224,13 @@ pub fn decide_explained(
             ));
         }
     }
-    let target_key = targets
-        .map(Targets::describe)
-        .unwrap_or_else(|| runbook.name.clone());
+    // A Rundeck job's node filter is its target: a runbook cools down per filter, as an SSM one
+    // does per instance.
+    let target_key = match &request {
+        ExecutionRequest::Rundeck(job) => job.filter.clone(),
+        _ => targets.map(Targets::describe),
+    }
+    .unwrap_or_else(|| runbook.name.clone());
     let reservation = (runbook.guards.cooldown_seconds.is_some()
         || runbook.guards.max_runs.is_some())
     .then(|| Reservation {
@@ -603,10 +607,18 @@ fn render_action(
                     ))
                 })
                 .collect::<Result<BTreeMap<_, _>, String>>()?;
+            let filter = job
+                .filter
+                .as_ref()
+                .map(|template| render(template, Quoting::None, params, "filter"))
+                .transpose()?;
             Ok(ExecutionRequest::Rundeck(RundeckRequest {
                 job_id: job.job_id.clone(),
                 options,
                 run_id: run_id.into(),
+                loglevel: job.loglevel,
+                filter,
+                as_user: job.as_user.clone(),
             }))
         }
     }

@@ -41,6 +41,19 @@ pub enum Error {
         transient: bool,
     },
 
+    /// A call to Rundeck's API failed: its HTTP status and Rundeck's `errorCode`, when it
+    /// answered, and what they mean. A refusal (a bad token, no such job, invalid options, a job
+    /// already running that allows no concurrent run) is permanent; throttling, a 5xx and a
+    /// connection never made are transient.
+    #[error("Rundeck {operation} failed: {message}")]
+    Rundeck {
+        operation: &'static str,
+        status: Option<u16>,
+        error_code: Option<String>,
+        message: String,
+        transient: bool,
+    },
+
     /// A secret parameter exists but holds nothing usable.
     #[error("secret parameter {parameter} is empty or malformed")]
     SecretMalformed { parameter: String },
@@ -103,6 +116,9 @@ impl Error {
             }
             | Error::PagerDuty {
                 transient: true, ..
+            }
+            | Error::Rundeck {
+                transient: true, ..
             } => Kind::Transient,
             Error::PagerDuty {
                 status: Some(401 | 403),
@@ -113,6 +129,7 @@ impl Error {
             | Error::SecretUnreadable { .. } => Kind::DeploymentFault,
             Error::Aws { .. }
             | Error::PagerDuty { .. }
+            | Error::Rundeck { .. }
             | Error::Catalog { .. }
             | Error::ClaimLost { .. } => Kind::Permanent,
         }
@@ -156,6 +173,13 @@ mod tests {
             message: "x".into(),
             transient,
         };
+        let rundeck = |status, transient| Error::Rundeck {
+            operation: "RunJob",
+            status,
+            error_code: None,
+            message: "x".into(),
+            transient,
+        };
         let cases = [
             (aws(true), Kind::Transient),
             (aws(false), Kind::Permanent),
@@ -165,6 +189,12 @@ mod tests {
             (pagerduty(Some(404), false), Kind::Permanent),
             (pagerduty(None, false), Kind::Permanent),
             (Error::config("X", "y"), Kind::DeploymentFault),
+            (rundeck(Some(429), true), Kind::Transient),
+            (rundeck(Some(503), true), Kind::Transient),
+            (rundeck(None, true), Kind::Transient),
+            // Rundeck's refusals are told to people, not retried: see the executor's table.
+            (rundeck(Some(403), false), Kind::Permanent),
+            (rundeck(Some(409), false), Kind::Permanent),
             (
                 Error::SecretMalformed {
                     parameter: "/p".into(),

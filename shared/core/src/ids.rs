@@ -88,7 +88,8 @@ string_id! {
 }
 
 string_id! {
-    /// The executor's own id for a run (an SSM command id today): how its completion events and
-    /// a takeover's search find the run again.
+    /// The executor's own id for a run (an SSM command or automation execution id, or
+    /// `rundeck:<execution id>`): how its completion events and a takeover's search find the run
+    /// again.
     Handle
 }

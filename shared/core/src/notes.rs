@@ -5,7 +5,9 @@ use crate::decision::human_duration;
 use crate::finish::{ExecutorKind, RunEnding};
 use crate::ledger::RunRecord;
 use crate::plan::Plan;
-use crate::ports::executor::{StartedAutomation, StartedCommand};
+use crate::ports::executor::{
+    RUNDECK_HANDLE_PREFIX, StartedAutomation, StartedCommand, StartedJob,
+};
 use crate::trigger::Trigger;
 
 /// The AWS console page of one Run Command invocation.
@@ -64,6 +66,29 @@ pub fn automation_started(
         id = started.execution_id,
         document = plan.what(),
         url = automation_console_url(region, &started.execution_id),
+        footer = footer(plan),
+    )
+}
+
+pub fn rundeck_started(trigger: &Trigger, plan: &Plan, job: &StartedJob) -> String {
+    let link = job
+        .permalink
+        .as_deref()
+        .map(|url| format!("Rundeck: {url}\n"))
+        .unwrap_or_default();
+    format!(
+        "remediate: {runbook} started by {cause} on {targets}.\n\
+         Rundeck execution {id} ({job}).\n\
+         {link}\
+         {footer}",
+        runbook = plan.runbook,
+        cause = trigger.cause(),
+        targets = plan.targets(),
+        id = job
+            .execution_id
+            .strip_prefix(RUNDECK_HANDLE_PREFIX)
+            .unwrap_or(&job.execution_id),
+        job = plan.what(),
         footer = footer(plan),
     )
 }

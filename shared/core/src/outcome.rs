@@ -81,7 +81,8 @@ pub struct Report {
     pub runbook: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<RunId>,
-    /// The executor's handle: the SSM command id.
+    /// The executor's handle: the SSM command or automation execution id, or
+    /// `rundeck:<execution id>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<Handle>,
     /// Which catalog decided (its content hash).

@@ -1,8 +1,8 @@
 //! What a decision asks an executor to do: the plan of one run and its executor request, each
 //! already validated and rendered (no placeholder left, every value checked).
 
-use crate::catalog::ReportOptions;
 use crate::catalog::Targets;
+use crate::catalog::{LogLevel, ReportOptions};
 use crate::guards::Reservation;
 use crate::ids::RunId;
 use serde::Serialize;
@@ -39,7 +39,10 @@ impl Plan {
                 .as_ref()
                 .map(Targets::describe)
                 .unwrap_or_else(|| "its document's own targets".to_owned()),
-            ExecutionRequest::Rundeck(job) => format!("Rundeck job {}", job.job_id),
+            ExecutionRequest::Rundeck(job) => match &job.filter {
+                Some(filter) => format!("nodes matching '{filter}'"),
+                None => "the Rundeck job's own nodes".to_owned(),
+            },
         }
     }
 
@@ -74,12 +77,35 @@ pub struct AutomationRequest {
     pub client_token: String,
 }
 
+/// The job option that carries the run id into every Rundeck execution, so that a takeover (or
+/// a person) can find the execution of a run again. The job must declare it (optional, free
+/// text): Rundeck keeps only the options a job declares.
+pub const RUNDECK_RUN_ID_OPTION: &str = "remediate_run_id";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RundeckRequest {
     pub job_id: String,
+    /// The runbook's options, rendered; the run id option is added when the job is run.
     pub options: BTreeMap<String, String>,
-    /// Passed as an option too, so that an execution can be found again by its run.
+    /// Passed as an option too ([`RUNDECK_RUN_ID_OPTION`]), so that an execution can be found
+    /// again by its run.
     pub run_id: RunId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loglevel: Option<LogLevel>,
+    /// The rendered node filter, when the runbook replaces the job's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_user: Option<String>,
+}
+
+impl RundeckRequest {
+    /// The options Rundeck receives: the runbook's and the run id.
+    pub fn options_with_run_id(&self) -> BTreeMap<String, String> {
+        let mut options = self.options.clone();
+        options.insert(RUNDECK_RUN_ID_OPTION.to_owned(), self.run_id.to_string());
+        options
+    }
 }
 
 /// What to send: everything SendCommand needs, already validated and rendered.

@@ -92,6 +92,7 @@ runbooks:
             region: REGION.into(),
             results_topic_arn: None,
             incident_key: None,
+            rundeck: None,
         },
     };
     let pagerduty = HttpPagerDuty::new(
@@ -115,6 +116,7 @@ runbooks:
             pagerduty: Arc::new(pagerduty),
             executor: Arc::new(SsmCommandExecutor::new(ssm.clone())),
             automation: Arc::new(SsmAutomationExecutor::new(ssm.clone())),
+            rundeck: None,
             ledger: ledger.clone(),
             guards: ledger,
             clock: Arc::new(SystemClock),

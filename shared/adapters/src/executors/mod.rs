@@ -1,9 +1,11 @@
 //! The executors, each behind the core's executor port.
 
+pub mod rundeck;
 pub mod ssm_automation;
 pub mod ssm_command;
 pub mod ssm_results;
 
+pub use rundeck::HttpRundeck;
 pub use ssm_automation::SsmAutomationExecutor;
 pub use ssm_command::SsmCommandExecutor;
 pub use ssm_results::SsmRunResults;

@@ -4,6 +4,7 @@
 use super::raw::*;
 use super::shell;
 use super::*;
+use crate::plan::RUNDECK_RUN_ID_OPTION;
 use crate::trigger::{ALARM_STATE, is_known_field};
 use serde_saphyr::{Location, Spanned};
 use std::collections::{HashMap, HashSet};
@@ -32,6 +33,11 @@ static MAX_ERRORS_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^([0-9]{1,7}|[0-9]{1,2}%|100%)$").expect("static regex"));
 static RUNDECK_JOB_ID_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^[0-9a-fA-F-]{8,64}$").expect("static regex"));
+/// What Rundeck accepts as an option name.
+static RUNDECK_OPTION_NAME_PATTERN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new("^[a-zA-Z0-9_.-]{1,128}$").expect("static regex"));
+/// Longer than any user name a directory hands Rundeck.
+const MAX_RUNDECK_USER_CHARS: usize = 128;
 
 /// SSM accepts at most five targets (tag conditions) and 50 instance ids per command.
 const MAX_TAG_TARGETS: usize = 5;

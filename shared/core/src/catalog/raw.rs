@@ -208,6 +208,12 @@ pub struct RawRundeck {
     pub job_id: Spanned<String>,
     #[serde(default)]
     pub options: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub loglevel: Option<Spanned<String>>,
+    #[serde(default)]
+    pub filter: Option<Spanned<String>>,
+    #[serde(default)]
+    pub as_user: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -91,7 +91,7 @@ pub struct RunRecord {
     /// (succeeded, failed, cancelled, timed_out, unknown) once its executor says it ended.
     pub run_state: String,
     pub reason: Option<String>,
-    /// The executor's handle (SSM command id).
+    /// The executor's handle (SSM command or automation execution id, `rundeck:<execution id>`).
     pub command_id: Option<Handle>,
     pub start_error: Option<String>,
     pub note: Option<String>,

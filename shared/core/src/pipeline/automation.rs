@@ -65,7 +65,7 @@ impl Pipeline {
             // Throttling, a timeout, a lost answer: the token makes the retry start nothing new.
             Err(error) if error.is_retryable() => Err(NotStarted::Release(error)),
             Err(error) => Ok(self
-                .refuse_start(trigger, plan, report, &error, "automation", deadline)
+                .refuse_start(trigger, plan, report, &error, "SSM", "automation", deadline)
                 .await),
         };
         let nothing_ran = match &result {

@@ -47,16 +47,10 @@ impl Pipeline {
                     .execute_automation(trigger, plan, automation, report, claimed_at, deadline)
                     .await;
             }
-            ExecutionRequest::Rundeck(_) => {
-                // The catalog and the plan describe it already; its executor comes later. Say so
-                // on the incident rather than drop the run.
-                let reason = format!(
-                    "{} uses an executor this function cannot start yet",
-                    plan.runbook
-                );
-                return Ok(self
-                    .refuse_with_note(trigger, &plan.runbook, report, reason, deadline)
-                    .await);
+            ExecutionRequest::Rundeck(job) => {
+                return self
+                    .execute_rundeck(trigger, plan, job, claim, report, claimed_at, deadline)
+                    .await;
             }
         };
         if claim.taken_over {
@@ -275,19 +269,25 @@ impl Pipeline {
             // SSM said no (unknown document, bad parameters, no permission): retrying cannot
             // help, so the run is refused and people are told why.
             Err(error) => Ok(self
-                .refuse_start(trigger, plan, report, &error, "command", deadline)
+                .refuse_start(trigger, plan, report, &error, "SSM", "command", deadline)
                 .await),
         }
     }
 
     /// The executor refused to start the run: refused, with the executor's words as the start
-    /// error, in the log and on the incident. `what`: "command", "automation".
+    /// error, in the log and on the incident. `executor`: "SSM", "Rundeck"; `what`: "command",
+    /// "automation", "job".
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the pipeline's context plus the two words of the log line"
+    )]
     pub(super) async fn refuse_start(
         &self,
         trigger: &Trigger,
         plan: &Plan,
         mut report: Report,
         error: &Error,
+        executor: &str,
         what: &str,
         deadline: Instant,
     ) -> Report {
@@ -296,11 +296,11 @@ impl Pipeline {
             runbook = plan.runbook,
             run_id = %plan.run_id,
             error = message,
-            "SSM refused the {what}"
+            "{executor} refused the {what}"
         );
         report.outcome = Outcome::Refused;
         report.start_error = Some(message.clone());
-        report.reason = Some(format!("SSM refused the {what}: {message}"));
+        report.reason = Some(format!("{executor} refused the {what}: {message}"));
         report.note = Some(
             self.note(
                 trigger,

@@ -16,6 +16,7 @@ mod finish;
 mod incident_key;
 mod recovery;
 mod retry;
+mod rundeck;
 mod targets;
 
 pub use finish::{FINISH_HOLD, FinishReport, Finished, Finisher, NOTE_TARGETS};
@@ -31,7 +32,7 @@ use crate::kill_switch::{KillSwitch, SwitchReading};
 use crate::ledger::{Claim, ClaimResult, Ledger};
 use crate::notes;
 use crate::outcome::{NoteDelivery, Outcome, Report};
-use crate::ports::executor::{AutomationExecutor, CommandExecutor};
+use crate::ports::executor::{AutomationExecutor, CommandExecutor, RundeckExecutor};
 use crate::ports::incidents::PagerDutyApi;
 use crate::ports::results::{ResultMessage, ResultsPublisher};
 use crate::template::Template;
@@ -73,6 +74,8 @@ pub struct Pipeline {
     pub pagerduty: Arc<dyn PagerDutyApi>,
     pub executor: Arc<dyn CommandExecutor>,
     pub automation: Arc<dyn AutomationExecutor>,
+    /// Rundeck, when `RUNDECK_URL` is set; without it a Rundeck runbook is refused with a note.
+    pub rundeck: Option<Arc<dyn RundeckExecutor>>,
     pub ledger: Arc<dyn Ledger>,
     pub guards: Arc<dyn GuardStore>,
     pub clock: Arc<dyn Clock>,

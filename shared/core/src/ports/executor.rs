@@ -1,9 +1,9 @@
-//! The executor ports, one small trait per executor: SSM Run Command and SSM Automation (the
-//! Rundeck executor comes next).
+//! The executor ports, one small trait per executor: SSM Run Command, SSM Automation and Rundeck
+//! jobs.
 
 use crate::Result;
 use crate::ids::Handle;
-use crate::plan::{AutomationRequest, CommandRequest};
+use crate::plan::{AutomationRequest, CommandRequest, RundeckRequest};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -80,4 +80,37 @@ pub trait AutomationExecutor: Send + Sync {
         request: &AutomationRequest,
         tags: &[(String, String)],
     ) -> Result<StartedAutomation>;
+}
+
+/// A Rundeck execution: the one a job run started, or the one a search found for a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartedJob {
+    /// `rundeck:<execution id>` (see [`rundeck_handle`]).
+    pub execution_id: Handle,
+    /// The execution's page in Rundeck's UI, when Rundeck said.
+    pub permalink: Option<String>,
+}
+
+/// What a Rundeck execution's handle starts with.
+pub const RUNDECK_HANDLE_PREFIX: &str = "rundeck:";
+
+/// The run's handle for Rundeck execution `execution_id`. Rundeck numbers executions 1, 2, 3...
+/// per server, while SSM's ids are UUIDs: the prefix keeps the ledger's by-handle index free
+/// of collisions and says which executor a handle belongs to (the Rundeck notification function
+/// builds the same handle from the execution id it receives).
+pub fn rundeck_handle(execution_id: u64) -> Handle {
+    Handle::new(format!("{RUNDECK_HANDLE_PREFIX}{execution_id}"))
+}
+
+#[async_trait]
+pub trait RundeckExecutor: Send + Sync {
+    /// Run the job with the request's options, the run id among them
+    /// ([`RundeckRequest::options_with_run_id`]). Rundeck takes no idempotency token: a run whose
+    /// answer was lost is found with [`RundeckExecutor::find_execution`] instead of run again.
+    async fn run_job(&self, request: &RundeckRequest) -> Result<StartedJob>;
+
+    /// The execution of the request's job that carries the request's run id option, among the
+    /// job's most recent executions, if any: how a takeover or a lost answer learns whether the
+    /// job already runs for this run.
+    async fn find_execution(&self, request: &RundeckRequest) -> Result<Option<StartedJob>>;
 }

@@ -9,6 +9,7 @@ mod incidents;
 mod ledger;
 mod results;
 mod run_results;
+mod rundeck;
 
 pub use clock::ManualClock;
 pub use executor::RecordingExecutor;
@@ -17,3 +18,4 @@ pub use incidents::InMemoryPagerDuty;
 pub use ledger::InMemoryLedger;
 pub use results::RecordingPublisher;
 pub use run_results::ScriptedRunResults;
+pub use rundeck::RecordingRundeck;

@@ -251,13 +251,80 @@ pub(super) fn compile_rundeck(
         .options
         .into_iter()
         .filter_map(|(name, value)| {
+            if name == RUNDECK_RUN_ID_OPTION {
+                // The run id travels in this option so that a takeover can find the execution;
+                // a runbook that set it would hide its run.
+                problems.add(
+                    &value.referenced,
+                    format!("option {name:?} is set by remediate itself (the run id)"),
+                );
+            } else if !RUNDECK_OPTION_NAME_PATTERN.is_match(&name) {
+                problems.add(
+                    &value.referenced,
+                    format!("{name:?} is not a Rundeck option name (letters, digits, _ . -)"),
+                );
+            }
             action_template(&value.value, &value.referenced, declared, problems)
                 .map(|template| (name, template))
         })
         .collect();
+    let loglevel = raw.loglevel.and_then(|given| {
+        let level = LogLevel::ALL
+            .into_iter()
+            .find(|level| level.as_str() == given.value);
+        if level.is_none() {
+            let known: Vec<&str> = LogLevel::ALL.iter().map(|level| level.as_str()).collect();
+            problems.add(
+                &given.referenced,
+                format!(
+                    "loglevel {:?} is not one of {}",
+                    given.value,
+                    known.join(", ")
+                ),
+            );
+        }
+        level
+    });
+    let filter = raw.filter.and_then(|given| {
+        if given.value.trim().is_empty() {
+            // An empty filter would not mean "the job's own nodes" to every Rundeck version.
+            problems.add(
+                &given.referenced,
+                "filter is empty: leave it out to use the job's own",
+            );
+            return None;
+        }
+        action_template(&given.value, &given.referenced, declared, problems)
+    });
+    let as_user = raw.as_user.and_then(|given| {
+        let user = given.value;
+        if user.is_empty()
+            || user.chars().count() > MAX_RUNDECK_USER_CHARS
+            || user.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            problems.add(
+                &given.referenced,
+                format!(
+                    "as_user {user:?} is not a Rundeck user name (1 to {MAX_RUNDECK_USER_CHARS} characters, no spaces)"
+                ),
+            );
+            return None;
+        }
+        if user.contains("{{") {
+            problems.add(
+                &given.referenced,
+                "as_user is a fixed user name, not a template: who a job runs as is not up to an incident",
+            );
+            return None;
+        }
+        Some(user)
+    });
     Some(RundeckJob {
         job_id: raw.job_id.value,
         options,
+        loglevel,
+        filter,
+        as_user,
     })
 }
 
