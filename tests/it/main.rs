@@ -8,6 +8,7 @@ mod alarm_storm;
 mod aws_errors;
 mod catalog_sources;
 mod events;
+mod execution_events;
 mod history;
 mod infra;
 mod ledger_retries;
