@@ -1,6 +1,6 @@
 //! The subcommands. Each returns its whole output and exit code, so tests read them directly.
 
-use crate::simulate_sns;
+use crate::{simulate_execution, simulate_sns};
 use pagerduty_webhook::{self as webhook, Credentials, Inbound, Route, status_for};
 use remediate_core::catalog::{Action, Catalog, Runbook};
 use remediate_core::decision::{self, Decision, DecisionContext, Verdict};
@@ -232,9 +232,12 @@ pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     if simulate_sns::is_sns_event(&event_text) {
         return simulate_sns::simulate(options, &catalog, &event_text);
     }
+    if simulate_execution::is_eventbridge_event(&event_text) {
+        return simulate_execution::simulate(options, &event_text);
+    }
     let request = lambda_http::request::from_str(&event_text).map_err(|error| {
         format!(
-            "{} is neither a Lambda Function URL event nor an SNS event ({error})",
+            "{} is not a Lambda Function URL event, an SNS event or an SSM status event ({error})",
             options.event.display()
         )
     })?;

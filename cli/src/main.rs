@@ -3,6 +3,7 @@
 //! with no side effects.
 
 mod commands;
+mod simulate_execution;
 mod simulate_sns;
 
 use clap::{Parser, Subcommand};
@@ -54,7 +55,8 @@ enum Command {
         /// The catalog (default: the one compiled in, from infra/runbooks.yaml).
         #[arg(long)]
         catalog: Option<PathBuf>,
-        /// The Lambda event: a Function URL request (events/webhook/) or an SNS event (events/sns/).
+        /// The Lambda event: a Function URL request (events/webhook/), an SNS event (events/sns/)
+        /// or an SSM status-change event (events/execution/).
         event: PathBuf,
         /// Check the v3 signature with this secret (repeat for several).
         #[arg(long = "secret")]

@@ -197,7 +197,7 @@ fn simulate_explains_a_refusal_in_text() {
 }
 
 #[test]
-fn simulate_rejects_what_is_neither_a_function_url_nor_an_sns_event() {
+fn simulate_rejects_what_is_neither_a_function_url_an_sns_nor_an_eventbridge_event() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.json");
     std::fs::write(&path, r#"{"detail-type":"Scheduled Event"}"#).unwrap();
@@ -205,7 +205,7 @@ fn simulate_rejects_what_is_neither_a_function_url_nor_an_sns_event() {
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr)
-            .contains("neither a Lambda Function URL event nor an SNS event")
+            .contains("not a Lambda Function URL event, an SNS event or an SSM status event")
     );
     // An SNS record without its message is recognised as SNS, and said to be incomplete.
     std::fs::write(&path, r#"{"Records":[{"EventSource":"aws:sns"}]}"#).unwrap();
@@ -306,4 +306,43 @@ fn simulate_says_a_recovery_is_recorded_never_run() {
     ]));
     assert!(text.contains("decision   IGNORE clean-disk\n"), "{text}");
     assert!(text.contains("runs nothing"), "{text}");
+}
+
+#[test]
+fn simulate_reads_ssm_status_events_as_the_execution_events_function_does() {
+    let output = remediate(&[
+        "simulate",
+        "events/execution/command-success.json",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(got["decision"], "finish", "{got}");
+    assert_eq!(got["executor"], "ssm_command");
+    assert_eq!(got["handle"], "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b");
+    assert_eq!(got["run_state"], "succeeded");
+
+    let output = remediate(&["simulate", "events/execution/command-in-progress.json"]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout(&output).contains("decision   ignore: status InProgress is not final"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = remediate(&[
+        "simulate",
+        "events/execution/automation-timed-out-nnbsp.json",
+        "--json",
+    ]);
+    let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(got["run_state"], "timed_out", "{got}");
+
+    let output = remediate(&[
+        "simulate",
+        "events/execution/command-invocation.json",
+        "--json",
+    ]);
+    let got: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(got["decision"], "ignore", "{got}");
 }
