@@ -1,5 +1,6 @@
-"""Demo helper for moto: `seed` creates what the example catalog needs; `report` prints the
-commands SSM received and the messages published on the results topic. Run with the tools venv's
+"""Demo helper for moto: `seed` creates what the example catalog needs; `status-events DIR`
+writes the EventBridge status-change event SSM would send for each command remediate sent;
+`report` prints the commands SSM received and the messages published on the results topic. Run with the tools venv's
 Python (boto3 comes with moto)."""
 import json
 import os
@@ -90,8 +91,33 @@ def report() -> None:
         print("  " + json.dumps(body, sort_keys=True))
 
 
+def status_events(directory: str) -> None:
+    """One "EC2 Command Status-change Notification" per command remediate sent (its Comment
+    starts with `remediate `), with the status moto reports, as SSM's EventBridge rule would
+    deliver it. Prints the files written, oldest command first."""
+    os.makedirs(directory, exist_ok=True)
+    commands = [c for c in client("ssm").list_commands()["Commands"]
+                if c.get("Comment", "").startswith("remediate ")]
+    for n, command in enumerate(sorted(commands, key=lambda c: c["RequestedDateTime"])):
+        event = {
+            "version": "0", "id": f"00000000-0000-4000-8000-{n:012d}",
+            "detail-type": "EC2 Command Status-change Notification", "source": "aws.ssm",
+            "account": "123456789012", "time": command["RequestedDateTime"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": REGION, "resources": [],
+            "detail": {"command-id": command["CommandId"], "document-name": command["DocumentName"],
+                       "requested-date-time": command["RequestedDateTime"].isoformat(),
+                       "status": command["Status"]},
+        }
+        path = os.path.join(directory, f"command-{n}.json")
+        with open(path, "w") as out:
+            json.dump(event, out, indent=2)
+        print(f"{path} {command['CommandId']} {command['Comment'].split(' ')[-1]} {command['Status']}")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "seed":
         seed(sys.argv[2])
+    elif sys.argv[1] == "status-events":
+        status_events(sys.argv[2])
     else:
         report()

@@ -127,6 +127,10 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
     let summary = ending.summary.unwrap_or_default();
     assert!(summary.contains("instances succeeded"), "{summary}");
     assert!(ended.pending.is_empty(), "the note was posted on Prism");
+    // The postmortem timeline says how it ended.
+    let timeline = remediate_core::ledger::timeline_markdown("t", "ledger", &[ended.clone()]);
+    assert!(timeline.contains("(succeeded)"), "{timeline}");
+    assert!(timeline.contains("ended "), "{timeline}");
 
     let again = app
         .handle_event(&status_event(&command_id, "Success"), deadline())

@@ -23,6 +23,27 @@ pub fn timeline_markdown(title: &str, table: &str, records: &[RunRecord]) -> Str
         if let Some(note) = &record.note {
             details.push(format!("note {note}"));
         }
+        if let Some(ending) = &record.ending {
+            let took = ending
+                .duration_seconds
+                .map(|seconds| format!(" after {seconds} s"))
+                .unwrap_or_default();
+            let headline = ending
+                .summary
+                .as_deref()
+                .and_then(|summary| summary.lines().next())
+                .map(|line| format!(": {line}"))
+                .unwrap_or_default();
+            details.push(format!(
+                "ended {}{took} ({}){headline}",
+                ending.finished_at.format("%H:%M:%S"),
+                ending.executor_status
+            ));
+        }
+        if !record.pending.is_empty() {
+            let pending: Vec<&str> = record.pending.iter().map(|step| step.as_str()).collect();
+            details.push(format!("pending: {}", pending.join(", ")));
+        }
         if let Some(run) = &record.run_id {
             details.push(format!("run {run}"));
         }

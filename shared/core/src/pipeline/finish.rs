@@ -270,7 +270,9 @@ impl Finisher {
                 let text = notes::finished(run, ending, &self.region);
                 self.pagerduty
                     .create_note(incident_id, &text, deadline)
-                    .await
+                    .await?;
+                tracing::info!(incident_id, note = text, "note posted");
+                Ok(())
             }
             (FollowUp::Resolve, Some(incident_id), _) => {
                 // Only an open incident: people may have resolved it, or reopened it on
