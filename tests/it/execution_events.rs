@@ -115,7 +115,7 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
         .expect("read")
         .expect("the run");
     assert_eq!(ended.run_state, "succeeded");
-    let ending = ended.ending.expect("an ending");
+    let ending = ended.ending.clone().expect("an ending");
     assert_eq!(ending.state, FinalState::Succeeded);
     // SSM's StatusDetails is the word kept (real SSM: "Success", "Delivery Timed Out"); moto
     // answers a placeholder there.
@@ -128,7 +128,8 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
     assert!(summary.contains("instances succeeded"), "{summary}");
     assert!(ended.pending.is_empty(), "the note was posted on Prism");
     // The postmortem timeline says how it ended.
-    let timeline = remediate_core::ledger::timeline_markdown("t", "ledger", &[ended.clone()]);
+    let timeline =
+        remediate_core::ledger::timeline_markdown("t", "ledger", std::slice::from_ref(&ended));
     assert!(timeline.contains("(succeeded)"), "{timeline}");
     assert!(timeline.contains("ended "), "{timeline}");
 
@@ -482,5 +483,43 @@ async fn resolving_passes_pagerduty_spec_validation() {
             .resolve_incident("../users", "x", deadline())
             .await
             .is_err()
+    );
+}
+
+#[tokio::test]
+async fn whether_remediate_started_a_command_costs_one_call() {
+    let listed = mock!(aws_sdk_ssm::Client::list_commands).then_output(|| {
+        ListCommandsOutput::builder()
+            .commands(
+                Command::builder()
+                    .command_id(COMMAND_ID)
+                    .comment("nightly patch baseline")
+                    .status(CommandStatus::Success)
+                    .target_count(40)
+                    .build(),
+            )
+            .build()
+    });
+    let detail = mock!(aws_sdk_ssm::Client::get_command_invocation)
+        .then_output(|| GetCommandInvocationOutput::builder().build());
+    let client = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, &[&listed, &detail]);
+    let results = SsmRunResults::new(client);
+
+    let run_id = results
+        .run_id_of(ExecutorKind::SsmCommand, &COMMAND_ID.into())
+        .await
+        .expect("an answer");
+    let automation = results
+        .run_id_of(ExecutorKind::SsmAutomation, &COMMAND_ID.into())
+        .await
+        .expect("an answer");
+
+    assert_eq!(run_id, None);
+    assert_eq!(automation, None, "an automation's tags are not read back");
+    assert_eq!(listed.num_calls(), 1);
+    assert_eq!(
+        detail.num_calls(),
+        0,
+        "another tool's command is not read in detail"
     );
 }

@@ -150,7 +150,10 @@ impl EventsApp {
 pub fn answer(event_id: String, finished: Finished) -> Result<EventReport, RetryLater> {
     match finished {
         Finished::Recorded(report) => {
-            metrics::emit_run_ended(FUNCTION_NAME, report.state);
+            // Once per run: a later delivery that only finishes the follow-ups is not counted.
+            if report.newly_ended {
+                metrics::emit_run_ended(FUNCTION_NAME, report.state);
+            }
             if report.left.is_empty() {
                 Ok(EventReport::of(event_id, EventOutcome::Recorded, report))
             } else {

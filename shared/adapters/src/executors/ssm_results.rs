@@ -82,7 +82,8 @@ fn text(value: Option<&str>) -> Option<String> {
 }
 
 impl SsmRunResults {
-    async fn command(&self, handle: &Handle) -> Result<RunResult> {
+    /// The command, as ListCommands lists it.
+    async fn listed_command(&self, handle: &Handle) -> Result<aws_sdk_ssm::types::Command> {
         let listed = self
             .client
             .list_commands()
@@ -90,11 +91,16 @@ impl SsmRunResults {
             .send()
             .await
             .map_err(|error| from_sdk("ssm", "ListCommands", error))?;
-        let command = listed
+        listed
             .commands()
             .iter()
             .find(|command| command.command_id() == Some(handle.as_str()))
-            .ok_or_else(|| not_found("ListCommands", format!("no command {handle}")))?;
+            .cloned()
+            .ok_or_else(|| not_found("ListCommands", format!("no command {handle}")))
+    }
+
+    async fn command(&self, handle: &Handle) -> Result<RunResult> {
+        let command = &self.listed_command(handle).await?;
         let status = command.status();
         let state = status.and_then(command_state);
         let succeeded = command
@@ -275,6 +281,16 @@ impl SsmRunResults {
 
 #[async_trait]
 impl RunResults for SsmRunResults {
+    /// One ListCommands for a command (its Comment); nothing for an automation, whose tags
+    /// GetAutomationExecution does not return: an automation the ledger does not know is taken
+    /// for another tool's (the reconciler finds ours whose start was recorded late).
+    async fn run_id_of(&self, executor: ExecutorKind, handle: &Handle) -> Result<Option<RunId>> {
+        match executor {
+            ExecutorKind::SsmCommand => Ok(run_id_of(self.listed_command(handle).await?.comment())),
+            ExecutorKind::SsmAutomation | ExecutorKind::Rundeck => Ok(None),
+        }
+    }
+
     async fn run_result(&self, executor: ExecutorKind, handle: &Handle) -> Result<RunResult> {
         match executor {
             ExecutorKind::SsmCommand => self.command(handle).await,

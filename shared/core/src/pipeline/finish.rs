@@ -72,6 +72,9 @@ pub struct FinishReport {
     /// Follow-ups that failed and are left for a redelivery or the reconciler.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left: Vec<FollowUp>,
+    /// This delivery recorded the ending (not a later one finishing what was left): count it.
+    #[serde(skip)]
+    pub newly_ended: bool,
 }
 
 impl Finisher {
@@ -179,7 +182,9 @@ impl Finisher {
             // The hold expires on its own; the follow-ups done are not undone.
             tracing::warn!(%error, "could not record the follow-ups left");
         }
-        Finished::Recorded(report(&run, Some(&ending), left))
+        let mut recorded = report(&run, Some(&ending), left);
+        recorded.newly_ended = run.ending.is_none();
+        Finished::Recorded(recorded)
     }
 
     /// How the run ended, as its executor says now (the event is only a hint).
@@ -224,13 +229,10 @@ impl Finisher {
     async fn not_in_ledger(&self, completion: &Completion) -> Finished {
         match self
             .executors
-            .run_result(completion.executor, &completion.handle)
+            .run_id_of(completion.executor, &completion.handle)
             .await
         {
-            Ok(RunResult {
-                run_id: Some(run_id),
-                ..
-            }) => Finished::Retry(Error::NotYet {
+            Ok(Some(run_id)) => Finished::Retry(Error::NotYet {
                 what: format!("the start of run {run_id} is not recorded yet"),
             }),
             Ok(_) => Finished::Ignored("not a run remediate started".to_owned()),
@@ -310,6 +312,7 @@ fn report(run: &RunRecord, ending: Option<&RunEnding>, left: Vec<FollowUp>) -> F
         runbook: run.runbook.clone(),
         state: ending.map_or(FinalState::Unknown, |ending| ending.state),
         left,
+        newly_ended: false,
     }
 }
 

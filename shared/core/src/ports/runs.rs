@@ -3,7 +3,7 @@
 
 use crate::Result;
 use crate::finish::{ExecutorKind, FollowUp, RunEnding, RunResult};
-use crate::ids::{DedupeId, Handle};
+use crate::ids::{DedupeId, Handle, RunId};
 use crate::ledger::RunHistory;
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +13,13 @@ pub trait RunResults: Send + Sync {
     /// How the run behind `handle` stands now, as its executor says: whether it has ended, how
     /// each of (the first few of) its targets did, and the start of its output.
     async fn run_result(&self, executor: ExecutorKind, handle: &Handle) -> Result<RunResult>;
+
+    /// The run id the executor carries for `handle`, if any: whether remediate started it. Asked
+    /// for every ending the ledger does not know (most are other tools' runs), so an executor
+    /// that can tell with less than [`Self::run_result`] says it here.
+    async fn run_id_of(&self, executor: ExecutorKind, handle: &Handle) -> Result<Option<RunId>> {
+        Ok(self.run_result(executor, handle).await?.run_id)
+    }
 }
 
 /// The ledger's answer to "may I record this run's ending and do what follows?".
