@@ -103,6 +103,7 @@ fn run_started_with(handle: &str) -> RunRecord {
         run_state: "started".to_owned(),
         reason: None,
         command_id: Some(handle.into()),
+        executor: Some(ExecutorKind::SsmCommand),
         start_error: None,
         note: Some("posted".to_owned()),
         occurred_at: at("2016-07-10T21:51:28Z"),

@@ -28,6 +28,16 @@ impl ExecutorKind {
         }
     }
 
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ExecutorKind::SsmCommand,
+            ExecutorKind::SsmAutomation,
+            ExecutorKind::Rundeck,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+
     /// How people know the handle: "SSM command 1234…".
     pub fn handle_label(self) -> &'static str {
         match self {

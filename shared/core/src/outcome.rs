@@ -1,5 +1,6 @@
 //! The outcome of one trigger, in the same words everywhere: responses, the ledger, logs, metrics.
 
+use crate::finish::ExecutorKind;
 use crate::ids::{DedupeId, Handle, RunId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -85,6 +86,10 @@ pub struct Report {
     /// `rundeck:<execution id>`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<Handle>,
+    /// Which executor the handle belongs to: kept in the ledger (so that a run's ending can be
+    /// asked for), not part of the answer.
+    #[serde(skip)]
+    pub executor: Option<ExecutorKind>,
     /// Which catalog decided (its content hash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<String>,
@@ -176,6 +181,7 @@ impl Report {
             runbook: None,
             run_id: None,
             command_id: None,
+            executor: None,
             catalog_version: None,
             targets: None,
             start_error: None,

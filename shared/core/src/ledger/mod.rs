@@ -12,7 +12,7 @@ mod timeline;
 pub use timeline::timeline_markdown;
 
 use crate::Result;
-use crate::finish::{FollowUp, RunEnding};
+use crate::finish::{ExecutorKind, FollowUp, RunEnding};
 use crate::ids::{DedupeId, Handle, RunId};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::trigger::{Actor, Trigger};
@@ -93,6 +93,9 @@ pub struct RunRecord {
     pub reason: Option<String>,
     /// The executor's handle (SSM command or automation execution id, `rundeck:<execution id>`).
     pub command_id: Option<Handle>,
+    /// The executor the handle belongs to (absent in records written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<ExecutorKind>,
     pub start_error: Option<String>,
     pub note: Option<String>,
     pub occurred_at: DateTime<Utc>,
@@ -135,6 +138,7 @@ impl RunRecord {
             run_state: run_state(report.outcome).to_owned(),
             reason: report.reason.clone(),
             command_id: report.command_id.clone(),
+            executor: report.executor,
             start_error: report.start_error.clone(),
             note: report.note.map(|note| match note {
                 NoteDelivery::Posted => "posted".to_owned(),

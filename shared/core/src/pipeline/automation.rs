@@ -8,6 +8,7 @@
 
 use super::*;
 use crate::catalog::Targets;
+use crate::finish::ExecutorKind;
 use crate::pipeline::targets::pin;
 use crate::plan::{AutomationRequest, Plan};
 use crate::ports::executor::{StartedAutomation, automation_tags};
@@ -96,6 +97,7 @@ impl Pipeline {
         );
         let text = notes::automation_started(trigger, plan, &started, &self.settings.region);
         report.command_id = Some(started.execution_id);
+        report.executor = Some(ExecutorKind::SsmAutomation);
         report.note = Some(self.note(trigger, &text, deadline).await);
         report
     }

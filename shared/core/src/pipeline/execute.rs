@@ -330,6 +330,7 @@ impl Pipeline {
         );
         let text = notes::started(trigger, plan, &command, &self.settings.region);
         report.command_id = Some(command.command_id);
+        report.executor = Some(crate::finish::ExecutorKind::SsmCommand);
         report.note = Some(self.note(trigger, &text, deadline).await);
         report
     }

@@ -124,6 +124,7 @@ impl Pipeline {
         );
         let text = notes::rundeck_started(trigger, plan, &job);
         report.command_id = Some(job.execution_id);
+        report.executor = Some(crate::finish::ExecutorKind::Rundeck);
         report.note = Some(self.note(trigger, &text, deadline).await);
         report
     }

@@ -4,7 +4,7 @@
 use crate::Result;
 use crate::finish::{ExecutorKind, FollowUp, RunEnding, RunResult};
 use crate::ids::{DedupeId, Handle, RunId};
-use crate::ledger::RunHistory;
+use crate::ledger::{RunHistory, RunRecord};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
@@ -46,6 +46,10 @@ pub enum FinishClaim {
 /// ending.
 #[async_trait]
 pub trait RunFinishes: RunHistory {
+    /// Started runs decided before `before` whose ending is not recorded, or whose follow-ups
+    /// are not all done, oldest first, at most `limit`: what the reconciler looks at.
+    async fn open_runs(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<RunRecord>>;
+
     /// Record `ending` on the run (only once: a run that already has an ending keeps it) with
     /// `wanted` as the follow-ups still to do, and hold them for `hold_for`. A run whose ending is
     /// recorded with follow-ups left, and no holder, is claimed again with those.

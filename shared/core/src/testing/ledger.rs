@@ -220,6 +220,22 @@ impl RunHistory for InMemoryLedger {
 
 #[async_trait]
 impl RunFinishes for InMemoryLedger {
+    async fn open_runs(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<RunRecord>> {
+        let mut open: Vec<RunRecord> = self
+            .records()
+            .into_iter()
+            .filter(|record| {
+                record.outcome == Outcome::Executed
+                    && record.command_id.is_some()
+                    && (record.ending.is_none() || !record.pending.is_empty())
+                    && record.decided_at < before
+            })
+            .collect();
+        open.sort_by_key(|record| record.decided_at);
+        open.truncate(limit);
+        Ok(open)
+    }
+
     async fn begin_finish(
         &self,
         trigger_id: &DedupeId,

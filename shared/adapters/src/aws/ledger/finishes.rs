@@ -89,12 +89,16 @@ impl DynamoLedger {
                 AttributeValue::N(hold_until.timestamp().to_string()),
             )
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if !wanted.is_empty() {
+        // Nothing to follow up: the run is closed at once.
+        let mut update = String::new();
+        if wanted.is_empty() {
+            update.push_str(" REMOVE open_run");
+        } else {
             sets.push("pending = :wanted");
             call = call.expression_attribute_values(":wanted", follow_ups(wanted));
         }
         match call
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(format!("SET {}{update}", sets.join(", ")))
             .send()
             .await
         {
@@ -160,6 +164,24 @@ impl DynamoLedger {
 
 #[async_trait]
 impl RunFinishes for DynamoLedger {
+    /// One page of the sparse `by_open` index, oldest first (the index is eventually consistent:
+    /// a run closed a moment ago may still be listed, and `begin_finish` answers it as done).
+    async fn open_runs(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<RunRecord>> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(INDEX_BY_OPEN)
+            .key_condition_expression("open_run = :open AND decided_at < :before")
+            .expression_attribute_values(":open", AttributeValue::S(OPEN_RUN.to_owned()))
+            .expression_attribute_values(":before", iso(before))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|error| classify("Query", error))?;
+        Ok(page.items().iter().filter_map(record_from_item).collect())
+    }
+
     async fn begin_finish(
         &self,
         trigger_id: &DedupeId,
@@ -221,7 +243,7 @@ impl RunFinishes for DynamoLedger {
             .condition_expression("finish_token = :token")
             .expression_attribute_values(":token", AttributeValue::S(token.to_owned()));
         let update = if left.is_empty() {
-            "REMOVE pending, finish_token, finish_hold_until".to_owned()
+            "REMOVE pending, finish_token, finish_hold_until, open_run".to_owned()
         } else {
             call = call.expression_attribute_values(":left", follow_ups(left));
             "SET pending = :left REMOVE finish_token, finish_hold_until".to_owned()

@@ -8,15 +8,16 @@
 //! Key design (one DynamoDB table, string keys `pk` and `sk`, TTL attribute `expires_at_ttl`):
 //! | item | pk | sk | attributes |
 //! |---|---|---|---|
-//! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, start_error, note, occurred_at, decided_at; once ended: ending (JSON), pending (string set), finish_token, finish_hold_until |
+//! | trigger claim and run record | `TRIGGER#<dedupe id>` | `CLAIM` | state, claim_token, hold_until; once completed: outcome, run_state, reason, trigger_id, source, event_type, incident_id, incident_number, actor, runbook, run_id, catalog_version, targets, command_id, executor, start_error, note, occurred_at, decided_at, open_run (started runs, until their ending is followed up); once ended: ending (JSON), pending (string set), finish_token, finish_hold_until |
 //! | cooldown | `COOLDOWN#<runbook>#<target>` | `COOLDOWN` | until (epoch seconds), run_id (the run that took it) |
 //! | rate window | `WINDOW#<runbook>#<window start>` | `WINDOW` | run_ids (string set of the runs counted) |
 //! | suppression noted | `SUPPRESSED#<runbook>#<target>#<held until>` | `NOTED` | (none) |
 //! | used once (a tap's log entry) | `MARK#<key>` | `MARK` | owner (the trigger that used it) |
 //!
-//! Three sparse global secondary indexes read the run records back: `by_incident` (incident_id,
+//! Four sparse global secondary indexes read the run records back: `by_incident` (incident_id,
 //! decided_at) and `by_runbook` (runbook, decided_at) for history, `by_handle` (command_id) to
-//! find the run of an executor's completion event.
+//! find the run of an executor's completion event, `by_open` (open_run, decided_at) for the
+//! reconciler: the started runs whose ending is not recorded and followed up yet.
 //!
 //! A first delivery costs two writes (the claim, then its completion) and no reads: a lost
 //! claim race returns the existing item with the failed condition, so it needs no read either.
@@ -27,7 +28,7 @@ mod guards;
 mod history;
 mod schema;
 
-pub use schema::{INDEX_BY_HANDLE, INDEX_BY_INCIDENT, INDEX_BY_RUNBOOK, create_table};
+pub use schema::{INDEX_BY_HANDLE, INDEX_BY_INCIDENT, INDEX_BY_OPEN, INDEX_BY_RUNBOOK, create_table};
 
 use crate::aws::error::ModeledTransient;
 use crate::aws::from_sdk;
@@ -37,6 +38,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
+use remediate_core::finish::ExecutorKind;
 use remediate_core::ledger::RunRecord;
 use remediate_core::outcome::{Outcome, Report};
 use remediate_core::{Error, Handle, RunId};
@@ -50,6 +52,8 @@ pub struct DynamoLedger {
 
 const STATE_IN_PROGRESS: &str = "in_progress";
 const STATE_COMPLETED: &str = "completed";
+/// The `by_open` index's one key: every open run, ordered by `decided_at`.
+pub(crate) const OPEN_RUN: &str = "OPEN";
 
 impl DynamoLedger {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
@@ -112,6 +116,7 @@ fn record_attributes(record: &RunRecord) -> Vec<(&'static str, AttributeValue)> 
         ("targets", record.targets.as_deref()),
         ("reason", record.reason.as_deref()),
         ("command_id", record.command_id.as_deref()),
+        ("executor", record.executor.map(ExecutorKind::as_str)),
         ("start_error", record.start_error.as_deref()),
         ("note", record.note.as_deref()),
     ];
@@ -120,6 +125,11 @@ fn record_attributes(record: &RunRecord) -> Vec<(&'static str, AttributeValue)> 
             .into_iter()
             .filter_map(|(name, value)| value.map(|value| (name, s(value)))),
     );
+    // A started run is open until its ending is recorded and followed up: the sparse `by_open`
+    // index is how the reconciler finds the runs whose ending never came.
+    if record.outcome == Outcome::Executed && record.command_id.is_some() {
+        out.push(("open_run", s(OPEN_RUN)));
+    }
     if let Some(number) = record.incident_number {
         out.push(("incident_number", AttributeValue::N(number.to_string())));
     }
@@ -148,6 +158,7 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord>
         run_state: string_attr(item, "run_state").unwrap_or_default(),
         reason: string_attr(item, "reason"),
         command_id: string_attr(item, "command_id").map(Handle::from),
+        executor: string_attr(item, "executor").and_then(|text| ExecutorKind::parse(&text)),
         start_error: string_attr(item, "start_error"),
         note: string_attr(item, "note"),
         occurred_at: time("occurred_at")?,

@@ -3,7 +3,7 @@
 use super::*;
 use remediate_core::Result;
 
-/// Create the ledger table as infra/template.yaml defines it (keys and the three sparse indexes),
+/// Create the ledger table as infra/template.yaml defines it (keys and the four sparse indexes),
 /// on demand: for local runs and tests against an emulator. Deployments use the template.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<()> {
     use aws_sdk_dynamodb::types::{
@@ -48,7 +48,10 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .global_secondary_indexes(
             index(INDEX_BY_RUNBOOK, "runbook", Some("decided_at")).map_err(build_error)?,
         )
-        .global_secondary_indexes(index(INDEX_BY_HANDLE, "command_id", None).map_err(build_error)?);
+        .global_secondary_indexes(index(INDEX_BY_HANDLE, "command_id", None).map_err(build_error)?)
+        .global_secondary_indexes(
+            index(INDEX_BY_OPEN, "open_run", Some("decided_at")).map_err(build_error)?,
+        );
     for attribute in [
         "pk",
         "sk",
@@ -56,6 +59,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         "runbook",
         "decided_at",
         "command_id",
+        "open_run",
     ] {
         call = call.attribute_definitions(
             AttributeDefinition::builder()
@@ -75,3 +79,4 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
 pub const INDEX_BY_INCIDENT: &str = "by_incident";
 pub const INDEX_BY_RUNBOOK: &str = "by_runbook";
 pub const INDEX_BY_HANDLE: &str = "by_handle";
+pub const INDEX_BY_OPEN: &str = "by_open";

@@ -100,6 +100,7 @@ fn started_run(runbook: &str) -> RunRecord {
         run_state: "started".to_owned(),
         reason: None,
         command_id: Some(HANDLE.into()),
+        executor: Some(ExecutorKind::SsmCommand),
         start_error: None,
         note: Some("posted".to_owned()),
         occurred_at: at(0),
