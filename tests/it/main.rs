@@ -4,6 +4,7 @@
 
 mod support;
 
+mod alarm_states;
 mod alarm_storm;
 mod aws_errors;
 mod catalog_sources;

@@ -5,6 +5,7 @@ use chrono::Utc;
 use remediate_adapters::pagerduty::HttpPagerDuty;
 use remediate_core::ports::PagerDutyApi;
 use remediate_core::secrets::StaticSecrets;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -70,6 +71,105 @@ async fn every_call_passes_pagerduty_spec_validation() {
     if let Some(incident) = found {
         assert!(["triggered", "acknowledged"].contains(&incident.status.as_str()));
     }
+}
+
+#[tokio::test]
+async fn escalations_pass_pagerduty_spec_validation() {
+    let pagerduty = client(&crate::support::prism_url());
+    let level = pagerduty
+        .escalate_incident("PT4KHLK", None, deadline(5))
+        .await
+        .expect("PUT /incidents/{id} with escalation_level");
+    assert_eq!(level.get(), 2);
+    let level = pagerduty
+        .escalate_incident("PT4KHLK", NonZeroU32::new(3), deadline(5))
+        .await
+        .expect("PUT /incidents/{id} with escalation_level 3");
+    assert_eq!(level.get(), 3);
+}
+
+#[tokio::test]
+async fn prism_types_the_escalation_level() {
+    // The spec declares escalation_level an integer: a string must be refused, or the test above
+    // would pass whatever the client sent.
+    let response = reqwest::Client::new()
+        .put(format!("{}/incidents/PT4KHLK", crate::support::prism_url()))
+        .header("Authorization", "Token token=y_NbAkKc66ryYTWUXYEu")
+        .header("Accept", "application/vnd.pagerduty+json;version=2")
+        .header("Content-Type", "application/json")
+        .header("From", "remediate-bot@example.com")
+        .body(r#"{"incident":{"type":"incident_reference","escalation_level":"two"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    let body = response.text().await.unwrap_or_default();
+    assert!(body.contains("escalation_level"), "{body}");
+}
+
+#[tokio::test]
+async fn an_escalation_asks_for_the_level_given_or_the_second() {
+    let server = MockServer::start().await;
+    for level in [2, 4] {
+        Mock::given(method("PUT"))
+            .and(path("/incidents/PINC1"))
+            .and(header("from", "remediate-bot@example.com"))
+            .and(body_json(serde_json::json!({
+                "incident": { "type": "incident_reference", "escalation_level": level }
+            })))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "incident": { "id": "PINC1", "type": "incident", "status": "triggered" }
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let pagerduty = client(&server.uri());
+    let default = pagerduty
+        .escalate_incident("PINC1", None, deadline(4))
+        .await
+        .expect("escalated");
+    assert_eq!(default.get(), 2);
+    let hinted = pagerduty
+        .escalate_incident("PINC1", NonZeroU32::new(4), deadline(4))
+        .await
+        .expect("escalated");
+    assert_eq!(hinted.get(), 4);
+}
+
+#[tokio::test]
+async fn a_refused_escalation_is_permanent_and_a_bad_id_sends_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": { "message": "Invalid Input Provided", "code": 2001,
+                       "errors": ["Escalation level is not valid"] }
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let pagerduty = client(&server.uri());
+    let error = pagerduty
+        .escalate_incident("PINC1", NonZeroU32::new(9), deadline(4))
+        .await
+        .expect_err("refused");
+    assert!(!error.is_retryable(), "{error}");
+    assert!(
+        matches!(
+            &error,
+            remediate_core::Error::PagerDuty {
+                operation: "EscalateIncident",
+                status: Some(400),
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let error = pagerduty
+        .escalate_incident("../users", None, deadline(4))
+        .await
+        .expect_err("not an id");
+    assert!(!error.is_retryable(), "{error}");
 }
 
 #[tokio::test]

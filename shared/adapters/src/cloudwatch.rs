@@ -16,7 +16,10 @@
 //! - a metric-math alarm names a namespace, metric and dimensions only when all its metrics
 //!   agree on them: naming one of several instances would point a runbook at the wrong one.
 
+pub mod alarm_states;
 mod regions;
+
+pub use alarm_states::CloudWatchAlarmStates;
 
 use chrono::{DateTime, Utc};
 use remediate_core::clock::is_plausible;

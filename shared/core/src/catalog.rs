@@ -55,6 +55,77 @@ pub struct Runbook {
     pub action: Action,
     pub report: ReportOptions,
     pub dry_run: bool,
+    /// After a successful alarm-triggered run, check the alarm again ("did it work?").
+    pub verify: Option<Verify>,
+}
+
+/// `verify:`: after an alarm-triggered run succeeds, read the alarm's state again once it had
+/// time to settle, and say on the incident whether it recovered.
+#[derive(Debug, Clone)]
+pub struct Verify {
+    /// How long after the run ended the alarm is read: metrics need a period or more to show a
+    /// fix, so reading at once would see the ALARM the run was started for.
+    pub settle_seconds: u32,
+    /// The alarm to read, a template over the trigger's fields (default `{{ alarm.name }}`).
+    pub alarm: Template,
+    pub on_failure: OnFailure,
+}
+
+/// What to do when the alarm did not recover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Say so on the incident.
+    #[default]
+    Note,
+    /// Say so, and ask PagerDuty to escalate the incident to the next level.
+    Escalate,
+}
+
+/// The longest alarm name CloudWatch accepts (`AlarmName`, 1 to 255 characters).
+pub const MAX_ALARM_NAME_CHARS: usize = 255;
+
+/// Why a `verify` alarm name could not be had from a trigger.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlarmNameError {
+    /// The trigger lacks a field the template reads (a trigger without an alarm, a dimension
+    /// the alarm does not have).
+    #[error("the trigger has no {field}")]
+    MissingField { field: String },
+    /// The rendered text cannot be a CloudWatch alarm name.
+    #[error("{name:?} is not a CloudWatch alarm name (1 to 255 characters, no control characters)")]
+    NotAnAlarmName { name: String },
+}
+
+/// Whether `name` can be a CloudWatch alarm name. The value goes to `DescribeAlarms` only, never
+/// to a shell, so CloudWatch's own rule is the whole check.
+pub fn is_alarm_name(name: &str) -> bool {
+    (1..=MAX_ALARM_NAME_CHARS).contains(&name.chars().count())
+        && !name.chars().any(char::is_control)
+}
+
+impl Verify {
+    /// The name of the alarm to read for this trigger.
+    pub fn alarm_name(&self, trigger: &Trigger) -> std::result::Result<String, AlarmNameError> {
+        if let Some(field) = self
+            .alarm
+            .placeholders()
+            .find(|field| trigger.field(field).is_none())
+        {
+            return Err(AlarmNameError::MissingField {
+                field: field.to_owned(),
+            });
+        }
+        match self
+            .alarm
+            .render(Quoting::None, |field| trigger.field(field))
+        {
+            Ok(name) if is_alarm_name(&name) => Ok(name),
+            Ok(name) => Err(AlarmNameError::NotAnAlarmName { name }),
+            // Every placeholder had a value a moment ago: only a missing one fails a render.
+            Err(error) => Err(AlarmNameError::MissingField { field: error.0 }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]

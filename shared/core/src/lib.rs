@@ -28,6 +28,7 @@ pub mod redact;
 pub mod secrets;
 pub mod template;
 pub mod trigger;
+pub mod verify;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

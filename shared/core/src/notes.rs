@@ -196,3 +196,144 @@ pub fn resolution(run: &RunRecord, ending: &RunEnding) -> String {
         run_id = run.run_id.as_deref().unwrap_or("?"),
     )
 }
+
+/// `2 min 10 s`: [`human_duration`] with the seconds kept under an hour, where "back to OK after
+/// 2 min" would hide that it took closer to 3.
+fn duration_with_seconds(duration: chrono::Duration) -> String {
+    let seconds = duration.num_seconds().max(0);
+    match seconds {
+        60..3600 if seconds % 60 != 0 => {
+            format!("{} {} s", human_duration(duration), seconds % 60)
+        }
+        _ => human_duration(duration),
+    }
+}
+
+/// What the alarm said after the run succeeded (`verify:`): "restart-web succeeded; alarm HighCPU
+/// back to OK after 2 min 10 s", or "... still in ALARM after 5 min: escalating" when the runbook
+/// escalates on failure.
+pub fn verified(
+    runbook: &str,
+    alarm: &str,
+    verdict: &crate::verify::Verdict,
+    on_failure: crate::catalog::OnFailure,
+) -> String {
+    use crate::verify::Verdict;
+    let said = match verdict {
+        Verdict::Recovered { after } if after.is_zero() => {
+            "back to OK (already when the run ended)".to_owned()
+        }
+        Verdict::Recovered { after } => {
+            format!("back to OK after {}", duration_with_seconds(*after))
+        }
+        Verdict::StillAlarm { for_ } => {
+            format!("still in ALARM after {}", duration_with_seconds(*for_))
+        }
+        Verdict::NoData => "has no data (INSUFFICIENT_DATA), which is not a recovery".to_owned(),
+        Verdict::AlarmGone => "no longer exists: not verified".to_owned(),
+        Verdict::NotYet { due } => format!("to be checked at {}", due.format("%H:%M:%S UTC")),
+    };
+    let escalating = if verdict.is_failure() && on_failure == crate::catalog::OnFailure::Escalate {
+        ": escalating"
+    } else {
+        ""
+    };
+    format!("{runbook} succeeded; alarm {alarm} {said}{escalating}")
+}
+
+#[cfg(test)]
+mod verified_tests {
+    use super::*;
+    use crate::catalog::OnFailure;
+    use crate::verify::Verdict;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn recovery_reads_as_the_issue_says() {
+        let recovered = Verdict::Recovered {
+            after: Duration::seconds(130),
+        };
+        for on_failure in [OnFailure::Note, OnFailure::Escalate] {
+            assert_eq!(
+                verified("restart-web", "HighCPU", &recovered, on_failure),
+                "restart-web succeeded; alarm HighCPU back to OK after 2 min 10 s"
+            );
+        }
+        let already = Verdict::Recovered {
+            after: Duration::zero(),
+        };
+        assert_eq!(
+            verified("restart-web", "HighCPU", &already, OnFailure::Note),
+            "restart-web succeeded; alarm HighCPU back to OK (already when the run ended)"
+        );
+    }
+
+    #[test]
+    fn still_in_alarm_says_escalating_only_when_the_runbook_escalates() {
+        let still = Verdict::StillAlarm {
+            for_: Duration::minutes(5),
+        };
+        assert_eq!(
+            verified("restart-web", "HighCPU", &still, OnFailure::Escalate),
+            "restart-web succeeded; alarm HighCPU still in ALARM after 5 min: escalating"
+        );
+        assert_eq!(
+            verified("restart-web", "HighCPU", &still, OnFailure::Note),
+            "restart-web succeeded; alarm HighCPU still in ALARM after 5 min"
+        );
+    }
+
+    #[test]
+    fn no_data_is_a_failure_and_a_gone_alarm_is_not() {
+        assert_eq!(
+            verified(
+                "restart-web",
+                "HighCPU",
+                &Verdict::NoData,
+                OnFailure::Escalate
+            ),
+            "restart-web succeeded; alarm HighCPU has no data (INSUFFICIENT_DATA), which is not a recovery: escalating"
+        );
+        assert_eq!(
+            verified(
+                "restart-web",
+                "HighCPU",
+                &Verdict::AlarmGone,
+                OnFailure::Escalate
+            ),
+            "restart-web succeeded; alarm HighCPU no longer exists: not verified"
+        );
+    }
+
+    #[test]
+    fn not_yet_names_the_time_of_the_check() {
+        let due = Utc
+            .with_ymd_and_hms(2026, 8, 1, 12, 15, 0)
+            .single()
+            .expect("a valid time");
+        assert_eq!(
+            verified(
+                "restart-web",
+                "HighCPU",
+                &Verdict::NotYet { due },
+                OnFailure::Note
+            ),
+            "restart-web succeeded; alarm HighCPU to be checked at 12:15:00 UTC"
+        );
+    }
+
+    #[test]
+    fn durations_keep_their_seconds_under_an_hour() {
+        for (seconds, text) in [
+            (0, "0 s"),
+            (59, "59 s"),
+            (60, "1 min"),
+            (61, "1 min 1 s"),
+            (3599, "59 min 59 s"),
+            (3600, "1 h 0 min"),
+            (3661, "1 h 1 min"),
+        ] {
+            assert_eq!(duration_with_seconds(Duration::seconds(seconds)), text);
+        }
+    }
+}

@@ -33,6 +33,8 @@ modeled_transient! {
     aws_sdk_ssm::operation::get_automation_execution::GetAutomationExecutionError => |e| e.is_internal_server_error();
     aws_sdk_ssm::operation::describe_instance_information::DescribeInstanceInformationError => |e| e.is_internal_server_error();
     aws_sdk_s3::operation::get_object::GetObjectError => |_e| false;
+    // Its one modeled error is a bad page token; throttling and 5xx are caught by code and status.
+    aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsError => |_e| false;
     aws_sdk_sns::operation::publish::PublishError => |e| e.is_internal_error_exception()
         || e.is_kms_throttling_exception();
     aws_sdk_dynamodb::operation::query::QueryError => |e| e.is_internal_server_error()

@@ -1,4 +1,5 @@
-//! A small PagerDuty REST client: read an incident and its log entries, write notes.
+//! A small PagerDuty REST client: read an incident and its log entries, write notes, resolve and
+//! escalate incidents.
 //!
 //! Every call takes a deadline: retries (429 and 5xx, with backoff and jitter, honouring
 //! `ratelimit-reset`) happen only while they fit before it, because the webhook must answer
@@ -8,12 +9,15 @@
 use super::payload::{IncidentJson, ReferenceJson};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
-use remediate_core::ports::incidents::{LogEntry, OPEN_STATUSES, PagerDutyApi};
+use remediate_core::ports::incidents::{
+    DEFAULT_ESCALATION_LEVEL, LogEntry, OPEN_STATUSES, PagerDutyApi,
+};
 use remediate_core::secrets::SecretStore;
 use remediate_core::trigger::Incident;
 use remediate_core::{Error, Result};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -405,5 +409,31 @@ impl PagerDutyApi for HttpPagerDuty {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn escalate_incident(
+        &self,
+        incident_id: &str,
+        level_hint: Option<NonZeroU32>,
+        deadline: Instant,
+    ) -> Result<NonZeroU32> {
+        let path = incident_path(incident_id, "")?;
+        let level = level_hint.unwrap_or(DEFAULT_ESCALATION_LEVEL);
+        let body = serde_json::json!({
+            "incident": {
+                "type": "incident_reference",
+                "escalation_level": level.get(),
+            }
+        });
+        self.send(
+            "EscalateIncident",
+            Method::PUT,
+            &path,
+            &[],
+            Some(&body),
+            deadline,
+        )
+        .await
+        .map(|_| level)
     }
 }

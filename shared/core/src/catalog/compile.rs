@@ -12,9 +12,11 @@ use std::sync::LazyLock;
 
 mod actions;
 mod event_match;
+mod verify;
 
 use actions::{compile_rundeck, compile_ssm_automation, compile_ssm_command};
 use event_match::compile_event_match;
+use verify::compile_verify;
 
 static NAME_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^[a-z0-9][a-z0-9-]{0,62}$").expect("static regex"));
@@ -309,6 +311,9 @@ fn compile_runbook(
             .unwrap_or(defaults.resolve_on_success),
         publish: raw_report.publish.unwrap_or(defaults.publish),
     };
+    let verify = raw
+        .verify
+        .map(|verify| compile_verify(verify, when.as_ref(), problems));
     if problems.found.len() > before {
         return None;
     }
@@ -321,6 +326,7 @@ fn compile_runbook(
         action: action?,
         report,
         dry_run: raw.dry_run,
+        verify: verify.flatten(),
     })
 }
 

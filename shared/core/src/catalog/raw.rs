@@ -34,6 +34,20 @@ pub struct RawRunbook {
     pub report: Option<RawReport>,
     #[serde(default)]
     pub dry_run: bool,
+    /// Check the alarm again after an alarm-triggered run succeeded.
+    #[serde(default)]
+    pub verify: Option<Spanned<RawVerify>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVerify {
+    pub settle_seconds: Spanned<u32>,
+    /// A template over the trigger's fields; default `{{ alarm.name }}`.
+    #[serde(default)]
+    pub alarm: Option<Spanned<String>>,
+    #[serde(default)]
+    pub on_failure: Option<crate::catalog::OnFailure>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -596,3 +596,4 @@ mod rundeck;
 mod shell_checks;
 mod shell_checks_2;
 mod shell_checks_3;
+mod verify;

@@ -42,6 +42,18 @@ pub trait PagerDutyApi: Send + Sync {
         resolution: &str,
         deadline: Instant,
     ) -> Result<()>;
+    /// Escalate the incident to a level of its escalation policy (`PUT /incidents/{id}` with
+    /// `escalation_level`): `level_hint` when given, else [`DEFAULT_ESCALATION_LEVEL`].
+    /// Returns the level asked for. PagerDuty's incident carries no current level to add one to
+    /// (its `Incident` schema has none), so "the next level" is the caller's knowledge: the
+    /// reconciler escalates once per run, from the first level that an alarm's incident opens
+    /// at. Asking again for the same level notifies that level's responders again.
+    async fn escalate_incident(
+        &self,
+        incident_id: &str,
+        level_hint: Option<std::num::NonZeroU32>,
+        deadline: Instant,
+    ) -> Result<std::num::NonZeroU32>;
     /// The open (triggered or acknowledged) incident whose `incident_key` is `incident_key`, the
     /// most recent if PagerDuty somehow has several. How an alarm finds the incident it opened.
     async fn find_open_incident(
@@ -50,6 +62,11 @@ pub trait PagerDutyApi: Send + Sync {
         deadline: Instant,
     ) -> Result<Option<Incident>>;
 }
+
+/// The level [`PagerDutyApi::escalate_incident`] asks for without a hint: the one after the
+/// first responders, whom an alarm's incident notified when it opened.
+pub const DEFAULT_ESCALATION_LEVEL: std::num::NonZeroU32 =
+    std::num::NonZeroU32::MIN.saturating_add(1);
 
 /// The statuses of an incident that is still open.
 pub const OPEN_STATUSES: [&str; 2] = ["triggered", "acknowledged"];

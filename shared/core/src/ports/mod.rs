@@ -1,6 +1,7 @@
 //! The ports: small traits the pipeline calls and the adapters implement. Each has a real
 //! adapter in `remediate-adapters` and an in-memory one in [`crate::testing`].
 
+pub mod alarms;
 pub mod executor;
 pub mod incidents;
 pub mod results;
@@ -12,6 +13,7 @@ pub use crate::guards::{GuardStore, GuardView};
 pub use crate::kill_switch::SwitchSource;
 pub use crate::ledger::{Ledger, RunHistory};
 pub use crate::secrets::SecretStore;
+pub use alarms::AlarmStates;
 pub use executor::CommandExecutor;
 pub use incidents::PagerDutyApi;
 pub use results::ResultsPublisher;

@@ -1,11 +1,12 @@
 //! PagerDuty in memory.
 
-use crate::ports::incidents::{LogEntry, OPEN_STATUSES, PagerDutyApi};
+use crate::ports::incidents::{DEFAULT_ESCALATION_LEVEL, LogEntry, OPEN_STATUSES, PagerDutyApi};
 use crate::trigger::Incident;
 use crate::{Error, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::Mutex;
 use tokio::time::Instant;
 
@@ -20,6 +21,9 @@ pub struct InMemoryPagerDuty {
     /// Resolutions asked for: (incident id, resolution).
     pub resolutions: Mutex<Vec<(String, String)>>,
     pub fail_resolves: Mutex<Option<Error>>,
+    /// Escalations asked for: (incident id, level).
+    pub escalations: Mutex<Vec<(String, NonZeroU32)>>,
+    pub fail_escalations: Mutex<Option<Error>>,
     /// The next read (incident or log entries) fails with this error.
     pub fail_reads: Mutex<Option<Error>>,
 }
@@ -27,6 +31,13 @@ pub struct InMemoryPagerDuty {
 impl InMemoryPagerDuty {
     pub fn notes(&self) -> Vec<(String, String)> {
         self.notes.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn escalations(&self) -> Vec<(String, NonZeroU32)> {
+        self.escalations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn resolutions(&self) -> Vec<(String, String)> {
@@ -136,6 +147,28 @@ impl PagerDutyApi for InMemoryPagerDuty {
             .unwrap_or_else(|p| p.into_inner())
             .push((incident_id.to_owned(), resolution.to_owned()));
         Ok(())
+    }
+
+    async fn escalate_incident(
+        &self,
+        incident_id: &str,
+        level_hint: Option<NonZeroU32>,
+        _deadline: Instant,
+    ) -> Result<NonZeroU32> {
+        if let Some(error) = self
+            .fail_escalations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            return Err(error);
+        }
+        let level = level_hint.unwrap_or(DEFAULT_ESCALATION_LEVEL);
+        self.escalations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((incident_id.to_owned(), level));
+        Ok(level)
     }
 
     async fn find_open_incident(

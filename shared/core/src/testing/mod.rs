@@ -1,6 +1,7 @@
 //! In-memory ports for tests (behind the `testing` feature): the same semantics as the real
 //! adapters, with scripted failures, so the pipeline is tested without AWS or PagerDuty.
 
+mod alarms;
 mod clock;
 mod executor;
 mod guards;
@@ -11,6 +12,7 @@ mod results;
 mod run_results;
 mod rundeck;
 
+pub use alarms::InMemoryAlarms;
 pub use clock::ManualClock;
 pub use executor::RecordingExecutor;
 pub use guards::InMemoryGuards;
