@@ -40,11 +40,13 @@ def seed(table: str) -> None:
     client("dynamodb").create_table(
         TableName=table, BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
-                              for n in ("pk", "sk", "incident_id", "runbook", "decided_at", "command_id")],
+                              for n in ("pk", "sk", "incident_id", "runbook", "decided_at", "command_id",
+                                        "open_run")],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         GlobalSecondaryIndexes=[index("by_incident", "incident_id", "decided_at"),
                                 index("by_runbook", "runbook", "decided_at"),
-                                index("by_handle", "command_id")])
+                                index("by_handle", "command_id"),
+                                index("by_open", "open_run", "decided_at")])
     topic_arn = client("sns").create_topic(Name=RESULTS_TOPIC)["TopicArn"]
     sqs = client("sqs")
     queue_url = sqs.create_queue(QueueName=RESULTS_QUEUE)["QueueUrl"]

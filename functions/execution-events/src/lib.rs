@@ -178,6 +178,11 @@ pub fn answer(event_id: String, finished: Finished) -> Result<EventReport, Retry
             event_id,
             reason: error.to_string(),
         }),
+        // SSM's answer lags its event: Lambda's retry asks again a minute later.
+        Finished::StillRunning => Err(RetryLater {
+            event_id,
+            reason: "the event says the run ended, but SSM says it is still running".to_owned(),
+        }),
     }
 }
 

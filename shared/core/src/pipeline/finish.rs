@@ -56,6 +56,9 @@ pub enum Finished {
     Duplicate(FinishReport),
     /// Not a run remediate started, or not one that can end (a refusal, a dry run).
     Ignored(String),
+    /// The executor says the run has not ended (its event came early, or it is overdue): ask
+    /// again later.
+    StillRunning,
     /// Nothing was recorded that a retry would repeat: deliver it again later.
     Retry(Error),
 }
@@ -101,6 +104,7 @@ impl Finisher {
             ),
             Finished::Duplicate(_) => tracing::info!("ending already recorded"),
             Finished::Ignored(reason) => tracing::info!(reason, "ending ignored"),
+            Finished::StillRunning => tracing::info!("the executor says the run is still running"),
             Finished::Retry(error) => tracing::warn!(%error, "ending not recorded yet; retry"),
         });
         finished
@@ -114,11 +118,21 @@ impl Finisher {
         let Some(run) = run else {
             return self.not_in_ledger(completion).await;
         };
+        self.finish_run(&run, completion, deadline).await
+    }
+
+    /// The ending of a run found in the ledger (by its handle, or by the reconciler).
+    pub(crate) async fn finish_run(
+        &self,
+        run: &RunRecord,
+        completion: &Completion,
+        deadline: Instant,
+    ) -> Finished {
         if run.outcome != Outcome::Executed {
             return Finished::Ignored(format!("run {} was not started", run.trigger_id));
         }
         if run.ending.is_some() && run.pending.is_empty() {
-            return Finished::Duplicate(report(&run, run.ending.as_ref(), Vec::new()));
+            return Finished::Duplicate(report(run, run.ending.as_ref(), Vec::new()));
         }
         let catalog = self.catalogs.current().await;
         let runbook = run.runbook.as_deref().and_then(|name| catalog.get(name));
@@ -131,13 +145,27 @@ impl Finisher {
                 let secrets = runbook
                     .map(|runbook| runbook.secret_values())
                     .unwrap_or_default();
-                match self.ask_executor(completion, &run, &secrets).await {
-                    Ok(ending) => ending,
+                match self.ask_executor(completion, run, &secrets).await {
+                    Ok(Some(ending)) => ending,
+                    Ok(None) => return Finished::StillRunning,
                     Err(error) => return Finished::Retry(error),
                 }
             }
         };
-        let wanted = self.wanted(&run, &ending, options);
+        self.record_and_follow_up(run, ending, options, deadline)
+            .await
+    }
+
+    /// Record `ending` once, then do the follow-ups the runbook's report options want (or those
+    /// an earlier delivery left).
+    pub(crate) async fn record_and_follow_up(
+        &self,
+        run: &RunRecord,
+        ending: RunEnding,
+        options: ReportOptions,
+        deadline: Instant,
+    ) -> Finished {
+        let wanted = self.wanted(run, &ending, options);
         let now = self.clock.now();
         let claim = self
             .runs
@@ -150,7 +178,7 @@ impl Finisher {
                 ending,
             }) => (token, pending, ending),
             Ok(FinishClaim::Done) => {
-                return Finished::Duplicate(report(&run, Some(&ending), Vec::new()));
+                return Finished::Duplicate(report(run, Some(&ending), Vec::new()));
             }
             Ok(FinishClaim::Busy) => {
                 return Finished::Retry(Error::NotYet {
@@ -164,7 +192,7 @@ impl Finisher {
         };
         let mut left = Vec::new();
         for follow_up in pending {
-            if let Err(error) = self.follow_up(follow_up, &run, &ending, deadline).await {
+            if let Err(error) = self.follow_up(follow_up, run, &ending, deadline).await {
                 if error.is_retryable() {
                     tracing::warn!(follow_up = follow_up.as_str(), %error, "follow-up failed; left for a retry");
                     left.push(follow_up);
@@ -182,7 +210,7 @@ impl Finisher {
             // The hold expires on its own; the follow-ups done are not undone.
             tracing::warn!(%error, "could not record the follow-ups left");
         }
-        let mut recorded = report(&run, Some(&ending), left);
+        let mut recorded = report(run, Some(&ending), left);
         recorded.newly_ended = run.ending.is_none();
         Finished::Recorded(recorded)
     }
@@ -193,7 +221,7 @@ impl Finisher {
         completion: &Completion,
         run: &RunRecord,
         secrets: &[SecretValues],
-    ) -> Result<RunEnding> {
+    ) -> Result<Option<RunEnding>> {
         let result = match self
             .executors
             .run_result(completion.executor, &completion.handle)
@@ -210,17 +238,9 @@ impl Finisher {
                 ..RunResult::default()
             },
         };
-        let Some(state) = result.state else {
-            return Err(Error::NotYet {
-                what: format!(
-                    "{} {} reported {} but its executor says it is still running",
-                    completion.executor.handle_label(),
-                    completion.handle,
-                    completion.reported_status
-                ),
-            });
-        };
-        Ok(ending(completion, run, &result, state, secrets))
+        Ok(result
+            .state
+            .map(|state| ending(completion, run, &result, state, secrets)))
     }
 
     /// A status event for a handle the ledger does not know: a run of another tool, or one of

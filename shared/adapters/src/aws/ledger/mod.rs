@@ -28,7 +28,9 @@ mod guards;
 mod history;
 mod schema;
 
-pub use schema::{INDEX_BY_HANDLE, INDEX_BY_INCIDENT, INDEX_BY_OPEN, INDEX_BY_RUNBOOK, create_table};
+pub use schema::{
+    INDEX_BY_HANDLE, INDEX_BY_INCIDENT, INDEX_BY_OPEN, INDEX_BY_RUNBOOK, create_table,
+};
 
 use crate::aws::error::ModeledTransient;
 use crate::aws::from_sdk;
