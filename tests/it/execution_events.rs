@@ -115,7 +115,7 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
         .expect("read")
         .expect("the run");
     assert_eq!(ended.run_state, "succeeded");
-    let ending = ended.ending.expect("an ending");
+    let ending = ended.ending.clone().expect("an ending");
     assert_eq!(ending.state, FinalState::Succeeded);
     // SSM's StatusDetails is the word kept (real SSM: "Success", "Delivery Timed Out"); moto
     // answers a placeholder there.
