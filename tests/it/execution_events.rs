@@ -128,7 +128,8 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
     assert!(summary.contains("instances succeeded"), "{summary}");
     assert!(ended.pending.is_empty(), "the note was posted on Prism");
     // The postmortem timeline says how it ended.
-    let timeline = remediate_core::ledger::timeline_markdown("t", "ledger", &[ended.clone()]);
+    let timeline =
+        remediate_core::ledger::timeline_markdown("t", "ledger", std::slice::from_ref(&ended));
     assert!(timeline.contains("(succeeded)"), "{timeline}");
     assert!(timeline.contains("ended "), "{timeline}");
 
