@@ -16,6 +16,7 @@ mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
 mod rundeck;
+mod rundeck_notification;
 mod sns_alarm_emulated;
 mod sns_events;
 mod ssm_automation;

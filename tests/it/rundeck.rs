@@ -18,12 +18,12 @@ use std::time::Duration;
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const JOB: &str = "7400ff98-31c4-4834-ba3d-aee9646e867f";
-const RUN_ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+pub(crate) const JOB: &str = "7400ff98-31c4-4834-ba3d-aee9646e867f";
+pub(crate) const RUN_ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const TOKEN_PARAMETER: &str = "/remediate/rundeck-token";
-const TOKEN: &str = "E4rNvVRV378knO9dp3d73O0cs1kd0kCd";
+pub(crate) const TOKEN: &str = "E4rNvVRV378knO9dp3d73O0cs1kd0kCd";
 
-fn rundeck(url: &str, api_version: u32) -> HttpRundeck {
+pub(crate) fn rundeck(url: &str, api_version: u32) -> HttpRundeck {
     let settings = RundeckSettings {
         url: url.to_owned(),
         token_parameter: TOKEN_PARAMETER.to_owned(),
@@ -48,7 +48,7 @@ fn request() -> RundeckRequest {
 }
 
 /// An execution object as the reference shows it (ids, links, dates, the job with its options).
-fn execution(id: u64, options: Value, argstring: &str, base: &str) -> Value {
+pub(crate) fn execution(id: u64, options: Value, argstring: &str, base: &str) -> Value {
     json!({
         "id": id,
         "href": format!("{base}/api/41/execution/{id}"),
@@ -75,7 +75,7 @@ fn execution(id: u64, options: Value, argstring: &str, base: &str) -> Value {
 }
 
 /// Rundeck's JSON error body.
-fn error_body(code: &str, message: &str) -> Value {
+pub(crate) fn error_body(code: &str, message: &str) -> Value {
     json!({ "error": true, "apiversion": 41, "errorCode": code, "message": message })
 }
 

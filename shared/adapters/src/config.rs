@@ -10,7 +10,9 @@ use std::time::Duration;
 
 mod rundeck;
 
-pub use rundeck::{DEFAULT_RUNDECK_API_VERSION, MIN_RUNDECK_API_VERSION, RundeckSettings};
+pub use rundeck::{
+    DEFAULT_RUNDECK_API_VERSION, MIN_RUNDECK_API_VERSION, NotificationSettings, RundeckSettings,
+};
 
 pub const DEFAULT_ACTION_TOKEN_HEADER: &str = "x-remediate-token";
 pub const DEFAULT_MAX_TRIGGER_AGE: Duration = Duration::from_secs(900);

@@ -5,7 +5,9 @@ use crate::aws::catalog_sources::{ParameterCatalog, S3Catalog};
 use crate::aws::kill_switch::parameter_switch;
 use crate::aws::ledger::DynamoLedger;
 use crate::config::{CatalogSource, Env, RunSettings};
-use crate::executors::{HttpRundeck, SsmAutomationExecutor, SsmCommandExecutor, SsmRunResults};
+use crate::executors::{
+    ExecutorResults, HttpRundeck, SsmAutomationExecutor, SsmCommandExecutor, SsmRunResults,
+};
 use crate::pagerduty::HttpPagerDuty;
 use remediate_core::Result;
 use remediate_core::catalog_store::{CatalogFetcher, CatalogStore, DEFAULT_REFRESH};
@@ -14,6 +16,7 @@ use remediate_core::clock::SystemClock;
 use remediate_core::kill_switch::KillSwitch;
 use remediate_core::pipeline::{Finisher, Pipeline, PipelineSettings};
 use remediate_core::ports::executor::RundeckExecutor;
+use remediate_core::ports::runs::RunResults;
 use remediate_core::secrets::SecretStore;
 use std::sync::Arc;
 use std::time::Duration;
@@ -148,7 +151,8 @@ pub fn results_topic(
 }
 
 /// What the functions that receive run endings build: the catalog (for each runbook's report
-/// options and secret parameters), PagerDuty, SSM's answers about runs, the ledger and the
+/// options and secret parameters), PagerDuty, the executors' answers about runs (SSM's, and
+/// Rundeck's when `RUNDECK_URL` is set, its token read through `secrets`), the ledger and the
 /// results topic.
 pub async fn finisher<F: Fn(&str) -> Option<String>>(
     env: &Env<F>,
@@ -158,6 +162,14 @@ pub async fn finisher<F: Fn(&str) -> Option<String>>(
 ) -> Result<Finisher> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let catalogs = catalog_store(env, aws, clock.clone()).await?;
+    let rundeck = match &run.rundeck {
+        Some(settings) => {
+            let rundeck: Arc<dyn RunResults> =
+                Arc::new(HttpRundeck::new(settings, secrets.clone())?);
+            Some(rundeck)
+        }
+        None => None,
+    };
     let pagerduty = HttpPagerDuty::new(
         &run.api_url,
         run.from_email.clone(),
@@ -168,7 +180,10 @@ pub async fn finisher<F: Fn(&str) -> Option<String>>(
         region: run.region.clone(),
         catalogs: Arc::new(catalogs),
         pagerduty: Arc::new(pagerduty),
-        executors: Arc::new(SsmRunResults::new(aws_sdk_ssm::Client::new(aws))),
+        executors: Arc::new(ExecutorResults::new(
+            SsmRunResults::new(aws_sdk_ssm::Client::new(aws)),
+            rundeck,
+        )),
         runs: Arc::new(DynamoLedger::new(
             aws_sdk_dynamodb::Client::new(aws),
             run.ledger_table.clone(),

@@ -133,8 +133,10 @@ pub struct TargetResult {
 }
 
 impl TargetResult {
+    /// SSM says "Success" (a command's instance, an automation's step), Rundeck "succeeded" (a
+    /// node).
     pub fn succeeded(&self) -> bool {
-        self.status.eq_ignore_ascii_case("success")
+        self.status.eq_ignore_ascii_case("success") || self.status.eq_ignore_ascii_case("succeeded")
     }
 }
 

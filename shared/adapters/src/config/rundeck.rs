@@ -1,6 +1,7 @@
-//! The Rundeck settings: `RUNDECK_URL`, `RUNDECK_TOKEN_PARAMETER`, `RUNDECK_API_VERSION`.
+//! The Rundeck settings: `RUNDECK_URL`, `RUNDECK_TOKEN_PARAMETER`, `RUNDECK_API_VERSION`, and
+//! the notification function's `RUNDECK_NOTIFICATION_TOKEN_PARAMETER`.
 
-use super::Env;
+use super::{Env, RunSettings};
 use remediate_core::{Error, Result};
 use std::net::IpAddr;
 
@@ -24,7 +25,42 @@ pub struct RundeckSettings {
     pub api_version: u32,
 }
 
+/// Settings of the `rundeck-notification` function. See the README's configuration table.
+#[derive(Debug, Clone)]
+pub struct NotificationSettings {
+    /// SSM SecureString: the secret in the notification URL's path, one per line (rotation).
+    pub token_parameter: String,
+    /// Where the real state of each execution is read.
+    pub rundeck: RundeckSettings,
+    pub run: RunSettings,
+}
+
 impl<F: Fn(&str) -> Option<String>> Env<F> {
+    /// The `rundeck-notification` function's settings: its own secret, and Rundeck, which it
+    /// cannot do without (a notification is only a hint; Rundeck says how the run ended).
+    pub fn notification_settings(&self) -> Result<NotificationSettings> {
+        let token_parameter = self
+            .optional("RUNDECK_NOTIFICATION_TOKEN_PARAMETER")
+            .ok_or_else(|| {
+                Error::config(
+                    "RUNDECK_NOTIFICATION_TOKEN_PARAMETER",
+                    "is required: the SSM SecureString holding the secret of the notification URL",
+                )
+            })?;
+        let run = self.run_settings()?;
+        let rundeck = run.rundeck.clone().ok_or_else(|| {
+            Error::config(
+                "RUNDECK_URL",
+                "is required by rundeck-notification: each execution's state is read from Rundeck",
+            )
+        })?;
+        Ok(NotificationSettings {
+            token_parameter,
+            rundeck,
+            run,
+        })
+    }
+
     /// The Rundeck executor's settings; `None` when `RUNDECK_URL` is not set (Rundeck runbooks
     /// are then refused with a note).
     pub fn rundeck_settings(&self) -> Result<Option<RundeckSettings>> {
@@ -140,6 +176,33 @@ mod tests {
             let pairs = [("RUNDECK_URL", local), ("RUNDECK_TOKEN_PARAMETER", "/t")];
             assert!(with(&pairs).unwrap().is_some(), "{local}");
         }
+    }
+
+    #[test]
+    fn the_notification_function_needs_its_secret_and_rundeck() {
+        let read = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = BASE.to_vec();
+            all.extend_from_slice(pairs);
+            env(&all).notification_settings()
+        };
+        let rundeck = [
+            ("RUNDECK_URL", "https://rundeck.example.com"),
+            ("RUNDECK_TOKEN_PARAMETER", "/t"),
+        ];
+        let secret = (
+            "RUNDECK_NOTIFICATION_TOKEN_PARAMETER",
+            "/remediate/rundeck-notify",
+        );
+        let settings = read(&[rundeck[0], rundeck[1], secret]).unwrap();
+        assert_eq!(settings.token_parameter, "/remediate/rundeck-notify");
+        assert_eq!(settings.rundeck.url, "https://rundeck.example.com");
+        let error = read(&rundeck).unwrap_err().to_string();
+        assert!(
+            error.contains("RUNDECK_NOTIFICATION_TOKEN_PARAMETER"),
+            "{error}"
+        );
+        let error = read(&[secret]).unwrap_err().to_string();
+        assert!(error.contains("RUNDECK_URL"), "{error}");
     }
 
     #[test]

@@ -49,8 +49,8 @@ const MAX_PERMALINK_CHARS: usize = 2048;
 pub struct HttpRundeck {
     http: reqwest::Client,
     /// `RUNDECK_URL` without a trailing slash.
-    base_url: String,
-    api_version: u32,
+    pub(super) base_url: String,
+    pub(super) api_version: u32,
     secrets: Arc<dyn SecretStore>,
     token_parameter: String,
     timeout: Duration,
@@ -90,7 +90,11 @@ impl HttpRundeck {
         )
     }
 
-    async fn request(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
+    pub(super) async fn request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder> {
         let token = self.secrets.get(&self.token_parameter).await?;
         Ok(self
             .http
@@ -128,7 +132,7 @@ pub fn run_body(request: &RundeckRequest) -> Value {
 
 /// One execution as Rundeck describes it (only what is read here).
 #[derive(Debug, Deserialize)]
-struct Execution {
+pub(super) struct Execution {
     /// A number in JSON; read as a value so that a string form is not a failure.
     id: Value,
     #[serde(default)]
@@ -140,7 +144,7 @@ struct Execution {
 }
 
 #[derive(Debug, Deserialize)]
-struct ExecutionJob {
+pub(super) struct ExecutionJob {
     #[serde(default)]
     options: Option<Map<String, Value>>,
 }
@@ -175,24 +179,45 @@ impl Execution {
         })
     }
 
-    /// Whether the execution carries this run id option: in the job's parsed options (API v10+)
-    /// or, failing that, in its argument string (`-remediate_run_id <uuid>`).
-    fn carries_run_id(&self, run_id: &str) -> bool {
-        let in_options = self
-            .job
-            .as_ref()
-            .and_then(|job| job.options.as_ref())
-            .and_then(|options| options.get(RUNDECK_RUN_ID_OPTION))
-            .is_some_and(|value| value.as_str() == Some(run_id));
-        let flag = format!("-{RUNDECK_RUN_ID_OPTION}");
-        let in_argstring = self.argstring.as_deref().is_some_and(|argstring| {
-            let words: Vec<&str> = argstring.split_whitespace().collect();
-            words.windows(2).any(|pair| {
-                pair[0] == flag && pair[1].trim_matches(|c| c == '"' || c == '\'') == run_id
-            })
-        });
-        in_options || in_argstring
+    /// The run id option the execution carries: in the job's parsed options (API v10+) or,
+    /// failing that, in its argument string (`-remediate_run_id <uuid>`).
+    pub(super) fn run_id(&self) -> Option<String> {
+        run_id_of(self.job.as_ref(), self.argstring.as_deref())
     }
+
+    /// Whether the execution carries this run id option.
+    fn carries_run_id(&self, run_id: &str) -> bool {
+        self.run_id().as_deref() == Some(run_id)
+    }
+}
+
+/// The run id option of an execution, from its job's options or its argument string. Only a
+/// value that could be a run id (a short word of letters, digits and dashes) is taken: the
+/// execution may be anyone's.
+pub(super) fn run_id_of(job: Option<&ExecutionJob>, argstring: Option<&str>) -> Option<String> {
+    let plausible = |value: &str| {
+        !value.is_empty()
+            && value.len() <= 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    let in_options = job
+        .and_then(|job| job.options.as_ref())
+        .and_then(|options| options.get(RUNDECK_RUN_ID_OPTION))
+        .and_then(Value::as_str)
+        .filter(|value| plausible(value));
+    if let Some(run_id) = in_options {
+        return Some(run_id.to_owned());
+    }
+    let flag = format!("-{RUNDECK_RUN_ID_OPTION}");
+    let words: Vec<&str> = argstring?.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|pair| pair[0] == flag)
+        .map(|pair| pair[1].trim_matches(|c| c == '"' || c == '\''))
+        .find(|value| plausible(value))
+        .map(str::to_owned)
 }
 
 /// Rundeck's JSON error body: `{"error": true, "apiversion": N, "errorCode": "..", "message": ".."}`.
@@ -205,8 +230,11 @@ struct ErrorBody {
 }
 
 /// What a refusal means, in words for the incident's note.
-fn meaning(status: StatusCode, code: Option<&str>) -> &'static str {
+fn meaning(operation: &str, status: StatusCode, code: Option<&str>) -> &'static str {
     match (status.as_u16(), code) {
+        (404, _) if operation == super::rundeck_results::EXECUTION => {
+            "no such execution (or the token may not see it)"
+        }
         (401 | 403, _) => "the token is not accepted, or may not run this job",
         (404, _) => "no such job (or the token may not see it)",
         (409, _) => "the job is already running and does not allow concurrent executions",
@@ -228,7 +256,7 @@ fn excerpt(text: &str) -> String {
     }
 }
 
-async fn status_error(operation: &'static str, response: reqwest::Response) -> Error {
+pub(super) async fn status_error(operation: &'static str, response: reqwest::Response) -> Error {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let body = serde_json::from_str::<ErrorBody>(&text).ok();
@@ -239,7 +267,7 @@ async fn status_error(operation: &'static str, response: reqwest::Response) -> E
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
     let message = format!(
         "{} (HTTP {}{}): {detail}",
-        meaning(status, error_code.as_deref()),
+        meaning(operation, status, error_code.as_deref()),
         status.as_u16(),
         error_code
             .as_deref()
@@ -265,7 +293,7 @@ async fn status_error(operation: &'static str, response: reqwest::Response) -> E
 
 /// A request that got no answer. A connection never made sent nothing; anything else on a run
 /// may have reached Rundeck.
-fn send_error(operation: &'static str, error: &reqwest::Error) -> Error {
+pub(super) fn send_error(operation: &'static str, error: &reqwest::Error) -> Error {
     let what = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -427,7 +455,7 @@ mod tests {
                 "RUNDECK_API_VERSION",
             ),
         ] {
-            let meaning = meaning(StatusCode::from_u16(status).unwrap(), code);
+            let meaning = meaning(RUN, StatusCode::from_u16(status).unwrap(), code);
             assert!(meaning.contains(words), "{status}: {meaning}");
         }
     }

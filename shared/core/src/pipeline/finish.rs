@@ -228,7 +228,9 @@ impl Finisher {
             .await
         {
             Ok(result) => result,
-            Err(error) if error.is_transient() => return Err(error),
+            // A failure that passes, or our own configuration (an unreadable token, an executor
+            // not configured): fixing it ends the run with its real state.
+            Err(error) if error.is_retryable() => return Err(error),
             // The executor no longer knows the run (or we may not ask): say so rather than
             // leave the run open for ever.
             Err(error) => RunResult {
@@ -256,7 +258,7 @@ impl Finisher {
                 what: format!("the start of run {run_id} is not recorded yet"),
             }),
             Ok(_) => Finished::Ignored("not a run remediate started".to_owned()),
-            Err(error) if error.is_transient() => Finished::Retry(error),
+            Err(error) if error.is_retryable() => Finished::Retry(error),
             Err(_) => Finished::Ignored(
                 "not a run remediate started (its executor does not know it)".to_owned(),
             ),
@@ -365,7 +367,8 @@ fn summary(executor: ExecutorKind, result: &RunResult, secrets: &[SecretValues])
     if let Some(counts) = result.counts {
         let noun = match executor {
             ExecutorKind::SsmCommand => "instances",
-            _ => "targets",
+            ExecutorKind::Rundeck => "nodes",
+            ExecutorKind::SsmAutomation => "targets",
         };
         lines.push(format!(
             "{}/{} {noun} succeeded",

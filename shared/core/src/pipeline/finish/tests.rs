@@ -453,6 +453,24 @@ async fn a_throttled_executor_records_nothing() {
 }
 
 #[tokio::test]
+async fn an_executor_we_cannot_ask_for_our_own_fault_records_nothing() {
+    let world = world();
+    world.ledger.insert_record(started_run("restart-web"));
+    // The executor's token is unreadable: fixing the deployment ends the run with its real state.
+    *world.executors.fail_next.lock().expect("lock") = Some(Error::SecretUnreadable {
+        parameter: "/remediate/rundeck-token".to_owned(),
+        message: "ParameterNotFound".to_owned(),
+    });
+
+    let finished = world.finisher.finish(&completion(), deadline()).await;
+
+    assert!(matches!(finished, Finished::Retry(_)), "{finished:?}");
+    let run = world.ledger.run_by_handle(HANDLE).await.expect("read");
+    assert!(run.is_some_and(|run| run.ending.is_none()));
+    assert!(world.pagerduty.notes().is_empty());
+}
+
+#[tokio::test]
 async fn a_follow_up_held_by_another_delivery_is_retried_later() {
     let world = world();
     world.ledger.insert_record(started_run("restart-web"));
