@@ -9,7 +9,6 @@ use remediate_adapters::executors::ExecutorResults;
 use remediate_core::catalog::Catalog;
 use remediate_core::catalog_store::CatalogStore;
 use remediate_core::ledger::RunRecord;
-use remediate_core::outcome::Outcome;
 use remediate_core::pipeline::Finisher;
 use remediate_core::ports::executor::rundeck_handle;
 use remediate_core::ports::runs::RunResults;
@@ -86,29 +85,14 @@ fn world(server: &MockServer) -> World {
 }
 
 fn started(execution_id: u64) -> RunRecord {
-    let at = "2026-11-25T03:12:09Z".parse().unwrap();
-    RunRecord {
-        trigger_id: format!("pagerduty-v3:ev-{execution_id}").into(),
-        source: "pagerduty-v3".into(),
-        event_type: "incident.triggered".into(),
-        incident_id: Some("PINC001".into()),
-        incident_number: Some(42),
-        actor: None,
-        runbook: Some("rollback-web".into()),
-        run_id: Some(RUN_ID.into()),
-        catalog_version: Some("c0ffee".into()),
-        targets: None,
-        outcome: Outcome::Executed,
-        run_state: "started".into(),
-        reason: None,
-        command_id: Some(rundeck_handle(execution_id)),
-        start_error: None,
-        note: Some("posted".into()),
-        occurred_at: at,
-        decided_at: at,
-        ending: None,
-        pending: Vec::new(),
-    }
+    remediate_core::testing::started_run(
+        &format!("pagerduty-v3:ev-{execution_id}"),
+        "rollback-web",
+        RUN_ID,
+        remediate_core::finish::ExecutorKind::Rundeck,
+        rundeck_handle(execution_id),
+        "2026-11-25T03:12:09Z".parse().unwrap(),
+    )
 }
 
 /// Execution Info of an execution that ended: the reference's execution with its end and nodes.

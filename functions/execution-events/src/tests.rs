@@ -5,7 +5,6 @@ use remediate_core::catalog::Catalog;
 use remediate_core::catalog_store::CatalogStore;
 use remediate_core::finish::{ExecutorKind, FinalState, RunResult, TargetCounts, TargetResult};
 use remediate_core::ledger::RunRecord;
-use remediate_core::outcome::Outcome;
 use remediate_core::testing::{
     InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingPublisher, ScriptedRunResults,
 };
@@ -89,27 +88,17 @@ fn harness() -> Harness {
 
 fn run_started_with(handle: &str) -> RunRecord {
     RunRecord {
-        trigger_id: "action:tap-1".into(),
         source: "pagerduty-action".to_owned(),
         event_type: "restart-web".to_owned(),
-        incident_id: Some("PINC001".to_owned()),
-        incident_number: Some(42),
         actor: Some("Alice (PALICE1)".to_owned()),
-        runbook: Some("restart-web".to_owned()),
-        run_id: Some("run-7".into()),
-        catalog_version: Some("c0ffee".to_owned()),
-        targets: Some("tag Role=web".to_owned()),
-        outcome: Outcome::Executed,
-        run_state: "started".to_owned(),
-        reason: None,
-        command_id: Some(handle.into()),
-        executor: Some(ExecutorKind::SsmCommand),
-        start_error: None,
-        note: Some("posted".to_owned()),
-        occurred_at: at("2016-07-10T21:51:28Z"),
-        decided_at: at("2016-07-10T21:51:30Z"),
-        ending: None,
-        pending: Vec::new(),
+        ..remediate_core::testing::started_run(
+            "action:tap-1",
+            "restart-web",
+            "run-7",
+            ExecutorKind::SsmCommand,
+            handle.into(),
+            at("2016-07-10T21:51:30Z"),
+        )
     }
 }
 

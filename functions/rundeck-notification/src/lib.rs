@@ -147,7 +147,10 @@ impl Reply {
 pub fn answer(execution_id: u64, finished: Finished) -> Reply {
     match finished {
         Finished::Recorded(report) => {
-            metrics::emit_run_ended(FUNCTION_NAME, report.state);
+            // Once per run: a later delivery that only finishes the follow-ups is not counted.
+            if report.newly_ended {
+                metrics::emit_run_ended(FUNCTION_NAME, report.state);
+            }
             if !report.left.is_empty() {
                 // Rundeck does not deliver a notification again, whatever the answer: what failed
                 // stays pending in the ledger for the reconciler, and the ending is recorded.
@@ -168,6 +171,12 @@ pub fn answer(execution_id: u64, finished: Finished) -> Reply {
             Reply::report(&NotificationReport::ignored(execution_id, reason))
         }
         Finished::Retry(_) => Reply::retry_later(),
+        // Rundeck never sends a notification again: the run stays open in the ledger and the
+        // reconciler asks Rundeck later.
+        Finished::StillRunning => Reply::report(&NotificationReport::ignored(
+            execution_id,
+            "Rundeck says the execution is still running; the reconciler will ask again".to_owned(),
+        )),
     }
 }
 

@@ -9,7 +9,6 @@ use remediate_core::catalog::Catalog;
 use remediate_core::catalog_store::CatalogStore;
 use remediate_core::finish::{FinalState, RunResult, TargetCounts, TargetResult};
 use remediate_core::ledger::RunRecord;
-use remediate_core::outcome::Outcome;
 use remediate_core::secrets::StaticSecrets;
 use remediate_core::testing::{
     InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingPublisher, ScriptedRunResults,
@@ -91,28 +90,14 @@ fn harness() -> Harness {
 }
 
 fn run_started_with(execution_id: u64) -> RunRecord {
-    RunRecord {
-        trigger_id: format!("pagerduty-v3:ev-{execution_id}").into(),
-        source: "pagerduty-v3".to_owned(),
-        event_type: "incident.triggered".to_owned(),
-        incident_id: Some("PINC001".to_owned()),
-        incident_number: Some(42),
-        actor: None,
-        runbook: Some("rollback-web".to_owned()),
-        run_id: Some("0f8fad5b-d9cb-469f-a165-70867728950e".into()),
-        catalog_version: Some("c0ffee".to_owned()),
-        targets: None,
-        outcome: Outcome::Executed,
-        run_state: "started".to_owned(),
-        reason: None,
-        command_id: Some(rundeck_handle(execution_id)),
-        start_error: None,
-        note: Some("posted".to_owned()),
-        occurred_at: at("2026-11-25T03:12:07Z"),
-        decided_at: at("2026-11-25T03:12:09Z"),
-        ending: None,
-        pending: Vec::new(),
-    }
+    remediate_core::testing::started_run(
+        &format!("pagerduty-v3:ev-{execution_id}"),
+        "rollback-web",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+        ExecutorKind::Rundeck,
+        rundeck_handle(execution_id),
+        at("2026-11-25T03:12:09Z"),
+    )
 }
 
 fn rundeck_says(state: FinalState, status: &str, node_status: &str) -> RunResult {

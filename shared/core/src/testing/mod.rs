@@ -11,6 +11,7 @@ mod ledger;
 mod results;
 mod run_results;
 mod rundeck;
+mod runs;
 
 pub use alarms::InMemoryAlarms;
 pub use clock::ManualClock;
@@ -21,3 +22,4 @@ pub use ledger::InMemoryLedger;
 pub use results::RecordingPublisher;
 pub use run_results::ScriptedRunResults;
 pub use rundeck::RecordingRundeck;
+pub use runs::started_run;

@@ -85,29 +85,14 @@ fn world() -> World {
 }
 
 fn started_run(runbook: &str) -> RunRecord {
-    RunRecord {
-        trigger_id: "v3:event-1".into(),
-        source: "pagerduty-v3".to_owned(),
-        event_type: "incident.triggered".to_owned(),
-        incident_id: Some("PINC001".to_owned()),
-        incident_number: Some(7),
-        actor: None,
-        runbook: Some(runbook.to_owned()),
-        run_id: Some("run-1".into()),
-        catalog_version: Some("abc".to_owned()),
-        targets: Some("tag Role=web".to_owned()),
-        outcome: Outcome::Executed,
-        run_state: "started".to_owned(),
-        reason: None,
-        command_id: Some(HANDLE.into()),
-        executor: Some(ExecutorKind::SsmCommand),
-        start_error: None,
-        note: Some("posted".to_owned()),
-        occurred_at: at(0),
-        decided_at: at(1),
-        ending: None,
-        pending: Vec::new(),
-    }
+    crate::testing::started_run(
+        "v3:event-1",
+        runbook,
+        "run-1",
+        ExecutorKind::SsmCommand,
+        HANDLE.into(),
+        at(1),
+    )
 }
 
 fn completion() -> Completion {
