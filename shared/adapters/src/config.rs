@@ -8,6 +8,7 @@ use remediate_core::trigger::is_known_field;
 use remediate_core::{Error, Result};
 use std::time::Duration;
 
+mod reconcile;
 mod rundeck;
 
 pub use rundeck::{

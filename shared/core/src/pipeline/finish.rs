@@ -422,4 +422,4 @@ fn output_excerpt(result: &RunResult, secrets: &[SecretValues]) -> Option<String
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -14,12 +14,14 @@ mod confirm;
 mod execute;
 mod finish;
 mod incident_key;
+mod reconcile;
 mod recovery;
 mod retry;
 mod rundeck;
 mod targets;
 
 pub use finish::{FINISH_HOLD, FinishReport, Finished, Finisher, NOTE_TARGETS};
+pub use reconcile::{ReconcileReport, ReconcileSettings, ReconciledRun};
 pub use targets::{Pinned, pin, pin_tag_targets};
 
 use crate::Error;

@@ -38,21 +38,22 @@ runbooks:
       publish: false
 "#;
 
-const HANDLE: &str = "11111111-2222-3333-4444-555555555555";
+pub(crate) const HANDLE: &str = "11111111-2222-3333-4444-555555555555";
 
-fn at(seconds: i64) -> DateTime<Utc> {
+pub(crate) fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
 }
 
-struct World {
-    finisher: Finisher,
-    ledger: Arc<InMemoryLedger>,
-    pagerduty: Arc<InMemoryPagerDuty>,
-    executors: Arc<ScriptedRunResults>,
-    published: Arc<RecordingPublisher>,
+pub(crate) struct World {
+    pub(crate) finisher: Finisher,
+    pub(crate) clock: Arc<ManualClock>,
+    pub(crate) ledger: Arc<InMemoryLedger>,
+    pub(crate) pagerduty: Arc<InMemoryPagerDuty>,
+    pub(crate) executors: Arc<ScriptedRunResults>,
+    pub(crate) published: Arc<RecordingPublisher>,
 }
 
-fn world() -> World {
+pub(crate) fn world() -> World {
     let clock = Arc::new(ManualClock::new(at(60)));
     let catalog = Catalog::parse(CATALOG, "test").expect("the test catalog loads");
     let ledger = Arc::new(InMemoryLedger::default());
@@ -74,9 +75,10 @@ fn world() -> World {
             pagerduty: pagerduty.clone(),
             executors: executors.clone(),
             runs: ledger.clone(),
-            clock,
+            clock: clock.clone(),
             results: Some(published.clone()),
         },
+        clock,
         ledger,
         pagerduty,
         executors,
@@ -84,7 +86,7 @@ fn world() -> World {
     }
 }
 
-fn started_run(runbook: &str) -> RunRecord {
+pub(crate) fn started_run(runbook: &str) -> RunRecord {
     crate::testing::started_run(
         "v3:event-1",
         runbook,
@@ -105,7 +107,7 @@ fn completion() -> Completion {
     }
 }
 
-fn succeeded(output: &str) -> RunResult {
+pub(crate) fn succeeded(output: &str) -> RunResult {
     RunResult {
         state: Some(FinalState::Succeeded),
         executor_status: "Success".to_owned(),
@@ -127,7 +129,7 @@ fn succeeded(output: &str) -> RunResult {
     }
 }
 
-fn deadline() -> Instant {
+pub(crate) fn deadline() -> Instant {
     Instant::now() + StdDuration::from_secs(10)
 }
 
