@@ -15,6 +15,7 @@ mod infra;
 mod ledger_retries;
 mod pagerduty_client;
 mod results_topic;
+mod reconcile;
 mod rundeck;
 mod rundeck_notification;
 mod sns_alarm_emulated;
