@@ -97,6 +97,8 @@ async fn a_tapped_runs_ending_reaches_the_ledger_and_the_incident() {
             runs: ledger.clone(),
             clock: Arc::new(remediate_core::clock::SystemClock),
             results: None,
+
+            alarms: None,
         },
     };
 

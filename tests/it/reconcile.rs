@@ -77,14 +77,34 @@ async fn a_run_is_open_until_its_ending_is_followed_up() {
     let open = ledger.open_runs(later, 10).await.expect("open runs");
     let ids: Vec<&str> = open.iter().map(|run| run.trigger_id.as_str()).collect();
     assert_eq!(ids, [quiet.as_str(), noisy.as_str()], "oldest first");
-    assert_eq!(open[0].executor, Some(ExecutorKind::SsmAutomation), "the executor is kept");
+    assert_eq!(
+        open[0].executor,
+        Some(ExecutorKind::SsmAutomation),
+        "the executor is kept"
+    );
     assert_eq!(open[1].executor, Some(ExecutorKind::Rundeck));
-    assert!(ledger.open_runs(Utc::now() - Duration::hours(1), 10).await.expect("read").is_empty());
-    assert_eq!(ledger.open_runs(later, 1).await.expect("read").len(), 1, "the limit holds");
+    assert!(
+        ledger
+            .open_runs(Utc::now() - Duration::hours(1), 10)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    assert_eq!(
+        ledger.open_runs(later, 1).await.expect("read").len(),
+        1,
+        "the limit holds"
+    );
 
     // An ending with nothing to follow up closes the run at once.
     let claim = ledger
-        .begin_finish(&quiet.as_str().into(), &ending(), &[], Utc::now(), Duration::seconds(60))
+        .begin_finish(
+            &quiet.as_str().into(),
+            &ending(),
+            &[],
+            Utc::now(),
+            Duration::seconds(60),
+        )
         .await
         .expect("begin");
     assert!(matches!(claim, FinishClaim::Claimed { .. }));
@@ -103,12 +123,21 @@ async fn a_run_is_open_until_its_ending_is_followed_up() {
         panic!("claimed");
     };
     ledger
-        .end_finish(&noisy.as_str().into(), &token, &[FollowUp::Note], Utc::now())
+        .end_finish(
+            &noisy.as_str().into(),
+            &token,
+            &[FollowUp::Note],
+            Utc::now(),
+        )
         .await
         .expect("end");
     let open = ledger.open_runs(later, 10).await.expect("open runs");
     let ids: Vec<&str> = open.iter().map(|run| run.trigger_id.as_str()).collect();
-    assert_eq!(ids, [noisy.as_str()], "the run with a pending note is still open");
+    assert_eq!(
+        ids,
+        [noisy.as_str()],
+        "the run with a pending note is still open"
+    );
     assert_eq!(open[0].pending, [FollowUp::Note]);
 
     let FinishClaim::Claimed { token, .. } = ledger

@@ -75,6 +75,8 @@ fn world(server: &MockServer) -> World {
             runs: ledger.clone(),
             clock,
             results: None,
+
+            alarms: None,
         },
     };
     World {

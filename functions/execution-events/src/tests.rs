@@ -76,6 +76,8 @@ fn harness() -> Harness {
             runs: ledger.clone(),
             clock,
             results: Some(Arc::new(RecordingPublisher::default())),
+
+            alarms: None,
         },
     };
     Harness {

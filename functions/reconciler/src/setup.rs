@@ -20,7 +20,11 @@ impl ReconcilerApp {
             aws_sdk_ssm::Client::new(&aws),
             DEFAULT_SECRET_TTL,
         ));
-        let finisher = startup::finisher(&env, &run, &aws, secrets).await?;
+        let mut finisher = startup::finisher(&env, &run, &aws, secrets).await?;
+        // Only the reconciler reads alarms: a run's verification is due after its settle time.
+        finisher.alarms = Some(Arc::new(
+            remediate_adapters::cloudwatch::alarm_states::CloudWatchAlarmStates::new(&aws),
+        ));
         Ok(Self { finisher, settings })
     }
 }

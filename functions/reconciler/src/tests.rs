@@ -39,6 +39,8 @@ fn harness() -> Harness {
                 runs: ledger.clone(),
                 clock,
                 results: None,
+
+                alarms: None,
             },
             settings: ReconcileSettings::default(),
         },

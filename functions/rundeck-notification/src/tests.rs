@@ -75,6 +75,8 @@ fn harness_with(secret_lines: &str) -> Harness {
             runs: ledger.clone(),
             clock,
             results: Some(Arc::new(RecordingPublisher::default())),
+
+            alarms: None,
         },
     };
     Harness {

@@ -190,5 +190,7 @@ pub async fn finisher<F: Fn(&str) -> Option<String>>(
         )),
         clock,
         results: results_topic(run, aws),
+
+        alarms: None,
     })
 }

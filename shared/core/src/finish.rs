@@ -179,6 +179,9 @@ pub enum FollowUp {
     Resolve,
     /// The results topic.
     Publish,
+    /// Read the alarm again once the runbook's settle time has passed, and say whether it
+    /// recovered (the reconciler does it when it is due).
+    Verify,
 }
 
 impl FollowUp {
@@ -187,6 +190,7 @@ impl FollowUp {
             FollowUp::Note => "note",
             FollowUp::Resolve => "resolve",
             FollowUp::Publish => "publish",
+            FollowUp::Verify => "verify",
         }
     }
 
@@ -195,8 +199,28 @@ impl FollowUp {
             "note" => FollowUp::Note,
             "resolve" => FollowUp::Resolve,
             "publish" => FollowUp::Publish,
+            "verify" => FollowUp::Verify,
             _ => return None,
         })
+    }
+}
+
+/// What a runbook's `verify` asks of one run, fixed when the run starts (the alarm's name is
+/// rendered from the trigger, which the ending no longer has).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyPlan {
+    pub alarm: String,
+    pub settle_seconds: u32,
+    pub on_failure: crate::catalog::OnFailure,
+}
+
+impl VerifyPlan {
+    /// When the alarm is to be read, for a run that ended at `ended_at`.
+    pub fn due(&self, ended_at: DateTime<Utc>) -> DateTime<Utc> {
+        crate::verify::due(
+            ended_at,
+            chrono::Duration::seconds(i64::from(self.settle_seconds)),
+        )
     }
 }
 

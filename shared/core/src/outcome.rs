@@ -90,6 +90,9 @@ pub struct Report {
     /// asked for), not part of the answer.
     #[serde(skip)]
     pub executor: Option<ExecutorKind>,
+    /// The runbook's `verify` for this run, kept in the ledger for after its end.
+    #[serde(skip)]
+    pub verify: Option<crate::finish::VerifyPlan>,
     /// Which catalog decided (its content hash).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog_version: Option<String>,
@@ -182,6 +185,7 @@ impl Report {
             run_id: None,
             command_id: None,
             executor: None,
+            verify: None,
             catalog_version: None,
             targets: None,
             start_error: None,

@@ -12,7 +12,7 @@ mod timeline;
 pub use timeline::timeline_markdown;
 
 use crate::Result;
-use crate::finish::{ExecutorKind, FollowUp, RunEnding};
+use crate::finish::{ExecutorKind, FollowUp, RunEnding, VerifyPlan};
 use crate::ids::{DedupeId, Handle, RunId};
 use crate::outcome::{NoteDelivery, Outcome, Report};
 use crate::trigger::{Actor, Trigger};
@@ -96,6 +96,9 @@ pub struct RunRecord {
     /// The executor the handle belongs to (absent in records written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executor: Option<ExecutorKind>,
+    /// What to check once the run succeeded (the runbook's `verify`, for alarm runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<VerifyPlan>,
     pub start_error: Option<String>,
     pub note: Option<String>,
     pub occurred_at: DateTime<Utc>,
@@ -139,6 +142,7 @@ impl RunRecord {
             reason: report.reason.clone(),
             command_id: report.command_id.clone(),
             executor: report.executor,
+            verify: report.verify.clone(),
             start_error: report.start_error.clone(),
             note: report.note.map(|note| match note {
                 NoteDelivery::Posted => "posted".to_owned(),

@@ -24,6 +24,7 @@ impl Pipeline {
             &plan.catalog_version,
             plan.targets(),
         );
+        report.verify = self.verify_plan(trigger, &plan.runbook).await;
         if claim.taken_over && plan.dry_run.is_some() && self.is_stale(trigger) {
             // A dry run sends nothing, so there is nothing to look for: decide's age check.
             return Ok(self
@@ -333,5 +334,30 @@ impl Pipeline {
         report.executor = Some(crate::finish::ExecutorKind::SsmCommand);
         report.note = Some(self.note(trigger, &text, deadline).await);
         report
+    }
+}
+
+impl Pipeline {
+    /// The runbook's `verify` for this run, with the alarm's name rendered now (the ending no
+    /// longer has the trigger). A name that cannot be had is logged: the run goes ahead, unverified.
+    async fn verify_plan(
+        &self,
+        trigger: &Trigger,
+        runbook: &str,
+    ) -> Option<crate::finish::VerifyPlan> {
+        let catalog = self.catalogs.current().await;
+        let verify = catalog.get(runbook)?.verify.as_ref()?;
+        trigger.alarm.as_ref()?;
+        match verify.alarm_name(trigger) {
+            Ok(alarm) => Some(crate::finish::VerifyPlan {
+                alarm,
+                settle_seconds: verify.settle_seconds,
+                on_failure: verify.on_failure,
+            }),
+            Err(error) => {
+                tracing::warn!(runbook, %error, "the run will not be verified");
+                None
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ use crate::ids::{DedupeId, RunId};
 use crate::ledger::RunRecord;
 use crate::notes;
 use crate::outcome::Outcome;
+use crate::ports::alarms::AlarmStates;
 use crate::ports::incidents::{OPEN_STATUSES, PagerDutyApi};
 use crate::ports::results::{ResultMessage, ResultsPublisher};
 use crate::ports::runs::{FinishClaim, RunFinishes, RunResults};
@@ -45,6 +46,17 @@ pub struct Finisher {
     pub runs: Arc<dyn RunFinishes>,
     pub clock: Arc<dyn Clock>,
     pub results: Option<Arc<dyn ResultsPublisher>>,
+    /// CloudWatch, for `verify`: only the reconciler reads alarms (a run's end is always before
+    /// its settle time), so the functions that receive endings leave it out.
+    pub alarms: Option<Arc<dyn AlarmStates>>,
+}
+
+/// What became of one follow-up that did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Done {
+    Done,
+    /// Not due yet: kept pending, not a failure.
+    Deferred,
 }
 
 /// What became of one status event.
@@ -75,6 +87,10 @@ pub struct FinishReport {
     /// Follow-ups that failed and are left for a redelivery or the reconciler.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub left: Vec<FollowUp>,
+    /// Follow-ups not due yet (the alarm is read after the runbook's settle time): the
+    /// reconciler does them. Not a failure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<FollowUp>,
     /// This delivery recorded the ending (not a later one finishing what was left): count it.
     #[serde(skip)]
     pub newly_ended: bool,
@@ -191,20 +207,25 @@ impl Finisher {
             Err(error) => return Finished::Retry(error),
         };
         let mut left = Vec::new();
+        let mut deferred = Vec::new();
         for follow_up in pending {
-            if let Err(error) = self.follow_up(follow_up, run, &ending, deadline).await {
-                if error.is_retryable() {
+            match self.follow_up(follow_up, run, &ending, deadline).await {
+                Ok(Done::Done) => {}
+                Ok(Done::Deferred) => deferred.push(follow_up),
+                Err(error) if error.is_retryable() => {
                     tracing::warn!(follow_up = follow_up.as_str(), %error, "follow-up failed; left for a retry");
                     left.push(follow_up);
-                } else {
-                    // Retrying cannot help (the incident is gone): the ledger has the ending.
+                }
+                // Retrying cannot help (the incident is gone): the ledger has the ending.
+                Err(error) => {
                     tracing::error!(follow_up = follow_up.as_str(), %error, "follow-up failed for good");
                 }
             }
         }
+        let still_pending: Vec<FollowUp> = left.iter().chain(&deferred).copied().collect();
         if let Err(error) = self
             .runs
-            .end_finish(&run.trigger_id, &token, &left, self.clock.now())
+            .end_finish(&run.trigger_id, &token, &still_pending, self.clock.now())
             .await
         {
             // The hold expires on its own; the follow-ups done are not undone.
@@ -212,6 +233,7 @@ impl Finisher {
         }
         let mut recorded = report(run, Some(&ending), left);
         recorded.newly_ended = run.ending.is_none();
+        recorded.deferred = deferred;
         Finished::Recorded(recorded)
     }
 
@@ -279,10 +301,31 @@ impl Finisher {
         if self.results.is_some() && options.publish {
             wanted.push(FollowUp::Publish);
         }
+        if run.incident_id.is_some()
+            && run.verify.is_some()
+            && ending.state == FinalState::Succeeded
+        {
+            wanted.push(FollowUp::Verify);
+        }
         wanted
     }
 
     async fn follow_up(
+        &self,
+        follow_up: FollowUp,
+        run: &RunRecord,
+        ending: &RunEnding,
+        deadline: Instant,
+    ) -> Result<Done> {
+        if follow_up == FollowUp::Verify {
+            return self.verify(run, ending, deadline).await;
+        }
+        self.follow_up_now(follow_up, run, ending, deadline)
+            .await
+            .map(|()| Done::Done)
+    }
+
+    async fn follow_up_now(
         &self,
         follow_up: FollowUp,
         run: &RunRecord,
@@ -334,6 +377,7 @@ fn report(run: &RunRecord, ending: Option<&RunEnding>, left: Vec<FollowUp>) -> F
         runbook: run.runbook.clone(),
         state: ending.map_or(FinalState::Unknown, |ending| ending.state),
         left,
+        deferred: Vec::new(),
         newly_ended: false,
     }
 }
@@ -420,6 +464,8 @@ fn output_excerpt(result: &RunResult, secrets: &[SecretValues]) -> Option<String
         .as_deref()
         .and_then(|outputs| excerpt(outputs, secrets, EXCERPT_CHARS))
 }
+
+mod verify_run;
 
 #[cfg(test)]
 pub(crate) mod tests;

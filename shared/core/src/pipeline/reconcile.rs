@@ -9,8 +9,9 @@
 
 use super::finish::{Finished, Finisher};
 use crate::Result;
-use crate::finish::{Completion, ExecutorKind, FinalState, RunEnding};
+use crate::finish::{Completion, ExecutorKind, FinalState, FollowUp, RunEnding};
 use crate::ledger::RunRecord;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -94,12 +95,19 @@ impl Finisher {
         deadline: Instant,
     ) -> Result<ReconcileReport> {
         let now = self.clock.now();
+        // Every open run, oldest first, then only those due: a young run waits for its status
+        // event, a verification for its settle time. Read more than a batch so that runs
+        // waiting for their time do not crowd out those that are due.
         let runs = self
             .runs
-            .open_runs(now - settings.overdue_after, settings.batch)
+            .open_runs(now, settings.batch.saturating_mul(4))
             .await?;
+        let due = runs
+            .into_iter()
+            .filter(|run| is_due(run, settings, now))
+            .take(settings.batch);
         let mut report = ReconcileReport::default();
-        for run in runs {
+        for run in due {
             if deadline.saturating_duration_since(Instant::now()) < PER_RUN {
                 tracing::info!(
                     left = report.looked_at,
@@ -216,6 +224,21 @@ impl Finisher {
         self.record_and_follow_up(run, ending, options, deadline)
             .await
     }
+}
+
+/// Whether a pass acts on `run` now: an ending that never came (once the run is overdue), or
+/// follow-ups left, of which a verification counts only once its settle time has passed.
+fn is_due(run: &RunRecord, settings: ReconcileSettings, now: DateTime<Utc>) -> bool {
+    let Some(ending) = &run.ending else {
+        return run.decided_at <= now - settings.overdue_after;
+    };
+    run.pending.iter().any(|follow_up| match follow_up {
+        FollowUp::Verify => run
+            .verify
+            .as_ref()
+            .is_none_or(|plan| plan.due(ending.finished_at) <= now),
+        _ => true,
+    })
 }
 
 /// Records written before the executor was kept: a Rundeck handle says so; anything else is taken

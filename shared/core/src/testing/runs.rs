@@ -33,6 +33,7 @@ pub fn started_run(
         reason: None,
         command_id: Some(handle),
         executor: Some(executor),
+        verify: None,
         start_error: None,
         note: Some("posted".to_owned()),
         occurred_at: decided_at - chrono::Duration::seconds(2),

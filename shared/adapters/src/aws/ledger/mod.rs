@@ -132,6 +132,13 @@ fn record_attributes(record: &RunRecord) -> Vec<(&'static str, AttributeValue)> 
     if record.outcome == Outcome::Executed && record.command_id.is_some() {
         out.push(("open_run", s(OPEN_RUN)));
     }
+    if let Some(verify) = record
+        .verify
+        .as_ref()
+        .and_then(|verify| serde_json::to_string(verify).ok())
+    {
+        out.push(("verify", AttributeValue::S(verify)));
+    }
     if let Some(number) = record.incident_number {
         out.push(("incident_number", AttributeValue::N(number.to_string())));
     }
@@ -161,6 +168,7 @@ fn record_from_item(item: &HashMap<String, AttributeValue>) -> Option<RunRecord>
         reason: string_attr(item, "reason"),
         command_id: string_attr(item, "command_id").map(Handle::from),
         executor: string_attr(item, "executor").and_then(|text| ExecutorKind::parse(&text)),
+        verify: string_attr(item, "verify").and_then(|json| serde_json::from_str(&json).ok()),
         start_error: string_attr(item, "start_error"),
         note: string_attr(item, "note"),
         occurred_at: time("occurred_at")?,

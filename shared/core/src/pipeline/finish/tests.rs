@@ -77,6 +77,8 @@ pub(crate) fn world() -> World {
             runs: ledger.clone(),
             clock: clock.clone(),
             results: Some(published.clone()),
+
+            alarms: None,
         },
         clock,
         ledger,

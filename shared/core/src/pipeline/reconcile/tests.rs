@@ -171,3 +171,154 @@ async fn a_pass_reads_at_most_its_batch() {
 
     assert_eq!(report.looked_at, 3);
 }
+
+mod verification {
+    use super::*;
+    use crate::catalog::OnFailure;
+    use crate::finish::{Completion, VerifyPlan};
+    use crate::ports::alarms::AlarmState;
+    use crate::testing::InMemoryAlarms;
+    use std::sync::Arc;
+
+    fn alarm_run(on_failure: OnFailure) -> crate::ledger::RunRecord {
+        crate::ledger::RunRecord {
+            source: "cloudwatch-alarm".to_owned(),
+            event_type: "ALARM".to_owned(),
+            verify: Some(VerifyPlan {
+                alarm: "HighCPU".to_owned(),
+                settle_seconds: 120,
+                on_failure,
+            }),
+            ..started_run("restart-web")
+        }
+    }
+
+    fn completion() -> Completion {
+        Completion {
+            executor: ExecutorKind::SsmCommand,
+            handle: HANDLE.into(),
+            reported_status: "Success".to_owned(),
+            event_id: "event-1".to_owned(),
+            event_time: at(43),
+        }
+    }
+
+    /// The run ends at at(43) (the scripted result), and the settle time is 2 min.
+    async fn ended_with_verification(
+        on_failure: OnFailure,
+    ) -> (crate::pipeline::finish::tests::World, Arc<InMemoryAlarms>) {
+        let mut world = world();
+        let alarms = Arc::new(InMemoryAlarms::default());
+        world.finisher.alarms = Some(alarms.clone());
+        world.ledger.insert_record(alarm_run(on_failure));
+        world.executors.set(
+            ExecutorKind::SsmCommand,
+            HANDLE,
+            succeeded("cpu back to normal"),
+        );
+        let finished = world.finisher.finish(&completion(), deadline()).await;
+        let Finished::Recorded(report) = finished else {
+            panic!("recorded: {finished:?}");
+        };
+        assert!(
+            report.left.is_empty(),
+            "not due is not a failure: {report:?}"
+        );
+        assert_eq!(report.deferred, [FollowUp::Verify]);
+        (world, alarms)
+    }
+
+    #[tokio::test]
+    async fn the_alarm_is_read_after_the_settle_time_and_its_recovery_noted() {
+        let (world, alarms) = ended_with_verification(OnFailure::Note).await;
+        assert!(
+            alarms.reads().is_empty(),
+            "never read before the settle time"
+        );
+        assert_eq!(world.pagerduty.notes().len(), 1, "the final note only");
+
+        world.clock.set(at(43) + chrono::Duration::seconds(100));
+        let early = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+        assert_eq!(early.looked_at, 0, "not due yet: {early:?}");
+
+        alarms.set(
+            "HighCPU",
+            AlarmState::Ok,
+            at(43) + chrono::Duration::seconds(130),
+        );
+        world.clock.set(at(43) + chrono::Duration::seconds(200));
+        let pass = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+
+        assert_eq!(pass.recorded, 1, "{pass:?}");
+        assert_eq!(alarms.reads(), ["HighCPU"]);
+        let notes = world.pagerduty.notes();
+        assert_eq!(
+            notes[1].1,
+            "remediate: restart-web succeeded; alarm HighCPU back to OK after 2 min 10 s"
+        );
+        assert!(world.pagerduty.escalations().is_empty());
+        let after = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+        assert_eq!(after.looked_at, 0, "the run is closed");
+    }
+
+    #[tokio::test]
+    async fn an_alarm_still_in_alarm_escalates_when_the_runbook_says_so() {
+        let (world, alarms) = ended_with_verification(OnFailure::Escalate).await;
+        alarms.set("HighCPU", AlarmState::Alarm, at(0));
+        world.clock.set(at(43) + chrono::Duration::minutes(5));
+
+        let pass = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+
+        assert_eq!(pass.recorded, 1, "{pass:?}");
+        let notes = world.pagerduty.notes();
+        assert_eq!(
+            notes[1].1,
+            "remediate: restart-web succeeded; alarm HighCPU still in ALARM after 5 min: escalating"
+        );
+        assert_eq!(world.pagerduty.escalations().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failed_run_is_not_verified() {
+        let mut world = world();
+        let alarms = Arc::new(InMemoryAlarms::default());
+        world.finisher.alarms = Some(alarms.clone());
+        world.ledger.insert_record(alarm_run(OnFailure::Escalate));
+        let mut failed = succeeded("");
+        failed.state = Some(FinalState::Failed);
+        world
+            .executors
+            .set(ExecutorKind::SsmCommand, HANDLE, failed);
+
+        let finished = world.finisher.finish(&completion(), deadline()).await;
+
+        assert!(
+            matches!(&finished, Finished::Recorded(report) if report.deferred.is_empty()),
+            "{finished:?}"
+        );
+        world.clock.set(at(43) + chrono::Duration::hours(1));
+        let pass = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+        assert_eq!(pass.looked_at, 0);
+        assert!(alarms.reads().is_empty());
+    }
+}
