@@ -1,6 +1,7 @@
 """Demo helper for moto: `seed` creates what the example catalog needs; `status-events DIR`
 writes the EventBridge status-change event SSM would send for each command remediate sent;
-`report` prints the commands SSM received and the messages published on the results topic. Run with the tools venv's
+`alarm-recovered NAME` puts the disk alarm back to OK in moto's CloudWatch; `report` prints the
+commands SSM received and the messages published on the results topic. Run with the tools venv's
 Python (boto3 comes with moto)."""
 import json
 import os
@@ -116,10 +117,33 @@ def status_events(directory: str) -> None:
         print(f"{path} {command['CommandId']} {command['Comment'].split(' ')[-1]} {command['Status']}")
 
 
+def alarm_recovered(name: str) -> None:
+    """The disk alarm as CloudWatch would have it after clean-disk freed the disk: created
+    (moto starts with no alarms), then set back to OK. Prints how many seconds remain until
+    clean-disk's verification is due (its run's end plus the runbook's settle time)."""
+    import datetime
+    cloudwatch = client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, Namespace="CWAgent", MetricName="disk_used_percent", Statistic="Average",
+        Period=300, EvaluationPeriods=1, Threshold=90, ComparisonOperator="GreaterThanThreshold",
+        Dimensions=[{"Name": "InstanceId", "Value": "i-0a1b2c3d4e5f67890"}, {"Name": "path", "Value": "/"}])
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="disk at 97%")
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="disk at 41% after clean-disk")
+    commands = [c for c in client("ssm").list_commands()["Commands"]
+                if c.get("Comment", "").endswith(" clean-disk")]
+    settle = 60  # infra/runbooks.yaml: clean-disk's verify.settle_seconds
+    ended = max(c["RequestedDateTime"] for c in commands)
+    due = ended + datetime.timedelta(seconds=settle)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    print(max(0, int((due - now).total_seconds()) + 2))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "seed":
         seed(sys.argv[2])
     elif sys.argv[1] == "status-events":
         status_events(sys.argv[2])
+    elif sys.argv[1] == "alarm-recovered":
+        alarm_recovered(sys.argv[2])
     else:
         report()

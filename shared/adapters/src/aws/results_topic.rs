@@ -63,8 +63,11 @@ impl ResultsPublisher for SnsResults {
             // One group per runbook keeps each runbook's results in order; the id makes a
             // retried publish of the same outcome a no-op for five minutes.
             let dedupe = format!(
-                "{}\n{}\n{}",
-                message.trigger_id, message.outcome, message.run_state
+                "{}\n{}\n{}\n{}",
+                message.trigger_id,
+                message.outcome,
+                message.run_state,
+                message.verification.is_some()
             );
             request = request
                 .message_group_id(message.runbook.as_deref().unwrap_or("remediate"))

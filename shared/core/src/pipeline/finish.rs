@@ -301,10 +301,8 @@ impl Finisher {
         if self.results.is_some() && options.publish {
             wanted.push(FollowUp::Publish);
         }
-        if run.incident_id.is_some()
-            && run.verify.is_some()
-            && ending.state == FinalState::Succeeded
-        {
+        // Verified with or without an incident: the verdict also goes to the results topic.
+        if run.verify.is_some() && ending.state == FinalState::Succeeded {
             wanted.push(FollowUp::Verify);
         }
         wanted

@@ -56,6 +56,10 @@ pub struct ResultMessage {
     /// How the run ended, on the message published when it ends.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ending: Option<RunEnding>,
+    /// Whether the alarm recovered, on the message published when a run is verified
+    /// ("clean-disk succeeded; alarm web-1-disk-used back to OK after 2 min").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
 }
 
 impl ResultMessage {
@@ -83,6 +87,7 @@ impl ResultMessage {
                 .map(|event| format!("{} {}", event.source, event.detail_type)),
             run_state: run_state(report.outcome).to_owned(),
             ending: None,
+            verification: None,
         }
     }
 
@@ -108,6 +113,7 @@ impl ResultMessage {
             event: None,
             run_state: ending.state.as_str().to_owned(),
             ending: Some(ending.clone()),
+            verification: None,
         })
     }
 
@@ -125,9 +131,10 @@ impl ResultMessage {
             .as_deref()
             .or(self.alarm.as_deref())
             .unwrap_or("trigger");
-        let what = match &self.ending {
-            Some(ending) => ending.state.as_str(),
-            None => self.outcome.as_str(),
+        let what = match (&self.ending, &self.verification) {
+            (Some(_), Some(_)) => "verified",
+            (Some(ending), None) => ending.state.as_str(),
+            (None, _) => self.outcome.as_str(),
         };
         let subject: String = format!("remediate: {about} {what}")
             .chars()

@@ -8,6 +8,7 @@ use crate::catalog::OnFailure;
 use crate::finish::RunEnding;
 use crate::ledger::RunRecord;
 use crate::notes;
+use crate::ports::results::ResultMessage;
 use crate::verify::{Verdict, decide};
 use tokio::time::Instant;
 
@@ -18,7 +19,7 @@ impl Finisher {
         ending: &RunEnding,
         deadline: Instant,
     ) -> Result<Done> {
-        let (Some(plan), Some(incident_id)) = (&run.verify, run.incident_id.as_deref()) else {
+        let Some(plan) = &run.verify else {
             return Ok(Done::Done);
         };
         let now = self.clock.now();
@@ -37,14 +38,29 @@ impl Finisher {
             return Ok(Done::Deferred);
         }
         let runbook = run.runbook.as_deref().unwrap_or("the runbook");
-        let text = format!(
-            "remediate: {}",
-            notes::verified(runbook, &plan.alarm, &verdict, plan.on_failure)
+        let said = notes::verified(runbook, &plan.alarm, &verdict, plan.on_failure);
+        tracing::info!(
+            alarm = plan.alarm,
+            failure = verdict.is_failure(),
+            verdict = said,
+            "verified"
         );
+        // The topic first: it needs no incident, and a note retried after a failed publish
+        // would be said twice.
+        if let Some(results) = &self.results
+            && let Some(mut message) = ResultMessage::finished(run, ending)
+        {
+            message.verification = Some(said.clone());
+            results.publish(&message, deadline).await?;
+        }
+        let Some(incident_id) = run.incident_id.as_deref() else {
+            return Ok(Done::Done);
+        };
+        let text = format!("remediate: {said}");
         self.pagerduty
             .create_note(incident_id, &text, deadline)
             .await?;
-        tracing::info!(incident_id, alarm = plan.alarm, note = text, "verified");
+        tracing::info!(incident_id, note = text, "note posted");
         if verdict.is_failure() && plan.on_failure == OnFailure::Escalate {
             let level = self
                 .pagerduty

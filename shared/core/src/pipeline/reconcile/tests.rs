@@ -295,6 +295,50 @@ mod verification {
     }
 
     #[tokio::test]
+    async fn an_alarm_run_without_an_incident_has_its_verdict_published() {
+        let mut world = world();
+        let alarms = Arc::new(InMemoryAlarms::default());
+        world.finisher.alarms = Some(alarms.clone());
+        world.ledger.insert_record(crate::ledger::RunRecord {
+            incident_id: None,
+            incident_number: None,
+            ..alarm_run(OnFailure::Escalate)
+        });
+        world
+            .executors
+            .set(ExecutorKind::SsmCommand, HANDLE, succeeded("freed 2 GB"));
+        let finished = world.finisher.finish(&completion(), deadline()).await;
+        assert!(
+            matches!(&finished, Finished::Recorded(report) if report.deferred == [FollowUp::Verify])
+        );
+        alarms.set("HighCPU", AlarmState::InsufficientData, at(50));
+        world.clock.set(at(43) + chrono::Duration::minutes(3));
+
+        let pass = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+
+        assert_eq!(pass.recorded, 1, "{pass:?}");
+        let published = world.published.published();
+        let verdict = published
+            .iter()
+            .find_map(|message| message.verification.clone())
+            .expect("the verdict is published");
+        assert!(verdict.contains("INSUFFICIENT_DATA"), "{verdict}");
+        assert_eq!(
+            published.last().map(|message| message.subject()).as_deref(),
+            Some("remediate: restart-web verified")
+        );
+        assert!(world.pagerduty.notes().is_empty());
+        assert!(
+            world.pagerduty.escalations().is_empty(),
+            "no incident to escalate"
+        );
+    }
+
+    #[tokio::test]
     async fn a_failed_run_is_not_verified() {
         let mut world = world();
         let alarms = Arc::new(InMemoryAlarms::default());
