@@ -689,3 +689,8 @@ mod alarm;
 // execution-events
 
 mod events;
+
+// ---------------------------------------------------------------------------------------------
+// reconciler and rundeck-notification
+
+mod functions;
