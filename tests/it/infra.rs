@@ -646,7 +646,7 @@ fn rundeck_settings_and_its_token_are_granted_only_when_rundeck_is_configured() 
 #[test]
 fn every_variable_the_code_reads_is_documented_in_the_readme() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let config = ["config.rs", "config/rundeck.rs"]
+    let config = ["config.rs", "config/rundeck.rs", "config/reconcile.rs"]
         .map(|file| std::fs::read_to_string(root().join("shared/adapters/src").join(file)).unwrap())
         .join("\n");
     let mut found = 0;
@@ -689,3 +689,8 @@ mod alarm;
 // execution-events
 
 mod events;
+
+// ---------------------------------------------------------------------------------------------
+// reconciler and rundeck-notification
+
+mod functions;

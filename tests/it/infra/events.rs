@@ -84,9 +84,13 @@ fn sample(name: &str) -> Value {
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
-/// The one rule that invokes the function, with its one target.
+/// The one rule that invokes the function, with its one target (the reconciler's schedule is
+/// the template's other rule).
 fn the_rule(resolved: &Value) -> (String, Value, Value) {
-    let rules = resources_of(resolved, "AWS::Events::Rule");
+    let rules: Vec<(String, Value)> = resources_of(resolved, "AWS::Events::Rule")
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("ExecutionEventsFunction"))
+        .collect();
     assert_eq!(rules.len(), 1, "one rule: {rules:#?}");
     let (name, rule) = rules.into_iter().next().unwrap();
     let targets = rule["Properties"]["Targets"].as_array().unwrap().clone();
