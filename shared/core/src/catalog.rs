@@ -621,6 +621,23 @@ impl Catalog {
     }
 }
 
+/// `source` without the anchors a pattern may be written with (`^...$`, `\A...\z`): a secret
+/// is searched for inside a longer output.
+fn unanchored(source: &str) -> &str {
+    let source = source
+        .strip_prefix('^')
+        .or_else(|| source.strip_prefix("\\A"))
+        .unwrap_or(source);
+    source
+        .strip_suffix("\\z")
+        .or_else(|| {
+            source
+                .strip_suffix('$')
+                .filter(|rest| !rest.ends_with('\\'))
+        })
+        .unwrap_or(source)
+}
+
 impl Runbook {
     /// What to hide in this runbook's output: the values its secret parameters can take. The
     /// values themselves are never kept after the run starts, so a pattern parameter hides
@@ -633,7 +650,8 @@ impl Runbook {
             .flat_map(|param| match &param.rule {
                 // Unicode classes match a superset of the ASCII ones: the safe side again. The
                 // pattern compiled when the catalog loaded, so it compiles here too.
-                ParamRule::Pattern { source, .. } => Regex::new(source)
+                // Anchors written into the pattern would make it match only a whole output.
+                ParamRule::Pattern { source, .. } => Regex::new(unanchored(source))
                     .ok()
                     .map(SecretValues::Pattern)
                     .into_iter()

@@ -17,13 +17,18 @@ pub const EXCERPT_CHARS: usize = 1_200;
 
 /// Shapes of secrets, each with what is kept of the match (`$name` groups) around the hidden part.
 static SHAPES: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
-    let shapes: [(&str, &str); 7] = [
+    let shapes: [(&str, &str); 8] = [
         // A PEM private key block, whole.
         (
             r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|\z)",
             REDACTED,
         ),
-        // `password=...`, `"api_key": "..."`, `Authorization: ...`, `SECRET_TOKEN=...`: the name
+        // A quoted value after a secret's name, up to its closing quote (spaces and all).
+        (
+            r#"(?i)(?P<name>\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|auth)[A-Za-z0-9_.-]*["']?\s*[:=]\s*)(?P<quote>["'])(?:[^"'\\\n]|\\.)*["']"#,
+            "${name}${quote}[redacted]${quote}",
+        ),
+        // `password=...`, `api_key: ...`, `Authorization: ...`, `SECRET_TOKEN=...`: the name
         // is kept, its value hidden.
         (
             r#"(?i)(?P<name>\b[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential|authorization|auth)[A-Za-z0-9_.-]*["']?\s*[:=]\s*["']?)(?:(?:Bearer|Basic|Token)\s+)?[^\s"',;]+"#,
@@ -171,7 +176,7 @@ mod tests {
 
     #[test]
     fn every_fixed_shape_compiles() {
-        assert_eq!(SHAPES.len(), 7);
+        assert_eq!(SHAPES.len(), 8);
     }
 
     #[test]
@@ -186,6 +191,15 @@ mod tests {
             hidden("Authorization: Bearer abc.def.ghi"),
             "Authorization: [redacted]"
         );
+    }
+
+    #[test]
+    fn quoted_values_are_hidden_whole() {
+        assert_eq!(
+            hidden(r#"{"password": "correct horse battery"}"#),
+            r#"{"password": "[redacted]"}"#
+        );
+        assert_eq!(hidden("TOKEN='a b;c' next"), "TOKEN='[redacted]' next");
     }
 
     #[test]

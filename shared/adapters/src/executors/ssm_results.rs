@@ -197,7 +197,22 @@ impl SsmRunResults {
                     None,
                 ));
             }
-            Err(error) => return Err(from_sdk("ssm", "GetCommandInvocation", error)),
+            Err(error) => {
+                let error = from_sdk("ssm", "GetCommandInvocation", error);
+                if error.is_transient() {
+                    return Err(error);
+                }
+                // One instance that cannot be read (terminated since, a permission) does not
+                // undo the state ListCommands gave for the run.
+                return Ok((
+                    TargetResult {
+                        target: instance.to_owned(),
+                        status: format!("unreadable ({error})"),
+                        ..TargetResult::default()
+                    },
+                    None,
+                ));
+            }
         };
         let ended = invocation
             .execution_end_date_time()

@@ -137,7 +137,10 @@ impl HttpPagerDuty {
                 ),
             };
             let wait = retry_after.unwrap_or_else(|| backoff(attempt));
-            if Instant::now() + wait + MIN_ATTEMPT_TIME > deadline {
+            if Instant::now()
+                .checked_add(wait + MIN_ATTEMPT_TIME)
+                .is_none_or(|after| after > deadline)
+            {
                 // The retry would not fit in the budget: give up now rather than at the deadline.
                 return Err(failure);
             }
@@ -166,9 +169,14 @@ fn rate_limit_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.trim().parse::<f64>().ok())
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-            .map(Duration::from_secs_f64)
+            // A header of 1e20 seconds would overflow a Duration (a panic) and the Instant
+            // it is added to: no budget is longer than an hour anyway.
+            .map(|seconds| Duration::from_secs_f64(seconds.min(MAX_RATE_LIMIT_WAIT_SECONDS)))
     })
 }
+
+/// The longest wait a rate-limit header is read as (longer than any call's budget).
+const MAX_RATE_LIMIT_WAIT_SECONDS: f64 = 3600.0;
 
 async fn error_message(response: reqwest::Response) -> String {
     #[derive(Deserialize)]
@@ -435,5 +443,28 @@ impl PagerDutyApi for HttpPagerDuty {
         )
         .await
         .map(|_| level)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    #[test]
+    fn a_huge_or_odd_rate_limit_header_is_capped_not_a_panic() {
+        for (value, expected) in [
+            ("1e20", Some(Duration::from_secs(3600))),
+            ("2", Some(Duration::from_secs(2))),
+            ("0.5", Some(Duration::from_millis(500))),
+            ("-1", None),
+            ("NaN", None),
+            ("inf", None),
+            ("soon", None),
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.insert("ratelimit-reset", HeaderValue::from_static(value));
+            assert_eq!(rate_limit_wait(&headers), expected, "{value}");
+        }
     }
 }

@@ -162,6 +162,12 @@ impl Finisher {
                     .map(|runbook| runbook.secret_values())
                     .unwrap_or_default();
                 match self.ask_executor(completion, run, &secrets).await {
+                    // A runbook gone from the catalog: which of its parameters were secret is
+                    // not known any more, so its output is not shown at all.
+                    Ok(Some(ending)) if runbook.is_none() => RunEnding {
+                        excerpt: None,
+                        ..ending
+                    },
                     Ok(Some(ending)) => ending,
                     Ok(None) => return Finished::StillRunning,
                     Err(error) => return Finished::Retry(error),
@@ -209,7 +215,10 @@ impl Finisher {
         let mut left = Vec::new();
         let mut deferred = Vec::new();
         for follow_up in pending {
-            match self.follow_up(follow_up, run, &ending, deadline).await {
+            match self
+                .follow_up(follow_up, run, &ending, options, deadline)
+                .await
+            {
                 Ok(Done::Done) => {}
                 Ok(Done::Deferred) => deferred.push(follow_up),
                 Err(error) if error.is_retryable() => {
@@ -294,6 +303,9 @@ impl Finisher {
         }
         if run.incident_id.is_some()
             && options.resolve_on_success
+            // A run to verify is resolved only once its alarm has recovered: resolving at its
+            // end would leave nobody paged when the verification finds it still in ALARM.
+            && run.verify.is_none()
             && ending.state == FinalState::Succeeded
         {
             wanted.push(FollowUp::Resolve);
@@ -313,10 +325,11 @@ impl Finisher {
         follow_up: FollowUp,
         run: &RunRecord,
         ending: &RunEnding,
+        options: ReportOptions,
         deadline: Instant,
     ) -> Result<Done> {
         if follow_up == FollowUp::Verify {
-            return self.verify(run, ending, deadline).await;
+            return self.verify(run, ending, options, deadline).await;
         }
         self.follow_up_now(follow_up, run, ending, deadline)
             .await
@@ -340,19 +353,7 @@ impl Finisher {
                 Ok(())
             }
             (FollowUp::Resolve, Some(incident_id), _) => {
-                // Only an open incident: people may have resolved it, or reopened it on
-                // purpose after this run started.
-                let incident = self.pagerduty.get_incident(incident_id, deadline).await?;
-                if !OPEN_STATUSES.contains(&incident.status.as_str()) {
-                    tracing::info!(
-                        incident_id,
-                        status = incident.status,
-                        "not resolving: not open"
-                    );
-                    return Ok(());
-                }
-                self.pagerduty
-                    .resolve_incident(incident_id, &notes::resolution(run, ending), deadline)
+                self.resolve_if_open(incident_id, &notes::resolution(run, ending), deadline)
                     .await
             }
             (FollowUp::Publish, _, Some(results)) => match ResultMessage::finished(run, ending) {
@@ -365,6 +366,29 @@ impl Finisher {
             // Nothing to do it on (the record has no incident, no topic is configured).
             _ => Ok(()),
         }
+    }
+}
+
+impl Finisher {
+    /// Resolve the incident if it is still open: people may have resolved it already.
+    pub(crate) async fn resolve_if_open(
+        &self,
+        incident_id: &str,
+        resolution: &str,
+        deadline: Instant,
+    ) -> Result<()> {
+        let incident = self.pagerduty.get_incident(incident_id, deadline).await?;
+        if !OPEN_STATUSES.contains(&incident.status.as_str()) {
+            tracing::info!(
+                incident_id,
+                status = incident.status,
+                "not resolving: not open"
+            );
+            return Ok(());
+        }
+        self.pagerduty
+            .resolve_incident(incident_id, resolution, deadline)
+            .await
     }
 }
 

@@ -83,6 +83,10 @@ impl Reconciled {
     }
 }
 
+/// The most one run may take: well inside the ledger's hold on its follow-ups (FINISH_HOLD),
+/// so that a status event's retry cannot take them over while this pass is still at them.
+const PER_RUN_BUDGET: Duration = Duration::from_secs(60);
+
 /// Time kept for one run: a pass stops starting runs with less left.
 const PER_RUN: Duration = Duration::from_secs(5);
 
@@ -120,7 +124,13 @@ impl Finisher {
                 result,
                 detail,
                 ended,
-            } = self.reconcile_run(&run, settings, deadline).await;
+            } = self
+                .reconcile_run(
+                    &run,
+                    settings,
+                    deadline.min(Instant::now() + PER_RUN_BUDGET),
+                )
+                .await;
             match result {
                 "recorded" => report.recorded += 1,
                 "still_running" => report.still_running += 1,

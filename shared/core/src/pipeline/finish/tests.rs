@@ -17,7 +17,7 @@ runbooks:
     params:
       token:
         from: "{{ incident.title }}"
-        pattern: "tok-[0-9]{4}"
+        pattern: "^tok-[0-9]{4}$"
         secret: true
     action:
       ssm_command:
@@ -197,6 +197,23 @@ async fn a_command_that_succeeded_is_noted_recorded_resolved_and_published() {
     let ending = run.ending.expect("an ending");
     assert_eq!(ending.duration_seconds, Some(42));
     assert!(run.pending.is_empty());
+}
+
+#[tokio::test]
+async fn the_output_of_a_runbook_gone_from_the_catalog_is_not_shown() {
+    let world = world();
+    world.ledger.insert_record(started_run("retired"));
+    world.executors.set(
+        ExecutorKind::SsmCommand,
+        HANDLE,
+        succeeded("tok-9999 in the output"),
+    );
+
+    recorded(world.finisher.finish(&completion(), deadline()).await);
+
+    let text = world.pagerduty.notes()[0].1.clone();
+    assert!(!text.contains("tok-9999"), "{text}");
+    assert!(!text.contains("Output"), "{text}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use super::{Done, Finisher};
 use crate::Result;
-use crate::catalog::OnFailure;
+use crate::catalog::{OnFailure, ReportOptions};
 use crate::finish::RunEnding;
 use crate::ledger::RunRecord;
 use crate::notes;
@@ -17,6 +17,7 @@ impl Finisher {
         &self,
         run: &RunRecord,
         ending: &RunEnding,
+        options: ReportOptions,
         deadline: Instant,
     ) -> Result<Done> {
         let Some(plan) = &run.verify else {
@@ -31,22 +32,66 @@ impl Finisher {
             // This function does not read alarms: the reconciler does it.
             return Ok(Done::Deferred);
         };
-        let reading = alarms.alarm_state(&plan.alarm).await?;
-        let settle = chrono::Duration::seconds(i64::from(plan.settle_seconds));
-        let verdict = decide(ending.finished_at, settle, reading.as_ref(), now);
-        if let Verdict::NotYet { .. } = verdict {
-            return Ok(Done::Deferred);
+        let reading = alarms.alarm_state(&plan.alarm).await;
+        // A failure that passes: read again on the next pass. One that will not (a permission
+        // the role lacks) is said below rather than let the verification vanish.
+        if let Err(error) = &reading
+            && error.is_retryable()
+        {
+            return Err(error.clone());
         }
+        let settle = chrono::Duration::seconds(i64::from(plan.settle_seconds));
         let runbook = run.runbook.as_deref().unwrap_or("the runbook");
-        let said = notes::verified(runbook, &plan.alarm, &verdict, plan.on_failure);
+        let (said, failure) = match &reading {
+            Ok(reading) => {
+                let verdict = decide(ending.finished_at, settle, reading.as_ref(), now);
+                if let Verdict::NotYet { .. } = verdict {
+                    return Ok(Done::Deferred);
+                }
+                let said = notes::verified(runbook, &plan.alarm, &verdict, plan.on_failure);
+                (said, Some(verdict))
+            }
+            Err(error) => (
+                format!(
+                    "{runbook} succeeded; alarm {} could not be read, so the fix is not verified: {error}",
+                    plan.alarm
+                ),
+                None,
+            ),
+        };
+        let is_failure = failure.as_ref().is_some_and(Verdict::is_failure);
+        let recovered = matches!(failure, Some(Verdict::Recovered { .. }));
         tracing::info!(
             alarm = plan.alarm,
-            failure = verdict.is_failure(),
+            failure = is_failure,
             verdict = said,
             "verified"
         );
-        // The topic first: it needs no incident, and a note retried after a failed publish
-        // would be said twice.
+        // Escalate first: a failure here (PagerDuty down) leaves the whole verification to be
+        // done again, with nothing said twice; a refusal (a one-level policy) is said in the note.
+        let mut said = said;
+        if let (true, OnFailure::Escalate, Some(incident_id)) =
+            (is_failure, plan.on_failure, run.incident_id.as_deref())
+        {
+            match self
+                .pagerduty
+                .escalate_incident(incident_id, None, deadline)
+                .await
+            {
+                Ok(level) => {
+                    tracing::warn!(
+                        incident_id,
+                        level = level.get(),
+                        "escalated: the alarm did not recover"
+                    );
+                }
+                Err(error) if error.is_retryable() => return Err(error),
+                Err(error) => {
+                    said.push_str(&format!(" (PagerDuty refused the escalation: {error})"))
+                }
+            }
+        }
+        // Then the topic: it needs no incident.
         if let Some(results) = &self.results
             && let Some(mut message) = ResultMessage::finished(run, ending)
         {
@@ -61,16 +106,10 @@ impl Finisher {
             .create_note(incident_id, &text, deadline)
             .await?;
         tracing::info!(incident_id, note = text, "note posted");
-        if verdict.is_failure() && plan.on_failure == OnFailure::Escalate {
-            let level = self
-                .pagerduty
-                .escalate_incident(incident_id, None, deadline)
+        // Resolved only now that the alarm says the fix held (the runbook asks for it).
+        if recovered && options.resolve_on_success {
+            self.resolve_if_open(incident_id, &notes::resolution(run, ending), deadline)
                 .await?;
-            tracing::warn!(
-                incident_id,
-                level = level.get(),
-                "escalated: the alarm did not recover"
-            );
         }
         Ok(Done::Done)
     }

@@ -236,6 +236,10 @@ mod verification {
             "never read before the settle time"
         );
         assert_eq!(world.pagerduty.notes().len(), 1, "the final note only");
+        assert!(
+            world.pagerduty.resolutions().is_empty(),
+            "resolve_on_success waits for the verification"
+        );
 
         world.clock.set(at(43) + chrono::Duration::seconds(100));
         let early = world
@@ -265,6 +269,11 @@ mod verification {
             "remediate: restart-web succeeded; alarm HighCPU back to OK after 2 min 10 s"
         );
         assert!(world.pagerduty.escalations().is_empty());
+        assert_eq!(
+            world.pagerduty.resolutions().len(),
+            1,
+            "resolved once the fix held"
+        );
         let after = world
             .finisher
             .reconcile(settings(), deadline())
@@ -292,6 +301,10 @@ mod verification {
             "remediate: restart-web succeeded; alarm HighCPU still in ALARM after 5 min: escalating"
         );
         assert_eq!(world.pagerduty.escalations().len(), 1);
+        assert!(
+            world.pagerduty.resolutions().is_empty(),
+            "a failed fix is not resolved"
+        );
     }
 
     #[tokio::test]
@@ -364,5 +377,61 @@ mod verification {
             .expect("a pass");
         assert_eq!(pass.looked_at, 0);
         assert!(alarms.reads().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_refused_escalation_and_an_unreadable_alarm_are_said_not_lost() {
+        let (world, alarms) = ended_with_verification(OnFailure::Escalate).await;
+        alarms.set("HighCPU", AlarmState::Alarm, at(0));
+        *world.pagerduty.fail_escalations.lock().expect("lock") = Some(crate::Error::PagerDuty {
+            operation: "EscalateIncident",
+            status: Some(400),
+            message: "Escalation level not found".to_owned(),
+            transient: false,
+        });
+        world.clock.set(at(43) + chrono::Duration::minutes(5));
+
+        world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+
+        let text = world.pagerduty.notes()[1].1.clone();
+        assert!(text.contains("still in ALARM"), "{text}");
+        assert!(text.contains("PagerDuty refused the escalation"), "{text}");
+
+        let (mut world, _alarms) = ended_with_verification(OnFailure::Note).await;
+        world.finisher.alarms = Some(Arc::new(UnreadableAlarms));
+        world.clock.set(at(43) + chrono::Duration::minutes(5));
+        let pass = world
+            .finisher
+            .reconcile(settings(), deadline())
+            .await
+            .expect("a pass");
+        assert_eq!(pass.recorded, 1, "{pass:?}");
+        let text = world.pagerduty.notes()[1].1.clone();
+        assert!(
+            text.contains("could not be read, so the fix is not verified"),
+            "{text}"
+        );
+    }
+
+    /// CloudWatch refusing the role: AccessDenied, for good.
+    struct UnreadableAlarms;
+
+    #[async_trait::async_trait]
+    impl crate::ports::alarms::AlarmStates for UnreadableAlarms {
+        async fn alarm_state(
+            &self,
+            _name: &str,
+        ) -> crate::Result<Option<crate::ports::alarms::AlarmReading>> {
+            Err(crate::Error::Aws {
+                service: "cloudwatch",
+                operation: "DescribeAlarms",
+                message: "AccessDenied".to_owned(),
+                transient: false,
+            })
+        }
     }
 }
