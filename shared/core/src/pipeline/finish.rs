@@ -32,6 +32,8 @@ use tracing::Instrument;
 
 /// How long one delivery holds a run's follow-ups before another may do them.
 pub const FINISH_HOLD: chrono::Duration = chrono::Duration::seconds(120);
+/// How long after a run ended its incident may still be resolved for it.
+pub const LATEST_RESOLVE: chrono::Duration = chrono::Duration::minutes(30);
 /// How many targets a note lists one by one.
 pub const NOTE_TARGETS: usize = 5;
 
@@ -353,6 +355,17 @@ impl Finisher {
                 Ok(())
             }
             (FollowUp::Resolve, Some(incident_id), _) => {
+                // A resolve left pending through a PagerDuty outage is not done hours later:
+                // by then the incident may be one people reopened, or the alarm fired again.
+                let late = self.clock.now() - ending.finished_at;
+                if late > LATEST_RESOLVE {
+                    tracing::warn!(
+                        incident_id,
+                        late_minutes = late.num_minutes(),
+                        "not resolving: too long after the run ended"
+                    );
+                    return Ok(());
+                }
                 self.resolve_if_open(incident_id, &notes::resolution(run, ending), deadline)
                     .await
             }

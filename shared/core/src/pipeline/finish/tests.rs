@@ -217,6 +217,32 @@ async fn the_output_of_a_runbook_gone_from_the_catalog_is_not_shown() {
 }
 
 #[tokio::test]
+async fn a_resolve_left_pending_is_not_done_long_after_the_run() {
+    let world = world();
+    world.ledger.insert_record(started_run("restart-web"));
+    world
+        .executors
+        .set(ExecutorKind::SsmCommand, HANDLE, succeeded("ok"));
+    *world.pagerduty.fail_reads.lock().expect("lock") = Some(Error::PagerDuty {
+        operation: "GetIncident",
+        status: Some(503),
+        message: "unavailable".to_owned(),
+        transient: true,
+    });
+    let first = recorded(world.finisher.finish(&completion(), deadline()).await);
+    assert_eq!(first.left, [FollowUp::Resolve]);
+
+    world.clock.set(at(43) + chrono::Duration::hours(2));
+    let later = recorded(world.finisher.finish(&completion(), deadline()).await);
+
+    assert!(later.left.is_empty(), "{later:?}");
+    assert!(
+        world.pagerduty.resolutions().is_empty(),
+        "too late to resolve"
+    );
+}
+
+#[tokio::test]
 async fn a_redelivered_ending_changes_nothing() {
     let world = world();
     world.ledger.insert_record(started_run("restart-web"));
