@@ -1,14 +1,9 @@
 use super::*;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use remediate_core::catalog::Catalog;
-use remediate_core::catalog_store::CatalogStore;
 use remediate_core::finish::{ExecutorKind, FinalState, RunResult, TargetCounts, TargetResult};
 use remediate_core::ledger::RunRecord;
-use remediate_core::testing::{
-    InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingPublisher, ScriptedRunResults,
-};
-use remediate_core::trigger::Incident;
+use remediate_core::testing::{InMemoryLedger, InMemoryPagerDuty, ScriptedRunResults};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -54,37 +49,17 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 fn harness() -> Harness {
-    let clock = Arc::new(ManualClock::new(at("2016-07-10T21:52:00Z")));
-    let ledger = Arc::new(InMemoryLedger::default());
-    let pagerduty = Arc::new(InMemoryPagerDuty::default());
-    pagerduty.incidents.lock().expect("lock").insert(
-        "PINC001".to_owned(),
-        Incident {
-            id: "PINC001".to_owned(),
-            status: "triggered".to_owned(),
-            ..Incident::default()
-        },
-    );
-    let executors = Arc::new(ScriptedRunResults::default());
-    let catalog = Catalog::parse(CATALOG, "test").expect("the test catalog loads");
-    let app = EventsApp {
-        finisher: Finisher {
-            region: "us-east-2".to_owned(),
-            catalogs: Arc::new(CatalogStore::fixed(catalog, clock.clone())),
-            pagerduty: pagerduty.clone(),
-            executors: executors.clone(),
-            runs: ledger.clone(),
-            clock,
-            results: Some(Arc::new(RecordingPublisher::default())),
-
-            alarms: None,
-        },
-    };
+    let world = remediate_core::testing::finisher_world(CATALOG, at("2016-07-10T21:52:00Z"));
     Harness {
-        app,
-        ledger,
-        pagerduty,
-        executors,
+        app: EventsApp {
+            finisher: Finisher {
+                region: "us-east-2".to_owned(),
+                ..world.finisher
+            },
+        },
+        ledger: world.ledger,
+        pagerduty: world.pagerduty,
+        executors: world.executors,
     }
 }
 

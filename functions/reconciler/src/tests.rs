@@ -1,11 +1,7 @@
 use super::*;
 use chrono::{DateTime, Utc};
-use remediate_core::catalog::Catalog;
-use remediate_core::catalog_store::CatalogStore;
 use remediate_core::finish::{ExecutorKind, FinalState, RunResult};
-use remediate_core::testing::{
-    InMemoryLedger, InMemoryPagerDuty, ManualClock, ScriptedRunResults, started_run,
-};
+use remediate_core::testing::{InMemoryLedger, InMemoryPagerDuty, ScriptedRunResults, started_run};
 use std::sync::Arc;
 
 const HANDLE: &str = "e8d3c0e4-71f7-4491-898f-c9b35bee5f3b";
@@ -24,29 +20,18 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let clock = Arc::new(ManualClock::new(at("2026-12-02T09:00:00Z")));
-    let ledger = Arc::new(InMemoryLedger::default());
-    let pagerduty = Arc::new(InMemoryPagerDuty::default());
-    let executors = Arc::new(ScriptedRunResults::default());
-    let catalog = Catalog::parse("version: 1\nrunbooks: []\n", "test").expect("a catalog");
+    let world = remediate_core::testing::finisher_world(
+        "version: 1\nrunbooks: []\n",
+        at("2026-12-02T09:00:00Z"),
+    );
     Harness {
         app: ReconcilerApp {
-            finisher: Finisher {
-                region: "eu-west-1".to_owned(),
-                catalogs: Arc::new(CatalogStore::fixed(catalog, clock.clone())),
-                pagerduty: pagerduty.clone(),
-                executors: executors.clone(),
-                runs: ledger.clone(),
-                clock,
-                results: None,
-
-                alarms: None,
-            },
+            finisher: world.finisher,
             settings: ReconcileSettings::default(),
         },
-        ledger,
-        pagerduty,
-        executors,
+        ledger: world.ledger,
+        pagerduty: world.pagerduty,
+        executors: world.executors,
     }
 }
 

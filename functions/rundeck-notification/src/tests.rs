@@ -5,15 +5,10 @@ use super::*;
 use chrono::{DateTime, Utc};
 use lambda_http::http;
 use proptest::prelude::*;
-use remediate_core::catalog::Catalog;
-use remediate_core::catalog_store::CatalogStore;
 use remediate_core::finish::{FinalState, RunResult, TargetCounts, TargetResult};
 use remediate_core::ledger::RunRecord;
 use remediate_core::secrets::StaticSecrets;
-use remediate_core::testing::{
-    InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingPublisher, ScriptedRunResults,
-};
-use remediate_core::trigger::Incident;
+use remediate_core::testing::{InMemoryLedger, InMemoryPagerDuty, ScriptedRunResults};
 use serde_json::Value;
 use std::path::Path;
 
@@ -51,39 +46,16 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 fn harness_with(secret_lines: &str) -> Harness {
-    let clock = Arc::new(ManualClock::new(at("2026-11-25T03:12:53Z")));
-    let ledger = Arc::new(InMemoryLedger::default());
-    let pagerduty = Arc::new(InMemoryPagerDuty::default());
-    pagerduty.incidents.lock().expect("lock").insert(
-        "PINC001".to_owned(),
-        Incident {
-            id: "PINC001".to_owned(),
-            status: "triggered".to_owned(),
-            ..Incident::default()
-        },
-    );
-    let executors = Arc::new(ScriptedRunResults::default());
-    let catalog = Catalog::parse(CATALOG, "test").expect("the test catalog loads");
-    let app = NotificationApp {
-        token_parameter: PARAMETER.to_owned(),
-        secrets: Arc::new(StaticSecrets::new([(PARAMETER, secret_lines)])),
-        finisher: Finisher {
-            region: "eu-west-1".to_owned(),
-            catalogs: Arc::new(CatalogStore::fixed(catalog, clock.clone())),
-            pagerduty: pagerduty.clone(),
-            executors: executors.clone(),
-            runs: ledger.clone(),
-            clock,
-            results: Some(Arc::new(RecordingPublisher::default())),
-
-            alarms: None,
-        },
-    };
+    let world = remediate_core::testing::finisher_world(CATALOG, at("2026-11-25T03:12:53Z"));
     Harness {
-        app,
-        ledger,
-        pagerduty,
-        executors,
+        app: NotificationApp {
+            token_parameter: PARAMETER.to_owned(),
+            secrets: Arc::new(StaticSecrets::new([(PARAMETER, secret_lines)])),
+            finisher: world.finisher,
+        },
+        ledger: world.ledger,
+        pagerduty: world.pagerduty,
+        executors: world.executors,
     }
 }
 

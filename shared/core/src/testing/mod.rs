@@ -4,6 +4,7 @@
 mod alarms;
 mod clock;
 mod executor;
+mod finisher;
 mod guards;
 pub mod hostile;
 mod incidents;
@@ -16,6 +17,7 @@ mod runs;
 pub use alarms::InMemoryAlarms;
 pub use clock::ManualClock;
 pub use executor::RecordingExecutor;
+pub use finisher::{FinisherWorld, finisher_world};
 pub use guards::InMemoryGuards;
 pub use incidents::InMemoryPagerDuty;
 pub use ledger::InMemoryLedger;

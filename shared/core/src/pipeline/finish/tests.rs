@@ -1,11 +1,6 @@
 use super::*;
-use crate::catalog::Catalog;
 use crate::finish::TargetCounts;
 use crate::ledger::RunHistory;
-use crate::testing::{
-    InMemoryLedger, InMemoryPagerDuty, ManualClock, RecordingPublisher, ScriptedRunResults,
-};
-use crate::trigger::Incident;
 use chrono::{DateTime, Duration, Utc};
 use std::time::Duration as StdDuration;
 
@@ -44,48 +39,10 @@ pub(crate) fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
 }
 
-pub(crate) struct World {
-    pub(crate) finisher: Finisher,
-    pub(crate) clock: Arc<ManualClock>,
-    pub(crate) ledger: Arc<InMemoryLedger>,
-    pub(crate) pagerduty: Arc<InMemoryPagerDuty>,
-    pub(crate) executors: Arc<ScriptedRunResults>,
-    pub(crate) published: Arc<RecordingPublisher>,
-}
+pub(crate) type World = crate::testing::FinisherWorld;
 
 pub(crate) fn world() -> World {
-    let clock = Arc::new(ManualClock::new(at(60)));
-    let catalog = Catalog::parse(CATALOG, "test").expect("the test catalog loads");
-    let ledger = Arc::new(InMemoryLedger::default());
-    let pagerduty = Arc::new(InMemoryPagerDuty::default());
-    pagerduty.incidents.lock().expect("lock").insert(
-        "PINC001".to_owned(),
-        Incident {
-            id: "PINC001".to_owned(),
-            status: "acknowledged".to_owned(),
-            ..Incident::default()
-        },
-    );
-    let executors = Arc::new(ScriptedRunResults::default());
-    let published = Arc::new(RecordingPublisher::default());
-    World {
-        finisher: Finisher {
-            region: "eu-west-1".to_owned(),
-            catalogs: Arc::new(CatalogStore::fixed(catalog, clock.clone())),
-            pagerduty: pagerduty.clone(),
-            executors: executors.clone(),
-            runs: ledger.clone(),
-            clock: clock.clone(),
-            results: Some(published.clone()),
-
-            alarms: None,
-        },
-        clock,
-        ledger,
-        pagerduty,
-        executors,
-        published,
-    }
+    crate::testing::finisher_world(CATALOG, at(60))
 }
 
 pub(crate) fn started_run(runbook: &str) -> RunRecord {
