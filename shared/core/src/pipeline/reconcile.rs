@@ -183,6 +183,27 @@ impl Finisher {
             },
             Finished::Duplicate(_) => Reconciled::said("duplicate", String::new()),
             Finished::Ignored(reason) => Reconciled::said("ignored", reason),
+            // A failure that keeps coming back (a key that may not note, a Rundeck no longer
+            // configured) must not hold the run open for ever, at the head of every pass.
+            Finished::Retry(error)
+                if self.clock.now() - run.decided_at >= settings.give_up_after =>
+            {
+                let reason = format!(
+                    "still failing after {} h: {error}; remediate stopped trying",
+                    (self.clock.now() - run.decided_at).num_hours()
+                );
+                if run.ending.is_some() {
+                    return self.abandon_follow_ups(run, &reason).await;
+                }
+                match self.give_up(run, &completion, &reason, deadline).await {
+                    Finished::Recorded(_) => Reconciled {
+                        result: "given_up",
+                        detail: Some(reason),
+                        ended: Some(FinalState::Unknown),
+                    },
+                    other => Reconciled::said("failed", format!("{other:?}")),
+                }
+            }
             Finished::Retry(error) => Reconciled::said("failed", error.to_string()),
             Finished::StillRunning => {
                 let running_for = self.clock.now() - run.decided_at;
@@ -204,6 +225,37 @@ impl Finisher {
                     other => Reconciled::said("failed", format!("{other:?}")),
                 }
             }
+        }
+    }
+
+    /// Close a run whose ending is recorded but whose follow-ups kept failing: they are dropped,
+    /// with an error in the log (the ledger keeps the ending).
+    async fn abandon_follow_ups(&self, run: &RunRecord, reason: &str) -> Reconciled {
+        let Some(ending) = &run.ending else {
+            return Reconciled::said("failed", "no ending to keep".to_owned());
+        };
+        let now = self.clock.now();
+        let claim = self
+            .runs
+            .begin_finish(&run.trigger_id, ending, &[], now, super::FINISH_HOLD)
+            .await;
+        match claim {
+            Ok(crate::ports::runs::FinishClaim::Claimed { token, pending, .. }) => {
+                tracing::error!(trigger_id = %run.trigger_id, ?pending, reason, "follow-ups abandoned");
+                match self
+                    .runs
+                    .end_finish(&run.trigger_id, &token, &[], now)
+                    .await
+                {
+                    Ok(()) => Reconciled::said(
+                        "given_up",
+                        format!("follow-ups {pending:?} abandoned: {reason}"),
+                    ),
+                    Err(error) => Reconciled::said("failed", error.to_string()),
+                }
+            }
+            Ok(other) => Reconciled::said("failed", format!("{other:?}")),
+            Err(error) => Reconciled::said("failed", error.to_string()),
         }
     }
 

@@ -67,8 +67,17 @@ impl Finisher {
             verdict = said,
             "verified"
         );
-        // Escalate first: a failure here (PagerDuty down) leaves the whole verification to be
-        // done again, with nothing said twice; a refusal (a one-level policy) is said in the note.
+        // Order, so that a retry repeats the least harmful step: the note first (a retry after a
+        // later failure may say it twice), then the escalation (a page must never be sent
+        // twice: nothing after it can fail the verification), then the resolve, then the topic,
+        // whose failure is logged and never holds the rest back.
+        if let Some(incident_id) = run.incident_id.as_deref() {
+            let text = format!("remediate: {said}");
+            self.pagerduty
+                .create_note(incident_id, &text, deadline)
+                .await?;
+            tracing::info!(incident_id, note = text, "note posted");
+        }
         let mut said = said;
         if let (true, OnFailure::Escalate, Some(incident_id)) =
             (is_failure, plan.on_failure, run.incident_id.as_deref())
@@ -87,29 +96,48 @@ impl Finisher {
                 }
                 Err(error) if error.is_retryable() => return Err(error),
                 Err(error) => {
-                    said.push_str(&format!(" (PagerDuty refused the escalation: {error})"))
+                    let refused = format!("PagerDuty refused the escalation: {error}");
+                    tracing::error!(incident_id, %error, "escalation refused");
+                    // Said on the incident, best effort: the verdict note is there already.
+                    if let Err(note_error) = self
+                        .pagerduty
+                        .create_note(incident_id, &format!("remediate: {refused}"), deadline)
+                        .await
+                    {
+                        tracing::error!(incident_id, %note_error, "could not say the escalation was refused");
+                    }
+                    said.push_str(&format!(" ({refused})"));
                 }
             }
         }
-        // Then the topic: it needs no incident.
+        // Resolved only now that the alarm says the fix held (the runbook asks for it), and not
+        // long after: by then people may have reopened the incident.
+        if let (true, true, Some(incident_id)) = (
+            recovered,
+            options.resolve_on_success,
+            run.incident_id.as_deref(),
+        ) {
+            if now - plan.due(ending.finished_at) <= super::LATEST_RESOLVE {
+                if let Err(error) = self
+                    .resolve_if_open(incident_id, &notes::resolution(run, ending), deadline)
+                    .await
+                {
+                    tracing::error!(incident_id, %error, "could not resolve the verified incident");
+                }
+            } else {
+                tracing::warn!(
+                    incident_id,
+                    "not resolving: verified too long after the run"
+                );
+            }
+        }
         if let Some(results) = &self.results
             && let Some(mut message) = ResultMessage::finished(run, ending)
         {
-            message.verification = Some(said.clone());
-            results.publish(&message, deadline).await?;
-        }
-        let Some(incident_id) = run.incident_id.as_deref() else {
-            return Ok(Done::Done);
-        };
-        let text = format!("remediate: {said}");
-        self.pagerduty
-            .create_note(incident_id, &text, deadline)
-            .await?;
-        tracing::info!(incident_id, note = text, "note posted");
-        // Resolved only now that the alarm says the fix held (the runbook asks for it).
-        if recovered && options.resolve_on_success {
-            self.resolve_if_open(incident_id, &notes::resolution(run, ending), deadline)
-                .await?;
+            message.verification = Some(said);
+            if let Err(error) = results.publish(&message, deadline).await {
+                tracing::error!(%error, "verification not published");
+            }
         }
         Ok(Done::Done)
     }

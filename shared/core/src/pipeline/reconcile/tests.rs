@@ -102,6 +102,42 @@ async fn a_run_still_running_is_asked_again_then_given_up_after_a_day() {
 }
 
 #[tokio::test]
+async fn a_run_that_keeps_failing_is_given_up_after_a_day() {
+    let world = world();
+    world.ledger.insert_record(started_run("restart-web"));
+    let throttled = || crate::Error::Aws {
+        service: "ssm",
+        operation: "ListCommands",
+        message: "ThrottlingException".to_owned(),
+        transient: true,
+    };
+    *world.executors.fail_next.lock().expect("lock") = Some(throttled());
+    world.clock.set(at(1) + chrono::Duration::hours(2));
+    let early = world
+        .finisher
+        .reconcile(settings(), deadline())
+        .await
+        .expect("a pass");
+    assert_eq!(early.failed, 1, "{early:?}");
+
+    *world.executors.fail_next.lock().expect("lock") = Some(throttled());
+    world.clock.set(at(1) + chrono::Duration::hours(25));
+    let late = world
+        .finisher
+        .reconcile(settings(), deadline())
+        .await
+        .expect("a pass");
+
+    assert_eq!(late.given_up, 1, "{late:?}");
+    let again = world
+        .finisher
+        .reconcile(settings(), deadline())
+        .await
+        .expect("a pass");
+    assert_eq!(again.looked_at, 0, "closed: {again:?}");
+}
+
+#[tokio::test]
 async fn a_pending_note_is_posted_by_the_next_pass() {
     let world = world();
     world.ledger.insert_record(started_run("restart-web"));
@@ -397,9 +433,12 @@ mod verification {
             .await
             .expect("a pass");
 
-        let text = world.pagerduty.notes()[1].1.clone();
-        assert!(text.contains("still in ALARM"), "{text}");
-        assert!(text.contains("PagerDuty refused the escalation"), "{text}");
+        let notes = world.pagerduty.notes();
+        assert!(notes[1].1.contains("still in ALARM"), "{notes:?}");
+        assert!(
+            notes[2].1.contains("PagerDuty refused the escalation"),
+            "{notes:?}"
+        );
 
         let (mut world, _alarms) = ended_with_verification(OnFailure::Note).await;
         world.finisher.alarms = Some(Arc::new(UnreadableAlarms));
