@@ -32,7 +32,15 @@ impl Finisher {
             // This function does not read alarms: the reconciler does it.
             return Ok(Done::Deferred);
         };
-        let reading = alarms.alarm_state(&plan.alarm).await;
+        // Bounded by the run's deadline, so that a slow CloudWatch cannot outlast the hold.
+        let reading = match tokio::time::timeout_at(deadline, alarms.alarm_state(&plan.alarm)).await
+        {
+            Ok(reading) => reading,
+            Err(_) => Err(crate::Error::DeadlineExceeded {
+                operation: "DescribeAlarms",
+                budget: deadline.saturating_duration_since(tokio::time::Instant::now()),
+            }),
+        };
         // A failure that passes: read again on the next pass. One that will not (a permission
         // the role lacks) is said below rather than let the verification vanish.
         if let Err(error) = &reading
