@@ -101,6 +101,24 @@ fn command_result(state: FinalState, status: &str) -> RunResult {
     }
 }
 
+impl Harness {
+    /// The function's answer to a sample event.
+    async fn answer(&self, sample: &str) -> EventReport {
+        self.app
+            .handle_event(&event(sample), deadline())
+            .await
+            .expect("answered")
+    }
+
+    /// The retry the function asks Lambda for.
+    async fn retried(&self, sample: &str) -> RetryLater {
+        self.app
+            .handle_event(&event(sample), deadline())
+            .await
+            .expect_err("Lambda must retry")
+    }
+}
+
 fn event(text: &str) -> serde_json::Value {
     serde_json::from_str(text).expect("a sample event is JSON")
 }
@@ -119,11 +137,7 @@ async fn awss_command_sample_ends_our_run_with_a_note() {
         command_result(FinalState::Succeeded, "Success"),
     );
 
-    let report = h
-        .app
-        .handle_event(&event(COMMAND_SUCCESS), deadline())
-        .await
-        .expect("answered");
+    let report = h.answer(COMMAND_SUCCESS).await;
 
     assert_eq!(
         serde_json::to_value(&report).expect("serialises"),
@@ -159,19 +173,11 @@ async fn the_same_ending_delivered_twice_is_a_duplicate() {
         COMMAND_ID,
         command_result(FinalState::Failed, "Failed"),
     );
-    let first = h
-        .app
-        .handle_event(&event(COMMAND_FAILED), deadline())
-        .await
-        .expect("answered");
+    let first = h.answer(COMMAND_FAILED).await;
     assert_eq!(first.outcome, EventOutcome::Recorded);
     assert_eq!(first.run_state.as_deref(), Some("failed"));
 
-    let second = h
-        .app
-        .handle_event(&event(COMMAND_FAILED), deadline())
-        .await
-        .expect("answered");
+    let second = h.answer(COMMAND_FAILED).await;
 
     assert_eq!(second.outcome, EventOutcome::Duplicate);
     assert_eq!(h.pagerduty.notes().len(), 1);
@@ -182,11 +188,7 @@ async fn a_status_that_is_not_final_asks_nobody() {
     let h = harness();
     h.ledger.insert_record(run_started_with(COMMAND_ID));
 
-    let report = h
-        .app
-        .handle_event(&event(COMMAND_IN_PROGRESS), deadline())
-        .await
-        .expect("answered");
+    let report = h.answer(COMMAND_IN_PROGRESS).await;
 
     assert_eq!(report.outcome, EventOutcome::Ignored);
     assert_eq!(
@@ -235,11 +237,7 @@ async fn an_automation_ending_is_read_with_its_odd_times() {
         },
     );
 
-    let report = h
-        .app
-        .handle_event(&event(AUTOMATION_TIMED_OUT), deadline())
-        .await
-        .expect("answered");
+    let report = h.answer(AUTOMATION_TIMED_OUT).await;
 
     assert_eq!(report.outcome, EventOutcome::Recorded);
     assert_eq!(report.run_state.as_deref(), Some("timed_out"));
@@ -266,11 +264,7 @@ async fn an_ending_of_another_tools_run_is_ignored() {
     h.executors
         .set(ExecutorKind::SsmAutomation, EXECUTION_ID, foreign);
 
-    let report = h
-        .app
-        .handle_event(&event(AUTOMATION_SUCCESS), deadline())
-        .await
-        .expect("answered");
+    let report = h.answer(AUTOMATION_SUCCESS).await;
 
     assert_eq!(report.outcome, EventOutcome::Ignored);
     assert_eq!(
@@ -295,19 +289,11 @@ async fn a_note_that_fails_for_now_fails_the_invocation_and_stays_pending() {
         transient: true,
     });
 
-    let failed = h
-        .app
-        .handle_event(&event(COMMAND_SUCCESS), deadline())
-        .await
-        .expect_err("Lambda must retry");
+    let failed = h.retried(COMMAND_SUCCESS).await;
     assert!(failed.reason.contains("not done yet: note"), "{failed}");
 
     // Lambda's retry delivers the same event: the note, and only it, is done now.
-    let retried = h
-        .app
-        .handle_event(&event(COMMAND_SUCCESS), deadline())
-        .await
-        .expect("answered");
+    let retried = h.answer(COMMAND_SUCCESS).await;
     assert_eq!(retried.outcome, EventOutcome::Recorded);
     assert_eq!(h.pagerduty.notes().len(), 1);
 }
@@ -321,11 +307,7 @@ async fn an_ending_before_its_start_is_recorded_is_retried() {
         command_result(FinalState::Succeeded, "Success"),
     );
 
-    let failed = h
-        .app
-        .handle_event(&event(COMMAND_SUCCESS), deadline())
-        .await
-        .expect_err("Lambda must retry");
+    let failed = h.retried(COMMAND_SUCCESS).await;
 
     assert!(failed.reason.contains("not recorded yet"), "{failed}");
 }

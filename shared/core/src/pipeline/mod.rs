@@ -21,7 +21,7 @@ mod rundeck;
 mod targets;
 
 pub use finish::{FINISH_HOLD, FinishReport, Finished, Finisher, NOTE_TARGETS};
-pub use reconcile::{ReconcileReport, ReconcileSettings, ReconciledRun};
+pub use reconcile::{ReconcileReport, ReconcileSettings, ReconciledRun, RunCheck};
 pub use targets::{Pinned, pin, pin_tag_targets};
 
 use crate::Error;

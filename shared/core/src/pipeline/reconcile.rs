@@ -51,13 +51,43 @@ pub struct ReconcileReport {
     pub runs: Vec<ReconciledRun>,
 }
 
+/// What a pass did with one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunCheck {
+    /// Its ending (or the follow-ups left) recorded now.
+    Recorded,
+    /// Already ended and followed up.
+    Duplicate,
+    /// Not a run that can end.
+    Ignored,
+    /// Its executor says it is still running: asked again next pass.
+    StillRunning,
+    /// Recorded as `unknown` (or its follow-ups dropped) after `give_up_after`.
+    GivenUp,
+    /// A failure a later pass may get past.
+    Failed,
+}
+
+impl RunCheck {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunCheck::Recorded => "recorded",
+            RunCheck::Duplicate => "duplicate",
+            RunCheck::Ignored => "ignored",
+            RunCheck::StillRunning => "still_running",
+            RunCheck::GivenUp => "given_up",
+            RunCheck::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReconciledRun {
     pub trigger_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
-    /// recorded, duplicate, still_running, given_up, ignored or failed.
-    pub result: &'static str,
+    pub result: RunCheck,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
     /// The end state this pass recorded, if it recorded one (for the `RunsEnded` metric).
@@ -67,14 +97,14 @@ pub struct ReconciledRun {
 
 /// What became of one run in a pass.
 struct Reconciled {
-    result: &'static str,
+    result: RunCheck,
     detail: Option<String>,
     /// The end state recorded by this pass, if any.
     ended: Option<FinalState>,
 }
 
 impl Reconciled {
-    fn said(result: &'static str, detail: String) -> Self {
+    fn said(result: RunCheck, detail: String) -> Self {
         Self {
             result,
             detail: (!detail.is_empty()).then_some(detail),
@@ -132,16 +162,16 @@ impl Finisher {
                 )
                 .await;
             match result {
-                "recorded" => report.recorded += 1,
-                "still_running" => report.still_running += 1,
-                "given_up" => report.given_up += 1,
-                "failed" => report.failed += 1,
-                _ => {}
+                RunCheck::Recorded => report.recorded += 1,
+                RunCheck::StillRunning => report.still_running += 1,
+                RunCheck::GivenUp => report.given_up += 1,
+                RunCheck::Failed => report.failed += 1,
+                RunCheck::Duplicate | RunCheck::Ignored => {}
             }
             tracing::info!(
                 trigger_id = %run.trigger_id,
                 run_id = run.run_id.as_deref(),
-                result,
+                result = result.as_str(),
                 detail = detail.as_deref(),
                 "reconciled"
             );
@@ -163,7 +193,7 @@ impl Finisher {
         deadline: Instant,
     ) -> Reconciled {
         let Some(handle) = run.command_id.clone() else {
-            return Reconciled::said("ignored", "the run has no handle".to_owned());
+            return Reconciled::said(RunCheck::Ignored, "the run has no handle".to_owned());
         };
         let completion = Completion {
             executor: run
@@ -176,13 +206,13 @@ impl Finisher {
         };
         match self.finish_run(run, &completion, deadline).await {
             Finished::Recorded(report) => Reconciled {
-                result: "recorded",
+                result: RunCheck::Recorded,
                 detail: (!report.left.is_empty())
                     .then(|| format!("follow-ups still pending: {:?}", report.left)),
                 ended: report.newly_ended.then_some(report.state),
             },
-            Finished::Duplicate(_) => Reconciled::said("duplicate", String::new()),
-            Finished::Ignored(reason) => Reconciled::said("ignored", reason),
+            Finished::Duplicate(_) => Reconciled::said(RunCheck::Duplicate, String::new()),
+            Finished::Ignored(reason) => Reconciled::said(RunCheck::Ignored, reason),
             // A failure that keeps coming back (a key that may not note, a Rundeck no longer
             // configured) must not hold the run open for ever, at the head of every pass.
             Finished::Retry(error)
@@ -197,18 +227,18 @@ impl Finisher {
                 }
                 match self.give_up(run, &completion, &reason, deadline).await {
                     Finished::Recorded(_) => Reconciled {
-                        result: "given_up",
+                        result: RunCheck::GivenUp,
                         detail: Some(reason),
                         ended: Some(FinalState::Unknown),
                     },
-                    other => Reconciled::said("failed", format!("{other:?}")),
+                    other => Reconciled::said(RunCheck::Failed, format!("{other:?}")),
                 }
             }
-            Finished::Retry(error) => Reconciled::said("failed", error.to_string()),
+            Finished::Retry(error) => Reconciled::said(RunCheck::Failed, error.to_string()),
             Finished::StillRunning => {
                 let running_for = self.clock.now() - run.decided_at;
                 if running_for < settings.give_up_after {
-                    return Reconciled::said("still_running", String::new());
+                    return Reconciled::said(RunCheck::StillRunning, String::new());
                 }
                 let reason = format!(
                     "{} still reports it running after {} h: remediate stopped waiting; look at it in the console",
@@ -217,12 +247,12 @@ impl Finisher {
                 );
                 match self.give_up(run, &completion, &reason, deadline).await {
                     Finished::Recorded(_) => Reconciled {
-                        result: "given_up",
+                        result: RunCheck::GivenUp,
                         detail: Some(reason),
                         ended: Some(FinalState::Unknown),
                     },
-                    Finished::Retry(error) => Reconciled::said("failed", error.to_string()),
-                    other => Reconciled::said("failed", format!("{other:?}")),
+                    Finished::Retry(error) => Reconciled::said(RunCheck::Failed, error.to_string()),
+                    other => Reconciled::said(RunCheck::Failed, format!("{other:?}")),
                 }
             }
         }
@@ -232,7 +262,7 @@ impl Finisher {
     /// with an error in the log (the ledger keeps the ending).
     async fn abandon_follow_ups(&self, run: &RunRecord, reason: &str) -> Reconciled {
         let Some(ending) = &run.ending else {
-            return Reconciled::said("failed", "no ending to keep".to_owned());
+            return Reconciled::said(RunCheck::Failed, "no ending to keep".to_owned());
         };
         let now = self.clock.now();
         let claim = self
@@ -248,14 +278,14 @@ impl Finisher {
                     .await
                 {
                     Ok(()) => Reconciled::said(
-                        "given_up",
+                        RunCheck::GivenUp,
                         format!("follow-ups {pending:?} abandoned: {reason}"),
                     ),
-                    Err(error) => Reconciled::said("failed", error.to_string()),
+                    Err(error) => Reconciled::said(RunCheck::Failed, error.to_string()),
                 }
             }
-            Ok(other) => Reconciled::said("failed", format!("{other:?}")),
-            Err(error) => Reconciled::said("failed", error.to_string()),
+            Ok(other) => Reconciled::said(RunCheck::Failed, format!("{other:?}")),
+            Err(error) => Reconciled::said(RunCheck::Failed, error.to_string()),
         }
     }
 

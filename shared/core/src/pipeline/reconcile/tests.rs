@@ -7,6 +7,15 @@ fn settings() -> ReconcileSettings {
     ReconcileSettings::default()
 }
 
+/// One pass with the default settings.
+async fn one_pass(world: &crate::testing::FinisherWorld) -> ReconcileReport {
+    world
+        .finisher
+        .reconcile(settings(), deadline())
+        .await
+        .expect("a pass")
+}
+
 #[tokio::test]
 async fn an_overdue_run_gets_the_ending_its_event_never_brought() {
     let world = world();
@@ -16,14 +25,10 @@ async fn an_overdue_run_gets_the_ending_its_event_never_brought() {
         .set(ExecutorKind::SsmCommand, HANDLE, succeeded("done"));
     world.clock.set(at(1) + chrono::Duration::minutes(20));
 
-    let report = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let report = one_pass(&world).await;
 
     assert_eq!((report.looked_at, report.recorded), (1, 1), "{report:?}");
-    assert_eq!(report.runs[0].result, "recorded");
+    assert_eq!(report.runs[0].result, RunCheck::Recorded);
     let notes = world.pagerduty.notes();
     assert_eq!(notes.len(), 1);
     assert!(
@@ -32,11 +37,7 @@ async fn an_overdue_run_gets_the_ending_its_event_never_brought() {
         notes[0].1
     );
     // Closed: the next pass has nothing to look at.
-    let again = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let again = one_pass(&world).await;
     assert_eq!(again.looked_at, 0, "{again:?}");
 }
 
@@ -49,11 +50,7 @@ async fn a_young_run_is_left_to_its_status_event() {
         .set(ExecutorKind::SsmCommand, HANDLE, succeeded("done"));
     world.clock.set(at(1) + chrono::Duration::minutes(5));
 
-    let report = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let report = one_pass(&world).await;
 
     assert_eq!(report.looked_at, 0);
     assert!(world.executors.asked().is_empty());
@@ -70,20 +67,12 @@ async fn a_run_still_running_is_asked_again_then_given_up_after_a_day() {
         .set(ExecutorKind::SsmCommand, HANDLE, running);
     world.clock.set(at(1) + chrono::Duration::hours(2));
 
-    let early = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let early = one_pass(&world).await;
     assert_eq!(early.still_running, 1, "{early:?}");
     assert!(world.pagerduty.notes().is_empty());
 
     world.clock.set(at(1) + chrono::Duration::hours(25));
-    let late = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let late = one_pass(&world).await;
 
     assert_eq!(late.given_up, 1, "{late:?}");
     let run = world
@@ -113,27 +102,15 @@ async fn a_run_that_keeps_failing_is_given_up_after_a_day() {
     };
     *world.executors.fail_next.lock().expect("lock") = Some(throttled());
     world.clock.set(at(1) + chrono::Duration::hours(2));
-    let early = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let early = one_pass(&world).await;
     assert_eq!(early.failed, 1, "{early:?}");
 
     *world.executors.fail_next.lock().expect("lock") = Some(throttled());
     world.clock.set(at(1) + chrono::Duration::hours(25));
-    let late = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let late = one_pass(&world).await;
 
     assert_eq!(late.given_up, 1, "{late:?}");
-    let again = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let again = one_pass(&world).await;
     assert_eq!(again.looked_at, 0, "closed: {again:?}");
 }
 
@@ -166,11 +143,7 @@ async fn a_pending_note_is_posted_by_the_next_pass() {
     assert!(matches!(first, Finished::Recorded(ref report) if report.left == [FollowUp::Note]));
     world.clock.set(at(1) + chrono::Duration::minutes(16));
 
-    let report = world
-        .finisher
-        .reconcile(settings(), deadline())
-        .await
-        .expect("a pass");
+    let report = one_pass(&world).await;
 
     assert_eq!(report.recorded, 1, "{report:?}");
     assert_eq!(world.pagerduty.notes().len(), 1);
@@ -278,11 +251,7 @@ mod verification {
         );
 
         world.clock.set(at(43) + chrono::Duration::seconds(100));
-        let early = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let early = one_pass(&world).await;
         assert_eq!(early.looked_at, 0, "not due yet: {early:?}");
 
         alarms.set(
@@ -291,11 +260,7 @@ mod verification {
             at(43) + chrono::Duration::seconds(130),
         );
         world.clock.set(at(43) + chrono::Duration::seconds(200));
-        let pass = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let pass = one_pass(&world).await;
 
         assert_eq!(pass.recorded, 1, "{pass:?}");
         assert_eq!(alarms.reads(), ["HighCPU"]);
@@ -310,11 +275,7 @@ mod verification {
             1,
             "resolved once the fix held"
         );
-        let after = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let after = one_pass(&world).await;
         assert_eq!(after.looked_at, 0, "the run is closed");
     }
 
@@ -324,11 +285,7 @@ mod verification {
         alarms.set("HighCPU", AlarmState::Alarm, at(0));
         world.clock.set(at(43) + chrono::Duration::minutes(5));
 
-        let pass = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let pass = one_pass(&world).await;
 
         assert_eq!(pass.recorded, 1, "{pass:?}");
         let notes = world.pagerduty.notes();
@@ -363,11 +320,7 @@ mod verification {
         alarms.set("HighCPU", AlarmState::InsufficientData, at(50));
         world.clock.set(at(43) + chrono::Duration::minutes(3));
 
-        let pass = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let pass = one_pass(&world).await;
 
         assert_eq!(pass.recorded, 1, "{pass:?}");
         let published = world.published.published();
@@ -406,11 +359,7 @@ mod verification {
             "{finished:?}"
         );
         world.clock.set(at(43) + chrono::Duration::hours(1));
-        let pass = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let pass = one_pass(&world).await;
         assert_eq!(pass.looked_at, 0);
         assert!(alarms.reads().is_empty());
     }
@@ -427,11 +376,7 @@ mod verification {
         });
         world.clock.set(at(43) + chrono::Duration::minutes(5));
 
-        world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        one_pass(&world).await;
 
         let notes = world.pagerduty.notes();
         assert!(notes[1].1.contains("still in ALARM"), "{notes:?}");
@@ -443,11 +388,7 @@ mod verification {
         let (mut world, _alarms) = ended_with_verification(OnFailure::Note).await;
         world.finisher.alarms = Some(Arc::new(UnreadableAlarms));
         world.clock.set(at(43) + chrono::Duration::minutes(5));
-        let pass = world
-            .finisher
-            .reconcile(settings(), deadline())
-            .await
-            .expect("a pass");
+        let pass = one_pass(&world).await;
         assert_eq!(pass.recorded, 1, "{pass:?}");
         let text = world.pagerduty.notes()[1].1.clone();
         assert!(
