@@ -31,7 +31,10 @@ def seed(table: str) -> None:
     ssm = client("ssm")
     for name, value in (("/remediate/pagerduty/webhook-secrets", "remediate-demo-signing-secret"),
                         ("/remediate/pagerduty/action-token", "remediate-demo-action-token"),
-                        ("/remediate/pagerduty/api-token", "demo-api-token")):
+                        ("/remediate/pagerduty/api-token", "demo-api-token"),
+                        # Rundeck's, for scripts/bench's start of rundeck-notification.
+                        ("/remediate/rundeck/api-token", "demo-rundeck-token"),
+                        ("/remediate/rundeck/notification-secret", "rundeck-demo-notification-secret")):
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
     def index(name, hash_key, range_key=None):
         schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
@@ -54,8 +57,8 @@ def seed(table: str) -> None:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     client("sns").subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
                             Attributes={"RawMessageDelivery": "true"})
-    print("seeded moto: 6 EC2 instances (Role=web x3, api x2, cache x1), 3 SecureString parameters, "
-          f"DynamoDB table {table}, results topic {topic_arn} (queue {RESULTS_QUEUE} subscribed)")
+    print("seeded moto: 6 EC2 instances (Role=web x3, api x2, cache x1), "
+          f"5 SecureString parameters, DynamoDB table {table}, results topic {topic_arn} (queue {RESULTS_QUEUE} subscribed)")
 
 
 def report() -> None:

@@ -93,3 +93,40 @@ start_emulators() {
     export REMEDIATE_TEST_PRISM_URL="http://127.0.0.1:$prism_port"
     say "moto at $REMEDIATE_TEST_MOTO_URL, Prism (PagerDuty spec) at $REMEDIATE_TEST_PRISM_URL"
 }
+
+# write_function_envs TABLE: the functions' environment for local runs (scripts/demo and
+# scripts/bench), the configuration contract of the README aimed at the emulators started by
+# start_emulators and seeded by `demo_moto.py seed TABLE`: $TOOLS/demo.env (the webhook) and
+# $TOOLS/demo-sns.env (the same plus the SNS and results-topic settings).
+write_function_envs() {
+    local table="$1"
+    cat > "$TOOLS/demo.env" <<ENV
+AWS_ENDPOINT_URL=$REMEDIATE_TEST_MOTO_URL
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=testing
+AWS_SECRET_ACCESS_KEY=testing
+PAGERDUTY_API_URL=$REMEDIATE_TEST_PRISM_URL
+PAGERDUTY_FROM_EMAIL=remediate-bot@example.com
+PAGERDUTY_WEBHOOK_SECRETS_PARAMETER=/remediate/pagerduty/webhook-secrets
+PAGERDUTY_ACTION_TOKEN_PARAMETER=/remediate/pagerduty/action-token
+PAGERDUTY_API_TOKEN_PARAMETER=/remediate/pagerduty/api-token
+LEDGER_TABLE=$table
+RUNBOOKS_FILE=$ROOT/infra/runbooks.yaml
+RUST_LOG=info
+ENV
+    # Prism cannot know that a tap happened, so local runs do not ask it to confirm taps (the
+    # tests cover confirmation both ways). The samples carry fixed 2026-11-25 times; the age limit
+    # is raised so that they still run when replayed later.
+    cat >> "$TOOLS/demo.env" <<ENV
+PAGERDUTY_CONFIRM_TAPS=false
+PAGERDUTY_BOT_USER_ID=PREMBOT
+MAX_TRIGGER_AGE_SECONDS=315360000
+ENV
+    cp "$TOOLS/demo.env" "$TOOLS/demo-sns.env"
+    cat >> "$TOOLS/demo-sns.env" <<ENV
+SNS_CERTIFICATES_DIR=$ROOT/events/sns/certificates
+SNS_TOPIC_ARNS=arn:aws:sns:us-east-1:123456789012:remediate-alarms
+RESULTS_TOPIC_ARN=arn:aws:sns:us-east-1:123456789012:remediate-results
+PAGERDUTY_INCIDENT_KEY_TEMPLATE="{{ alarm.arn }}"
+ENV
+}

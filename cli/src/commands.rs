@@ -578,7 +578,7 @@ pub fn history(query: &HistoryQuery) -> Result<Output, String> {
     let since = query.since.unwrap_or(until - chrono::Duration::days(7));
     let (title, records) = runtime
         .block_on(async {
-            let aws = remediate_adapters::aws::load_config().await;
+            let aws = remediate_adapters::aws::load_config().await?;
             let ledger =
                 DynamoLedger::new(aws_sdk_dynamodb::Client::new(&aws), query.table.clone());
             match (&query.incident, &query.runbook) {

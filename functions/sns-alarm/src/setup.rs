@@ -4,6 +4,7 @@
 use crate::{AlarmApp, Authentication};
 use remediate_adapters::aws::secrets::{DEFAULT_SECRET_TTL, ParameterStoreSecrets};
 use remediate_adapters::config::Env;
+use remediate_adapters::tls::SharedTls;
 use remediate_adapters::{aws, startup};
 use remediate_core::secrets::SecretStore;
 use remediate_core::{Error, Result};
@@ -24,9 +25,14 @@ impl AlarmApp {
                     tracing::info!(dir = %directory.dir().display(), "SNS certificates are read from SNS_CERTIFICATES_DIR");
                     Box::new(directory)
                 }
-                None => Box::new(HttpsCertificates::new().map_err(|error| {
-                    Error::config("SNS_CERTIFICATES_DIR", format!("HTTPS client: {error}"))
-                })?),
+                None => {
+                    let builder = SharedTls::process()?.reqwest_builder();
+                    Box::new(
+                        HttpsCertificates::with_client_builder(builder).map_err(|error| {
+                            Error::config("SNS_CERTIFICATES_DIR", format!("HTTPS client: {error}"))
+                        })?,
+                    )
+                }
             };
             Authentication::Verify(Verifier::new(source))
         } else {
@@ -38,7 +44,7 @@ impl AlarmApp {
                 "SNS_VERIFY_SIGNATURES is false: SNS signatures are not verified; anyone who can invoke this function can make it run runbooks"
             );
         }
-        let aws = aws::load_config().await;
+        let aws = aws::load_config().await?;
         let secrets: Arc<dyn SecretStore> = Arc::new(ParameterStoreSecrets::new(
             aws_sdk_ssm::Client::new(&aws),
             DEFAULT_SECRET_TTL,

@@ -9,7 +9,8 @@
 //!   findings, AWS Health events, any other source);
 //! - [`sns`]: one SNS notification's message read into a trigger;
 //! - [`executors`]: SSM Run Command;
-//! - [`config`]: the environment, read once at cold start.
+//! - [`config`]: the environment, read once at cold start;
+//! - [`tls`]: the one TLS set-up (provider, compiled-in roots) every HTTPS client shares.
 
 pub mod aws;
 pub mod aws_events;
@@ -21,3 +22,4 @@ pub mod pagerduty;
 pub mod sns;
 pub mod ssm_events;
 pub mod startup;
+pub mod tls;

@@ -123,9 +123,15 @@ impl HttpsCertificates {
     /// Connection timeout.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-    /// A client that only speaks HTTPS.
+    /// A client that only speaks HTTPS, with reqwest's default TLS set-up.
     pub fn new() -> Result<Self, FetchError> {
-        Self::build(true, None)
+        Self::build(reqwest::Client::builder(), true, None)
+    }
+
+    /// The same on a client builder the caller prepared: its TLS set-up (roots, provider) is
+    /// kept, the rules above (HTTPS only, no redirects, timeouts) are applied over it.
+    pub fn with_client_builder(builder: reqwest::ClientBuilder) -> Result<Self, FetchError> {
+        Self::build(builder, true, None)
     }
 
     /// A client that fetches `<origin>/<file name>` instead of the URL's own host, over
@@ -133,11 +139,19 @@ impl HttpsCertificates {
     /// (https, SNS host) still apply to the message; only where the bytes come from changes.
     #[cfg(any(test, feature = "testing"))]
     pub fn with_origin_for_tests(origin: &str) -> Result<Self, FetchError> {
-        Self::build(false, Some(origin.trim_end_matches('/').to_owned()))
+        Self::build(
+            reqwest::Client::builder(),
+            false,
+            Some(origin.trim_end_matches('/').to_owned()),
+        )
     }
 
-    fn build(https_only: bool, origin: Option<String>) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+    fn build(
+        builder: reqwest::ClientBuilder,
+        https_only: bool,
+        origin: Option<String>,
+    ) -> Result<Self, FetchError> {
+        let client = builder
             .https_only(https_only)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Self::TIMEOUT)

@@ -20,9 +20,12 @@ use std::time::Duration;
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(2500);
 
-/// The standard chain (environment, `AWS_ENDPOINT_URL*`, the Lambda role) with our time bounds.
-pub async fn load_config() -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+/// The standard chain (environment, `AWS_ENDPOINT_URL*`, the Lambda role) with our time bounds,
+/// on the shared TLS set-up ([`crate::tls`]). Fails only for a bad `REMEDIATE_CA_FILE`.
+pub async fn load_config() -> remediate_core::Result<aws_config::SdkConfig> {
+    let http_client = crate::tls::SharedTls::process()?.sdk_http_client()?;
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(1))
@@ -32,5 +35,5 @@ pub async fn load_config() -> aws_config::SdkConfig {
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .load()
-        .await
+        .await)
 }

@@ -59,7 +59,8 @@ pub struct HttpRundeck {
 impl HttpRundeck {
     /// The client is built once per container; the token is read from the secret store.
     pub fn new(settings: &RundeckSettings, secrets: Arc<dyn SecretStore>) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::SharedTls::process()?
+            .reqwest_builder()
             .user_agent(concat!("remediate/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(2))
             // A redirect would re-send the token to wherever it points.

@@ -53,7 +53,8 @@ impl HttpPagerDuty {
         secrets: Arc<dyn SecretStore>,
         token_parameter: impl Into<String>,
     ) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::SharedTls::process()?
+            .reqwest_builder()
             .user_agent(concat!("remediate/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(2))
             .build()
