@@ -12,13 +12,15 @@ measures, for every cold start:
   warm    the median of the next WARM events (the same event again: see each function's note)
   rss     peak resident memory (VmHWM) after the first and the warm invocations
 
-It fails (exit 1) when a function reports an error or answers no event: a figure is only printed
-for a run that did the work.
+It fails (exit 1) when a function exits, reports an error, answers no event, or answers anything
+but what the plan expects of it (`expect`: the outcome of the first and of the warm answers): a
+figure is only printed for a run that did the work.
 
   python scripts/coldstart.py PLAN.json RELEASE_DIR
 
 PLAN.json (scripts/coldstart-plan.json): {"runs", "warm", "functions": [{"name", "event",
-"env_files": [...], "env": {...}, "fresh_table": bool, "note"}]}; paths are relative to the
+"env_files": [...], "env": {...}, "fresh_table": bool, "expect": {"first": {...}, "warm": {...}},
+"note"}]}; paths are relative to the
 repository, the binary is RELEASE_DIR/<name>. fresh_table gives each cold start its own copy of
 the ledger table named by LEDGER_TABLE (moto), so that every first invocation takes one path.
 """
@@ -43,6 +45,7 @@ class Runtime:
     """The Runtime API's state for one process: events waiting, the times seen, the answers."""
 
     def __init__(self):
+        self.process = None  # the function's process, once started
         self.lock = threading.Condition()
         self.pending = []  # (request_id, body) handed out by the next GET /next
         self.first_next_at = None
@@ -63,10 +66,12 @@ class Runtime:
             while not predicate():
                 if self.init_error is not None:
                     raise RuntimeError(f"init error: {self.init_error}")
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(f"the process exited with code {self.process.returncode}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise RuntimeError(f"timed out waiting for {what}")
-                self.lock.wait(left)
+                self.lock.wait(min(left, 0.2))
 
 
 def handler_for(runtime: Runtime):
@@ -137,6 +142,34 @@ def peak_rss_kib(pid: int) -> int:
     raise RuntimeError("no VmHWM in /proc status")
 
 
+def summary(answer: bytes) -> dict:
+    """What an answer says, flat: a Function URL response's status and JSON body, the first
+    record of a record report, or the object itself."""
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    if "statusCode" in data:
+        try:
+            body = json.loads(data.get("body") or "{}")
+        except ValueError:
+            body = {}
+        return {"statusCode": data["statusCode"], **(body if isinstance(body, dict) else {})}
+    if isinstance(data.get("records"), list):
+        return data["records"][0] if data["records"] else {}
+    return data
+
+
+def check(spec: dict, which: str, answer: bytes) -> None:
+    expected = spec.get("expect", {}).get(which, {})
+    said = summary(answer)
+    wrong = {key: said.get(key) for key, value in expected.items() if said.get(key) != value}
+    if wrong:
+        raise RuntimeError(f"{which} answer {wrong} is not the expected {expected}: {answer[:300]!r}")
+
+
 def read_env_file(path: str) -> dict:
     """KEY=VALUE lines, as `cargo lambda watch --env-file` reads them (quotes around a value
     dropped)."""
@@ -200,22 +233,24 @@ def cold_start(spec: dict, warm: int, run: int) -> dict:
     log = open(spec["log"], "ab")
     started = time.perf_counter()
     process = subprocess.Popen([spec["binary"]], env=env, stdout=log, stderr=subprocess.STDOUT)
+    runtime.process = process
     try:
         runtime.wait_for(lambda: runtime.first_next_at is not None, "the first GET /next")
         init = runtime.first_next_at - started
 
-        def invoke() -> tuple:
-            request_id = runtime.give(event)
+        def invoke(which: str) -> tuple:
             handed = time.perf_counter()
+            request_id = runtime.give(event)
             runtime.wait_for(lambda: request_id in runtime.answers, "an answer")
             ok, body, answered = runtime.answers[request_id]
             if not ok:
                 raise RuntimeError(f"{spec['name']} answered an error: {body[:400]!r}")
+            check(spec, which, body)
             return answered - handed, body
 
-        first, first_answer = invoke()
+        first, first_answer = invoke("first")
         rss_first = peak_rss_kib(process.pid)
-        warm_times = [invoke()[0] for _ in range(warm)]
+        warm_times = [invoke("warm")[0] for _ in range(warm)]
         rss_warm = peak_rss_kib(process.pid)
     finally:
         with runtime.lock:
@@ -254,7 +289,8 @@ def main() -> int:
             failed = True
             continue
         size = os.path.getsize(spec["binary"])
-        median = lambda key: statistics.median(r[key] for r in results)
+        median = lambda key: (statistics.median(r[key] for r in results)
+                              if results[0][key] is not None else None)
         rows.append((spec["name"], size, median("init_ms"), min(r["init_ms"] for r in results),
                      median("first_ms"), median("warm_ms"), max(r["rss_first_mib"] for r in results),
                      max(r["rss_warm_mib"] for r in results), spec.get("note", ""),

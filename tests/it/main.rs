@@ -21,4 +21,5 @@ mod rundeck_notification;
 mod sns_alarm_emulated;
 mod sns_events;
 mod ssm_automation;
+mod tls;
 mod webhook_emulated;

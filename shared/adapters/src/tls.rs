@@ -3,14 +3,18 @@
 //! SDK's own) and the same root certificates, built once per container.
 //!
 //! Why not the clients' defaults: each reqwest client reads the operating system's trust store
-//! when it is built (rustls-platform-verifier), and the SDK reads it again on its first request.
-//! Here that is about 300 PEM files, parsed once per client: most of a cold start's time before
-//! this module. The roots are compiled in instead (Mozilla's, from `webpki-root-certs`, the
+//! when it is built (rustls-platform-verifier), and the SDK reads it again when it builds its
+//! connector. On the project's machine that is about 300 PEM files per read (`strace` showed them
+//! as most of a cold start's file reads). `SSL_CERT_FILE`/`SSL_CERT_DIR` are therefore not read
+//! (a warning says so when they are set), and trust-store updates of the Lambda image do not
+//! apply: the roots change with a rebuild. The roots are compiled in instead (Mozilla's, from `webpki-root-certs`, the
 //! rustls project's crate), so nothing is read from disk and the same roots are trusted on every
 //! machine. AWS, PagerDuty and Amazon SNS all chain to them. A private certificate authority (an
 //! internal Rundeck, a TLS-inspecting proxy) is added with `REMEDIATE_CA_FILE`: a PEM file whose
 //! certificates are trusted in addition; an unreadable or empty file fails the cold start.
 
+use aws_smithy_http_client::ConnectorBuilder;
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use base64::Engine;
@@ -50,42 +54,55 @@ impl SharedTls {
         }
         let mut store = RootCertStore::empty();
         let (_, unusable) = store.add_parsable_certificates(roots.iter().cloned());
-        if unusable > 0 && extra_pem.is_some() {
-            // The compiled-in roots all parse (a test holds that); an unusable one is the file's.
+        if unusable > 0 {
+            // The compiled-in roots all parse (a test holds that): an unusable one is the file's.
+            // Refused rather than skipped: the SDK's connector would panic on it.
             return Err(Error::config(
                 CA_FILE_VARIABLE,
                 format!("{unusable} certificate(s) are not usable as trust anchors"),
             ));
         }
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|error| Error::config(CA_FILE_VARIABLE, format!("TLS set-up: {error}")))?
             .with_root_certificates(store)
             .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
             roots,
             config: Arc::new(config),
         })
     }
 
-    /// The process's shared set-up, built on first use from `REMEDIATE_CA_FILE`. Functions call
-    /// it at cold start (every client is built then), so a bad file fails the start.
+    /// The process's shared set-up, built on first use from `REMEDIATE_CA_FILE` (empty is unset,
+    /// as an empty template parameter gives). Functions call it at cold start (every client is
+    /// built then), so a bad file fails the start.
     pub fn process() -> Result<&'static SharedTls> {
         static SHARED: OnceLock<std::result::Result<SharedTls, String>> = OnceLock::new();
         let shared = SHARED.get_or_init(|| {
-            let extra =
-                match std::env::var_os(CA_FILE_VARIABLE) {
-                    Some(path) => Some(std::fs::read(&path).map_err(|error| {
-                        format!("cannot read {}: {error}", path.to_string_lossy())
-                    })?),
-                    None => None,
-                };
-            SharedTls::new(extra.as_deref()).map_err(|error| error.to_string())
+            for ignored in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+                if std::env::var_os(ignored).is_some() {
+                    tracing::warn!(
+                        variable = ignored,
+                        "{ignored} is set but not read: the roots are compiled in; put extra ones in {CA_FILE_VARIABLE}"
+                    );
+                }
+            }
+            let extra = match std::env::var_os(CA_FILE_VARIABLE).filter(|path| !path.is_empty()) {
+                Some(path) => Some(std::fs::read(&path).map_err(|error| {
+                    format!("cannot read {}: {error}", path.to_string_lossy())
+                })?),
+                None => None,
+            };
+            SharedTls::new(extra.as_deref()).map_err(|error| match error {
+                Error::Config { reason, .. } => reason,
+                other => other.to_string(),
+            })
         });
         shared
             .as_ref()
-            .map_err(|message| Error::config(CA_FILE_VARIABLE, message.clone()))
+            .map_err(|reason| Error::config(CA_FILE_VARIABLE, reason.clone()))
     }
 
     /// How many roots are trusted.
@@ -93,13 +110,16 @@ impl SharedTls {
         self.roots.len()
     }
 
-    /// A reqwest client builder on this TLS set-up (no trust store read).
+    /// A reqwest client builder on this TLS set-up (no trust store read). HTTP/1.1, as before:
+    /// reqwest is built without HTTP/2.
     pub fn reqwest_builder(&self) -> reqwest::ClientBuilder {
         reqwest::Client::builder().tls_backend_preconfigured((*self.config).clone())
     }
 
-    /// The AWS SDK's HTTP client on the same provider and roots. The SDK takes roots as PEM
-    /// only; it parses them when it opens its first connection, once per container.
+    /// The AWS SDK's HTTP client on the same provider and roots, built as the SDK builds its
+    /// default one (connector settings, sleep, `HTTPS_PROXY`/`NO_PROXY` from the environment),
+    /// with only the trust store changed. The SDK takes roots as PEM only and parses them when it
+    /// builds a connector: once per container for each distinct timeout setting.
     pub fn sdk_http_client(&self) -> Result<SharedHttpClient> {
         let engine = base64::engine::general_purpose::STANDARD;
         let trust = self.roots.iter().fold(
@@ -116,10 +136,21 @@ impl SharedTls {
             .with_trust_store(trust)
             .build()
             .map_err(|error| Error::config(CA_FILE_VARIABLE, format!("TLS set-up: {error}")))?;
-        Ok(aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-            .tls_context(context)
-            .build_https())
+        Ok(
+            aws_smithy_http_client::Builder::new().build_with_connector_fn(
+                move |settings, components| {
+                    let mut connector = ConnectorBuilder::default()
+                        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                        .tls_context(context.clone());
+                    connector.set_connector_settings(settings.cloned());
+                    if let Some(components) = components {
+                        connector.set_sleep_impl(components.sleep_impl());
+                    }
+                    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+                    connector.build()
+                },
+            ),
+        )
     }
 }
 
