@@ -29,6 +29,10 @@ branch of an Fn::If and no conditional resource goes unchecked.
     iam_check.py TEMPLATE --scenarios FILE --resolved SCENARIO|all
         print the translated template resolved under SCENARIO, as JSON (for tests); with `all`,
         an object of every scenario's
+    iam_check.py TEMPLATE --scenarios FILE --translated SCENARIO
+        print the template as aws-sam-translator translates it under SCENARIO (intrinsics left as
+        they are), as JSON: what CloudFormation deploys, for cfn-lint (which lints a SAM template
+        through its own translation and misses, e.g., a circular dependency between resources)
     iam_check.py TEMPLATE --scenarios FILE --as-defaults SCENARIO|all
         print the template itself (untranslated) as JSON with SCENARIO's values as the parameters'
         defaults: checkov evaluates conditions with the defaults only, and would otherwise never
@@ -158,7 +162,8 @@ class Resolver:
         resource = self.resources[logical]
         props = resource.get("Properties", {}) or {}
         for key in ("BucketName", "TableName", "RoleName", "FunctionName", "LogGroupName",
-                    "TopicName", "QueueName", "Name", "PolicyName", "ManagedPolicyName"):
+                    "TopicName", "QueueName", "Name", "PolicyName", "ManagedPolicyName",
+                    "AlarmName", "DashboardName"):
             if key in props:
                 value = self.resolve(props[key])
                 if isinstance(value, str):
@@ -199,6 +204,7 @@ class Resolver:
             "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
             "AWS::KMS::Key": f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}",
             "AWS::Events::Rule": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}",
+            "AWS::CloudWatch::Alarm": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]
@@ -206,6 +212,8 @@ class Resolver:
             return f"{arns[kind]}/stream/sample"
         if kind == "AWS::Lambda::Url" and attribute == "FunctionUrl":
             return f"https://{name}.lambda-url.{REGION}.on.aws/"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return name
         if kind == "AWS::S3::Bucket" and attribute == "DomainName":
             return f"{name}.s3.amazonaws.com"
         # Anything else stays visibly unresolved; an IAM statement holding it fails the check.
@@ -711,10 +719,27 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resolved", metavar="SCENARIO",
                       help="print that scenario's resolved template (all: every scenario's, by name)")
+    mode.add_argument("--translated", metavar="SCENARIO",
+                      help="print that scenario's translated template, intrinsics unresolved")
     mode.add_argument("--as-defaults", metavar="SCENARIO",
                       help="print the template with that scenario's values as defaults (all: by name)")
     args = parser.parse_args()
     scenarios = load_scenarios(args.scenarios)
+
+    if args.translated:
+        if len(args.templates) != 1:
+            parser.error("--translated takes one template")
+        try:
+            if args.translated not in scenarios:
+                raise ResolveError(f"no scenario {args.translated}; there are {', '.join(scenarios)}")
+            template = load_template(args.templates[0])
+            translated = translate(template, parameter_values(template, scenarios[args.translated]))
+        except ResolveError as error:
+            print(f"iam_check: {args.templates[0]}: {error}", file=sys.stderr)
+            return 2
+        json.dump(translated, sys.stdout, indent=1, sort_keys=True)
+        print()
+        return 0
 
     wanted = args.resolved or args.as_defaults
     if wanted:

@@ -694,3 +694,4 @@ mod events;
 // reconciler and rundeck-notification
 
 mod functions;
+mod observability;
