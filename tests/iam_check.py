@@ -29,6 +29,9 @@ branch of an Fn::If and no conditional resource goes unchecked.
     iam_check.py TEMPLATE --scenarios FILE --resolved SCENARIO|all
         print the translated template resolved under SCENARIO, as JSON (for tests); with `all`,
         an object of every scenario's
+    iam_check.py --resolved-files TEMPLATE...
+        print each template resolved with its parameters' defaults, as one JSON object keyed by
+        the file's name less `.template.json` (CDK's synthesized templates, one per scenario)
     iam_check.py TEMPLATE --scenarios FILE --translated SCENARIO
         print the template as aws-sam-translator translates it under SCENARIO (intrinsics left as
         they are), as JSON: what CloudFormation deploys, for cfn-lint (which lints a SAM template
@@ -318,6 +321,9 @@ class NoManagedPolicies:
 
 def translate(template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     template = copy.deepcopy(template)
+    if "Transform" not in template:
+        # Plain CloudFormation (CDK's synthesized templates): nothing to translate.
+        return template
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource.setdefault("Properties", {})["CodeUri"] = "s3://iam-check-dummy/code.zip"
@@ -361,7 +367,7 @@ def resolved_template(template: dict[str, Any], given: dict[str, Any]) -> tuple[
         if "Condition" in resource and not resolver.condition(resource["Condition"]):
             continue
         resolved = {"Type": resource["Type"]}
-        for key in ("Properties", "Metadata", "DependsOn"):
+        for key in ("Properties", "Metadata", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy"):
             if key in resource:
                 resolved[key] = resolver.resolve(resource[key])
         resources[logical] = resolved
@@ -719,12 +725,27 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resolved", metavar="SCENARIO",
                       help="print that scenario's resolved template (all: every scenario's, by name)")
+    mode.add_argument("--resolved-files", action="store_true",
+                      help="print every template resolved with its defaults, keyed by file name")
     mode.add_argument("--translated", metavar="SCENARIO",
                       help="print that scenario's translated template, intrinsics unresolved")
     mode.add_argument("--as-defaults", metavar="SCENARIO",
                       help="print the template with that scenario's values as defaults (all: by name)")
     args = parser.parse_args()
     scenarios = load_scenarios(args.scenarios)
+
+    if args.resolved_files:
+        printed = {}
+        try:
+            for path in args.templates:
+                name = os.path.basename(path).removesuffix(".json").removesuffix(".template")
+                printed[name], _ = resolved_template(load_template(path), {})
+        except ResolveError as error:
+            print(f"iam_check: {error}", file=sys.stderr)
+            return 2
+        json.dump(printed, sys.stdout, indent=1, sort_keys=True)
+        print()
+        return 0
 
     if args.translated:
         if len(args.templates) != 1:

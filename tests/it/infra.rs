@@ -693,5 +693,6 @@ mod events;
 // ---------------------------------------------------------------------------------------------
 // reconciler and rundeck-notification
 
+mod cdk;
 mod functions;
 mod observability;
