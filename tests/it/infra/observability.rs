@@ -527,7 +527,8 @@ fn the_topics_key_lets_cloudwatch_and_eventbridge_publish_and_the_functions_use_
         for action in ["kms:GenerateDataKey", "kms:Decrypt", "kms:PutKeyPolicy"] {
             assert!(actions.contains(&action.into()), "{scenario}: {action}");
         }
-        let key_id = "remediate-topickey-sample";
+        let key_id =
+            format!("arn:aws:kms:us-east-1:{SAMPLE_ACCOUNT}:key/remediate-topickey-sample");
         assert_eq!(
             resolved["Resources"]["ResultsTopic"]["Properties"]["KmsMasterKeyId"],
             key_id
