@@ -13,19 +13,22 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # pip and npm packages, pinned (tools/requirements.txt, tools/requirements-checkov.txt,
-# tools/package-lock.json), into .tools/ and tools/node_modules. checkov gets a venv of its own
-# (.tools/checkov): its pins (boto3, policy-sentry) clash with moto's and the IAM check's.
-# Skipped when the pins have not changed since the last install.
+# tools/package-lock.json, infra/cdk/package-lock.json), into .tools/, tools/node_modules and
+# infra/cdk/node_modules (the CDK app, which the tests compile and synthesize). checkov gets a
+# venv of its own (.tools/checkov): its pins (boto3, policy-sentry) clash with moto's and the IAM
+# check's. Skipped when the pins have not changed since the last install.
 install_tools() {
     command -v python3 >/dev/null || die "python3 is required"
     command -v npm >/dev/null || die "node and npm are required"
     mkdir -p "$TOOLS" "$LOGS"
     local pins
     pins="$(cat "$ROOT/tools/requirements.txt" "$ROOT/tools/requirements-checkov.txt" \
-        "$ROOT/tools/package-lock.json" | sha256sum | cut -c1-16)"
+        "$ROOT/tools/package-lock.json" "$ROOT/infra/cdk/package-lock.json" \
+        | sha256sum | cut -c1-16)"
     if [[ -f "$TOOLS/installed" && "$(cat "$TOOLS/installed")" == "$pins" \
           && -x "$VENV/bin/python" && -x "$CHECKOV_VENV/bin/checkov" \
-          && -x "$ROOT/tools/node_modules/.bin/prism" ]]; then
+          && -x "$ROOT/tools/node_modules/.bin/prism" \
+          && -x "$ROOT/infra/cdk/node_modules/.bin/tsc" ]]; then
         return 0
     fi
     say "installing test tools into .tools/ and tools/node_modules (pinned versions)"
@@ -38,6 +41,8 @@ install_tools() {
         || die "pip install of tools/requirements-checkov.txt failed"
     (cd "$ROOT/tools" && npm ci --no-audit --no-fund --loglevel=error) \
         || die "npm ci in tools/ failed"
+    (cd "$ROOT/infra/cdk" && npm ci --no-audit --no-fund --loglevel=error) \
+        || die "npm ci in infra/cdk/ failed"
     echo "$pins" > "$TOOLS/installed"
 }
 

@@ -29,6 +29,13 @@ branch of an Fn::If and no conditional resource goes unchecked.
     iam_check.py TEMPLATE --scenarios FILE --resolved SCENARIO|all
         print the translated template resolved under SCENARIO, as JSON (for tests); with `all`,
         an object of every scenario's
+    iam_check.py --resolved-files TEMPLATE...
+        print each template resolved with its parameters' defaults, as one JSON object keyed by
+        the file's name less `.template.json` (CDK's synthesized templates, one per scenario)
+    iam_check.py TEMPLATE --scenarios FILE --translated SCENARIO
+        print the template as aws-sam-translator translates it under SCENARIO (intrinsics left as
+        they are), as JSON: what CloudFormation deploys, for cfn-lint (which lints a SAM template
+        through its own translation and misses, e.g., a circular dependency between resources)
     iam_check.py TEMPLATE --scenarios FILE --as-defaults SCENARIO|all
         print the template itself (untranslated) as JSON with SCENARIO's values as the parameters'
         defaults: checkov evaluates conditions with the defaults only, and would otherwise never
@@ -158,7 +165,8 @@ class Resolver:
         resource = self.resources[logical]
         props = resource.get("Properties", {}) or {}
         for key in ("BucketName", "TableName", "RoleName", "FunctionName", "LogGroupName",
-                    "TopicName", "QueueName", "Name", "PolicyName", "ManagedPolicyName"):
+                    "TopicName", "QueueName", "Name", "PolicyName", "ManagedPolicyName",
+                    "AlarmName", "DashboardName"):
             if key in props:
                 value = self.resolve(props[key])
                 if isinstance(value, str):
@@ -199,6 +207,7 @@ class Resolver:
             "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
             "AWS::KMS::Key": f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}",
             "AWS::Events::Rule": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}",
+            "AWS::CloudWatch::Alarm": f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
         }
         if attribute == "Arn" and kind in arns:
             return arns[kind]
@@ -206,6 +215,8 @@ class Resolver:
             return f"{arns[kind]}/stream/sample"
         if kind == "AWS::Lambda::Url" and attribute == "FunctionUrl":
             return f"https://{name}.lambda-url.{REGION}.on.aws/"
+        if kind == "AWS::SQS::Queue" and attribute == "QueueName":
+            return name
         if kind == "AWS::S3::Bucket" and attribute == "DomainName":
             return f"{name}.s3.amazonaws.com"
         # Anything else stays visibly unresolved; an IAM statement holding it fails the check.
@@ -310,6 +321,9 @@ class NoManagedPolicies:
 
 def translate(template: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any]:
     template = copy.deepcopy(template)
+    if "Transform" not in template:
+        # Plain CloudFormation (CDK's synthesized templates): nothing to translate.
+        return template
     for resource in template.get("Resources", {}).values():
         if resource.get("Type") == "AWS::Serverless::Function":
             resource.setdefault("Properties", {})["CodeUri"] = "s3://iam-check-dummy/code.zip"
@@ -353,7 +367,7 @@ def resolved_template(template: dict[str, Any], given: dict[str, Any]) -> tuple[
         if "Condition" in resource and not resolver.condition(resource["Condition"]):
             continue
         resolved = {"Type": resource["Type"]}
-        for key in ("Properties", "Metadata", "DependsOn"):
+        for key in ("Properties", "Metadata", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy"):
             if key in resource:
                 resolved[key] = resolver.resolve(resource[key])
         resources[logical] = resolved
@@ -711,10 +725,42 @@ def main() -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--resolved", metavar="SCENARIO",
                       help="print that scenario's resolved template (all: every scenario's, by name)")
+    mode.add_argument("--resolved-files", action="store_true",
+                      help="print every template resolved with its defaults, keyed by file name")
+    mode.add_argument("--translated", metavar="SCENARIO",
+                      help="print that scenario's translated template, intrinsics unresolved")
     mode.add_argument("--as-defaults", metavar="SCENARIO",
                       help="print the template with that scenario's values as defaults (all: by name)")
     args = parser.parse_args()
     scenarios = load_scenarios(args.scenarios)
+
+    if args.resolved_files:
+        printed = {}
+        try:
+            for path in args.templates:
+                name = os.path.basename(path).removesuffix(".json").removesuffix(".template")
+                printed[name], _ = resolved_template(load_template(path), {})
+        except ResolveError as error:
+            print(f"iam_check: {error}", file=sys.stderr)
+            return 2
+        json.dump(printed, sys.stdout, indent=1, sort_keys=True)
+        print()
+        return 0
+
+    if args.translated:
+        if len(args.templates) != 1:
+            parser.error("--translated takes one template")
+        try:
+            if args.translated not in scenarios:
+                raise ResolveError(f"no scenario {args.translated}; there are {', '.join(scenarios)}")
+            template = load_template(args.templates[0])
+            translated = translate(template, parameter_values(template, scenarios[args.translated]))
+        except ResolveError as error:
+            print(f"iam_check: {args.templates[0]}: {error}", file=sys.stderr)
+            return 2
+        json.dump(translated, sys.stdout, indent=1, sort_keys=True)
+        print()
+        return 0
 
     wanted = args.resolved or args.as_defaults
     if wanted:

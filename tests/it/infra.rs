@@ -563,7 +563,7 @@ fn the_created_catalog_bucket_is_private_versioned_tls_only_and_written_by_one_r
         .iter()
         .find(|s| s["Effect"] == "Deny" && s["Action"] == "s3:*")
         .expect("a TLS-only statement");
-    assert_eq!(tls["Principal"], "*");
+    assert_eq!(tls["Principal"], serde_json::json!({ "AWS": "*" }));
     assert_eq!(
         tls["Condition"],
         serde_json::json!({ "Bool": { "aws:SecureTransport": "false" } })
@@ -574,7 +574,7 @@ fn the_created_catalog_bucket_is_private_versioned_tls_only_and_written_by_one_r
             s["Effect"] == "Deny" && as_strings(&s["Action"]).contains(&"s3:PutObject".into())
         })
         .expect("a statement denying writes to everyone but the writer");
-    assert_eq!(writes["Principal"], "*");
+    assert_eq!(writes["Principal"], serde_json::json!({ "AWS": "*" }));
     assert!(as_strings(&writes["Action"]).contains(&"s3:DeleteObject".into()));
     assert_eq!(
         writes["Condition"],
@@ -693,4 +693,7 @@ mod events;
 // ---------------------------------------------------------------------------------------------
 // reconciler and rundeck-notification
 
+mod cdk;
+mod drift;
 mod functions;
+mod observability;

@@ -13,6 +13,8 @@ pub struct Reply {
     pub body: serde_json::Value,
     /// The outcome the body reports, when it reports one (an error answer has none).
     pub outcome: Option<Outcome>,
+    /// The runbook the outcome is about, if one was selected (for the outcome metric's line).
+    pub runbook: Option<String>,
 }
 
 impl Reply {
@@ -21,6 +23,7 @@ impl Reply {
             status,
             body: json!({ "error": message.into() }),
             outcome: None,
+            runbook: None,
         }
     }
 
@@ -29,6 +32,7 @@ impl Reply {
             status,
             body: serde_json::to_value(report).unwrap_or_else(|_| json!({})),
             outcome: Some(report.outcome),
+            runbook: report.runbook.clone(),
         }
     }
 

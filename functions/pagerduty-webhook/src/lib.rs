@@ -60,7 +60,7 @@ impl WebhookApp {
             "answered"
         );
         if let Some(outcome) = reply.outcome {
-            metrics::emit_outcome(FUNCTION_NAME, outcome);
+            metrics::emit_outcome(FUNCTION_NAME, outcome, reply.runbook.as_deref());
         }
         reply.into_response()
     }

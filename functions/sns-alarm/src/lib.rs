@@ -73,7 +73,7 @@ impl AlarmApp {
             let record_deadline = deadline.min(Instant::now() + RECORD_BUDGET);
             match self.handle_record(record, record_deadline).await {
                 Ok(report) => {
-                    metrics::emit_outcome(FUNCTION_NAME, report.outcome);
+                    metrics::emit_outcome(FUNCTION_NAME, report.outcome, report.runbook.as_deref());
                     reports.push(report);
                 }
                 // The other records are still handled: each has its own outcome, and the ones

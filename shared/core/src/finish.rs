@@ -71,6 +71,15 @@ impl FinalState {
         }
     }
 
+    /// Every end state (the template's dashboard graphs each; a test holds it to this list).
+    pub const ALL: [FinalState; 5] = [
+        FinalState::Succeeded,
+        FinalState::Failed,
+        FinalState::Cancelled,
+        FinalState::TimedOut,
+        FinalState::Unknown,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "succeeded" => FinalState::Succeeded,

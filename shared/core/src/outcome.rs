@@ -37,18 +37,21 @@ impl Outcome {
         }
     }
 
+    /// Every outcome (the template's dashboard graphs each; a test holds it to this list).
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Executed,
+        Outcome::DryRun,
+        Outcome::Ignored,
+        Outcome::Refused,
+        Outcome::Rejected,
+        Outcome::Suppressed,
+        Outcome::Duplicate,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            Outcome::Executed,
-            Outcome::DryRun,
-            Outcome::Ignored,
-            Outcome::Refused,
-            Outcome::Rejected,
-            Outcome::Suppressed,
-            Outcome::Duplicate,
-        ]
-        .into_iter()
-        .find(|outcome| outcome.as_str() == text)
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == text)
     }
 }
 

@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/remediate-ledgertable-sample";
 
 /// The resources that exist only when Rundeck is configured.
-const NOTIFICATION_RESOURCES: [&str; 5] = [
+const NOTIFICATION_RESOURCES: [&str; 6] = [
     "RundeckNotificationFunction",
     "RundeckNotificationFunctionRole",
     "RundeckNotificationFunctionUrl",
     "RundeckNotificationLogs",
-    "RundeckNotificationInvokeViaUrl",
+    "RundeckNotificationFunctionUrlPublicPermissions",
+    "RundeckNotificationFunctionURLInvokeAllowPublicAccess",
 ];
 
 /// Actions that start or pass something: no function that only ends runs may hold one.
@@ -378,10 +379,18 @@ fn the_notification_url_is_public_and_its_path_secret_authenticates() {
         skip["comment"].as_str().unwrap().contains("secret"),
         "{skip:#}"
     );
-    // lambda:InvokeFunction through the URL only, for anyone (the secret is checked by the code).
-    let invoke = &resource(resolved, "RundeckNotificationInvokeViaUrl")["Properties"];
+    // lambda:InvokeFunction through the URL only, for anyone (the secret is checked by the code),
+    // and lambda:InvokeFunctionUrl: SAM adds both.
+    let invoke = &resource(
+        resolved,
+        "RundeckNotificationFunctionURLInvokeAllowPublicAccess",
+    )["Properties"];
     assert_eq!(invoke["Action"], "lambda:InvokeFunction");
     assert_eq!(invoke["InvokedViaFunctionUrl"], true);
+    let invoke_url =
+        &resource(resolved, "RundeckNotificationFunctionUrlPublicPermissions")["Properties"];
+    assert_eq!(invoke_url["Action"], "lambda:InvokeFunctionUrl");
+    assert_eq!(invoke_url["FunctionUrlAuthType"], "NONE");
     // The output is the URL to paste into Rundeck, the secret to be added at its end.
     let output = &resolved["Outputs"]["RundeckNotificationUrl"];
     let value = output["Value"].as_str().unwrap();
