@@ -8,12 +8,14 @@
 
 mod compile;
 pub mod index;
+pub mod pattern;
 mod raw;
 mod shell;
 
 use crate::template::{Quoting, Template};
 use crate::trigger::{Source, Trigger};
 use crate::{Error, Result};
+pub use pattern::Pattern;
 use regex::Regex;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -138,7 +140,7 @@ pub struct When {
     pub workflows: Vec<String>,
     /// Service ids or names.
     pub services: Vec<String>,
-    pub title: Option<Regex>,
+    pub title: Option<Pattern>,
     pub urgency: Vec<String>,
     pub priority: Vec<String>,
     /// Team ids or names; any of the incident's teams.
@@ -150,28 +152,28 @@ pub struct When {
 
 #[derive(Debug, Clone, Default)]
 pub struct AlarmMatch {
-    /// A glob (`web-*-disk`) or a regex, compiled.
-    pub name: Option<Regex>,
+    /// A glob (`web-*-disk`, as a regex) or a regex.
+    pub name: Option<Pattern>,
     pub states: Vec<String>,
     pub namespaces: Vec<String>,
     pub metrics: Vec<String>,
     /// Every dimension named must be present with a value matching its glob.
-    pub dimensions: Vec<(String, Regex)>,
+    pub dimensions: Vec<(String, Pattern)>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct EventMatch {
     pub sources: Vec<String>,
     pub detail_types: Vec<String>,
-    /// Globs, compiled; any one matching the event's finding type holds. An event without a
+    /// Globs (as regexes); any one matching the event's finding type holds. An event without a
     /// finding type fails a non-empty list.
-    pub finding_types: Vec<Regex>,
+    pub finding_types: Vec<Pattern>,
     /// The least severe label that holds (one of [`crate::trigger::SEVERITIES`]). An event
     /// without a severity (AWS Health, most other sources) fails it: "at least HIGH" cannot
     /// be known of an event that has no grade.
     pub min_severity: Option<&'static str>,
-    /// Globs, compiled; holds when any of the event's resources matches any of them.
-    pub resources: Vec<Regex>,
+    /// Globs (as regexes); holds when any of the event's resources matches any of them.
+    pub resources: Vec<Pattern>,
 }
 
 impl EventMatch {
@@ -198,10 +200,10 @@ pub struct Param {
 
 #[derive(Debug, Clone)]
 pub enum ParamRule {
-    /// Anchored: the whole value must match. The user's pattern compiled on its own first, so
+    /// Anchored: the whole value must match. The user's pattern checked on its own first, so
     /// anchoring cannot change what it means.
     Pattern {
-        regex: Regex,
+        regex: Pattern,
         source: String,
         /// Without it, a value must be ASCII before the pattern sees it: `\d`, `\w` and `\s`
         /// are Unicode classes in the regex crate (`\d` matches `١٢٣`), and look-alike letters
@@ -649,7 +651,7 @@ impl Runbook {
             .filter(|param| param.secret)
             .flat_map(|param| match &param.rule {
                 // Unicode classes match a superset of the ASCII ones: the safe side again. The
-                // pattern compiled when the catalog loaded, so it compiles here too.
+                // pattern was checked when the catalog loaded, so it compiles here too.
                 // Anchors written into the pattern would make it match only a whole output.
                 ParamRule::Pattern { source, .. } => Regex::new(unanchored(source))
                     .ok()

@@ -243,7 +243,7 @@ impl PagerDutyApi for HttpPagerDuty {
             .send("GetIncident", Method::GET, &path, &[], None, deadline)
             .await?;
         let body: Body = read_json(response, "GetIncident").await?;
-        Ok(body.incident.to_incident())
+        Ok(body.incident.into_incident())
     }
 
     async fn log_entries_between(
@@ -374,7 +374,7 @@ impl PagerDutyApi for HttpPagerDuty {
         Ok(body
             .incidents
             .into_iter()
-            .map(|incident| incident.to_incident())
+            .map(IncidentJson::into_incident)
             .filter(|incident| OPEN_STATUSES.contains(&incident.status.as_str()))
             .max_by_key(|incident| incident.number))
     }

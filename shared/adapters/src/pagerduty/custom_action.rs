@@ -64,10 +64,10 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
     }
     let tap = message
         .log_entries
-        .iter()
+        .into_iter()
         .find(|entry| entry.kind == CUSTOM_LOG_ENTRY)
         .ok_or_else(|| format!("{CUSTOM_EVENT} message without a {CUSTOM_LOG_ENTRY}"))?;
-    let agent = tap.agent.as_ref().ok_or_else(|| {
+    let agent = tap.agent.ok_or_else(|| {
         format!("{CUSTOM_LOG_ENTRY} without an agent: no one to attribute the tap to")
     })?;
     let occurred_at = tap
@@ -102,8 +102,8 @@ pub fn parse(body: &[u8], action: &str) -> Result<ActionEvent, String> {
         event_type: message.event,
         action: Some(action.to_owned()),
         occurred_at,
-        incident: Some(message.incident.to_incident()),
-        actor: Some(agent.to_actor()),
+        incident: Some(message.incident.into_incident()),
+        actor: Some(agent.into_actor()),
         alarm: None,
         event: None,
         workflow: None,

@@ -29,21 +29,29 @@ impl ReferenceJson {
             .unwrap_or_else(|| self.id.clone())
     }
 
-    pub fn to_reference(&self) -> Reference {
-        Reference {
-            id: self.id.clone(),
-            name: self.display_name(),
-        }
+    fn into_display_name(self) -> (String, String) {
+        let name = self
+            .summary
+            .or(self.name)
+            .unwrap_or_else(|| self.id.clone());
+        (self.id, name)
     }
 
-    pub fn to_actor(&self) -> Actor {
+    pub fn into_reference(self) -> Reference {
+        let (id, name) = self.into_display_name();
+        Reference { id, name }
+    }
+
+    pub fn into_actor(mut self) -> Actor {
+        let kind = self
+            .kind
+            .take()
+            .unwrap_or_else(|| "user_reference".to_owned());
+        let (id, name) = self.into_display_name();
         Actor {
-            id: self.id.clone(),
-            name: self.display_name(),
-            kind: self
-                .kind
-                .clone()
-                .unwrap_or_else(|| "user_reference".to_owned()),
+            id,
+            name,
+            kind,
             unconfirmed: false,
         }
     }
@@ -51,6 +59,11 @@ impl ReferenceJson {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct IncidentJson {
+    /// `incident` for an incident; a v3 event's `data` of another kind (a note, a responder)
+    /// says so here, which lets the v3 route read `data` once. Anything but a string is read as
+    /// no type, never as an error: the REST API and v2 payloads are read as before.
+    #[serde(default, rename = "type", deserialize_with = "string_or_none")]
+    pub kind: Option<String>,
     pub id: String,
     #[serde(default, alias = "incident_number")]
     pub number: Option<u64>,
@@ -73,27 +86,35 @@ pub struct IncidentJson {
     pub teams: Option<Vec<ReferenceJson>>,
 }
 
+/// A string, or `None` for anything else (null, a number, an object), which is skipped.
+fn string_or_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => Some(text),
+        _ => None,
+    })
+}
+
 impl IncidentJson {
-    pub fn to_incident(&self) -> Incident {
+    /// The incident, its strings moved rather than copied (this is on every webhook's path).
+    pub fn into_incident(self) -> Incident {
         Incident {
-            id: self.id.clone(),
+            id: self.id,
             number: self.number,
-            url: self.html_url.clone(),
-            key: self.incident_key.clone(),
-            service: self.service.as_ref().map(ReferenceJson::to_reference),
-            title: self
-                .title
-                .clone()
-                .or_else(|| self.summary.clone())
-                .unwrap_or_default(),
-            status: self.status.clone(),
-            urgency: self.urgency.clone(),
-            priority: self.priority.as_ref().map(ReferenceJson::display_name),
+            url: self.html_url,
+            key: self.incident_key,
+            service: self.service.map(ReferenceJson::into_reference),
+            title: self.title.or(self.summary).unwrap_or_default(),
+            status: self.status,
+            urgency: self.urgency,
+            priority: self.priority.map(|priority| priority.into_display_name().1),
             teams: self
                 .teams
-                .iter()
+                .into_iter()
                 .flatten()
-                .map(ReferenceJson::to_reference)
+                .map(ReferenceJson::into_reference)
                 .collect(),
         }
     }
@@ -108,6 +129,54 @@ pub fn is_pagerduty_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_incident_reads_names_from_summary_then_name_then_id() {
+        let incident: IncidentJson = serde_json::from_value(serde_json::json!({
+            "type": "incident", "id": "P1", "status": "triggered", "summary": "Disk full",
+            "service": {"id": "PSVC", "name": "Web", "type": "service"},
+            "priority": {"id": "PPRIO"},
+            "teams": [{"id": "PT1", "summary": "Ops"}, {"id": "PT2"}],
+        }))
+        .unwrap();
+        assert_eq!(incident.kind.as_deref(), Some("incident"));
+        let incident = incident.into_incident();
+        assert_eq!(incident.title, "Disk full");
+        assert_eq!(incident.service.unwrap().name, "Web");
+        assert_eq!(incident.priority.as_deref(), Some("PPRIO"));
+        let teams: Vec<_> = incident.teams.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(teams, ["Ops", "PT2"]);
+    }
+
+    #[test]
+    fn a_type_that_is_not_a_string_is_no_type_not_an_error() {
+        for kind in [
+            serde_json::json!(null),
+            serde_json::json!(5),
+            serde_json::json!({"a": [1, 2]}),
+            serde_json::json!(["incident"]),
+        ] {
+            let incident: IncidentJson = serde_json::from_value(
+                serde_json::json!({"type": kind, "id": "P1", "status": "triggered"}),
+            )
+            .unwrap();
+            assert_eq!(incident.kind, None);
+        }
+        let untyped: IncidentJson =
+            serde_json::from_value(serde_json::json!({"id": "P1", "status": "triggered"})).unwrap();
+        assert_eq!(untyped.kind, None);
+    }
+
+    #[test]
+    fn an_agent_without_a_type_is_a_user() {
+        let agent: ReferenceJson =
+            serde_json::from_value(serde_json::json!({"id": "PU1", "name": "Alice"})).unwrap();
+        let actor = agent.into_actor();
+        assert_eq!(
+            (actor.id.as_str(), actor.name.as_str(), actor.kind.as_str()),
+            ("PU1", "Alice", "user_reference")
+        );
+    }
 
     #[test]
     fn ids_are_alphanumeric() {

@@ -3,10 +3,11 @@
 //!
 //! `event.resource_type` is `incident` for every `incident.*` event, but `event.data.type` says
 //! what `data` really is: only `incident` carries a full incident; `incident.annotated` carries an
-//! `incident_note`, `incident.workflow.started` an `incident_workflow_instance`, and so on. So the
-//! data type is read first, and every event a runbook cannot act on is answered 200 with its
-//! reason: PagerDuty drops a 4xx and disables a subscription after three in a row, so a genuine
-//! signed event never gets one.
+//! `incident_note`, `incident.workflow.started` an `incident_workflow_instance`, and so on. So
+//! `data` is read as an incident together with its type, in one pass (nearly every event is an
+//! incident's); anything else is then known by its type alone, and every event a runbook cannot
+//! act on is answered 200 with its reason: PagerDuty drops a 4xx and disables a subscription
+//! after three in a row, so a genuine signed event never gets one.
 
 use super::payload::{IncidentJson, ReferenceJson, is_pagerduty_id};
 use chrono::{DateTime, Utc};
@@ -39,7 +40,8 @@ struct Event<'a> {
     occurred_at: DateTime<Utc>,
     #[serde(default)]
     agent: Option<ReferenceJson>,
-    /// Kept raw until its `type` says what it is: then parsed once, straight into its type.
+    /// Kept raw: read once as an incident with its `type`; when it is something else, its
+    /// `type` alone is read.
     #[serde(default, borrow)]
     data: Option<&'a serde_json::value::RawValue>,
 }
@@ -92,115 +94,131 @@ pub fn parse(body: &[u8]) -> Result<V3Event, String> {
     }
     check_event_id(&event.id)?;
     check_event_time(event.occurred_at)?;
-    let not_actionable = |reason: String| V3Event::NotActionable {
-        event_type: event.event_type.clone(),
-        reason,
-    };
     let Some(data) = event.data else {
-        return Ok(not_actionable(format!(
-            "{} carries no data to act on",
-            event.event_type
-        )));
+        return Ok(not_actionable(event.event_type, |event_type| {
+            format!("{event_type} carries no data to act on")
+        }));
     };
+    // Nearly every event that carries data carries a full incident: read it as one, its `type`
+    // included, in a single pass. Only an object can be one (a struct also reads an array).
+    if data.get().starts_with('{')
+        && let Ok(incident) = serde_json::from_str::<IncidentJson>(data.get())
+        && incident.kind.as_deref() == Some(INCIDENT_DATA)
+    {
+        return incident_event(event, incident);
+    }
+    // Anything else, or an incident this build cannot read: its type alone says what it is.
     let kind = serde_json::from_str::<DataType>(data.get())
         .ok()
         .and_then(|data| data.kind);
     match kind.as_deref() {
-        Some(INCIDENT_DATA) => {
-            let incident: IncidentJson = match serde_json::from_str(data.get()) {
-                Ok(incident) => incident,
-                Err(error) => {
-                    // Signed by PagerDuty, so a 4xx would only count towards disabling the
-                    // subscription: nothing runs, and the log says why.
-                    tracing::warn!(event_type = event.event_type, %error, "unreadable incident data");
-                    return Ok(not_actionable(format!(
-                        "{} carries incident data this build cannot read: {error}",
-                        event.event_type
-                    )));
-                }
-            };
-            if !is_pagerduty_id(&incident.id) {
-                return Err(format!(
-                    "incident id {:?} is not a PagerDuty id",
-                    incident.id
-                ));
+        Some(INCIDENT_DATA) => match serde_json::from_str::<IncidentJson>(data.get()) {
+            Ok(incident) => incident_event(event, incident),
+            Err(error) => {
+                // Signed by PagerDuty, so a 4xx would only count towards disabling the
+                // subscription: nothing runs, and the log says why.
+                tracing::warn!(event_type = event.event_type, %error, "unreadable incident data");
+                Ok(not_actionable(event.event_type, |event_type| {
+                    format!("{event_type} carries incident data this build cannot read: {error}")
+                }))
             }
-            Ok(V3Event::Incident(Box::new(Trigger {
-                source: Source::PagerDutyV3,
-                dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
-                event_type: event.event_type,
-                action: None,
-                occurred_at: event.occurred_at,
-                incident: Some(incident.to_incident()),
-                actor: event.agent.as_ref().map(ReferenceJson::to_actor),
-                alarm: None,
-                event: None,
-                workflow: None,
-            })))
-        }
+        },
         Some(WORKFLOW_INSTANCE_DATA) if event.event_type == WORKFLOW_STARTED => {
-            let instance: WorkflowInstanceJson = match serde_json::from_str(data.get()) {
-                Ok(instance) => instance,
+            match serde_json::from_str::<WorkflowInstanceJson>(data.get()) {
+                Ok(instance) => workflow_event(event, instance),
                 Err(error) => {
                     tracing::warn!(event_type = event.event_type, %error, "unreadable workflow data");
-                    return Ok(not_actionable(format!(
-                        "{} carries workflow data this build cannot read: {error}",
-                        event.event_type
-                    )));
+                    Ok(not_actionable(event.event_type, |event_type| {
+                        format!(
+                            "{event_type} carries workflow data this build cannot read: {error}"
+                        )
+                    }))
                 }
-            };
-            if !is_pagerduty_id(&instance.incident.id) {
-                return Err(format!(
-                    "incident id {:?} is not a PagerDuty id",
-                    instance.incident.id
-                ));
             }
-            // A manual start names the person who started it; a workflow started by its own
-            // conditions has no person as its agent, and automation runs from incident events.
-            let by_person = event
-                .agent
-                .as_ref()
-                .is_some_and(|agent| agent.kind.as_deref() == Some(USER_REFERENCE));
-            if !by_person {
-                return Ok(not_actionable(format!(
-                    "{} of workflow {:?} was not started by a person (a conditional trigger): only manual starts run runbooks",
-                    event.event_type,
-                    instance.incident_workflow.display_name()
-                )));
-            }
-            let incident = Incident {
-                id: instance.incident.id.clone(),
-                url: instance.incident.html_url.clone(),
-                title: instance.incident.summary.clone().unwrap_or_default(),
-                service: instance.service.as_ref().map(ReferenceJson::to_reference),
-                ..Incident::default()
-            };
-            Ok(V3Event::WorkflowStarted(Box::new(Trigger {
-                source: Source::PagerDutyV3,
-                dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
-                event_type: event.event_type,
-                action: None,
-                occurred_at: event.occurred_at,
-                incident: Some(incident),
-                actor: event.agent.as_ref().map(ReferenceJson::to_actor),
-                alarm: None,
-                event: None,
-                workflow: Some(Workflow {
-                    id: instance.incident_workflow.id.clone(),
-                    name: instance.incident_workflow.display_name(),
-                    instance_id: instance.id,
-                }),
-            })))
         }
-        Some(other) => Ok(not_actionable(format!(
-            "{} carries {other} data, which no runbook acts on (only incidents and manual workflow starts run runbooks)",
-            event.event_type
-        ))),
-        None => Ok(not_actionable(format!(
-            "{} carries data of no type this build knows",
-            event.event_type
-        ))),
+        Some(other) => Ok(not_actionable(event.event_type, |event_type| {
+            format!(
+                "{event_type} carries {other} data, which no runbook acts on (only incidents and manual workflow starts run runbooks)"
+            )
+        })),
+        None => Ok(not_actionable(event.event_type, |event_type| {
+            format!("{event_type} carries data of no type this build knows")
+        })),
     }
+}
+
+fn not_actionable(event_type: String, reason: impl FnOnce(&str) -> String) -> V3Event {
+    let reason = reason(&event_type);
+    V3Event::NotActionable { event_type, reason }
+}
+
+/// An event whose `data` is a full incident.
+fn incident_event(event: Event<'_>, incident: IncidentJson) -> Result<V3Event, String> {
+    if !is_pagerduty_id(&incident.id) {
+        return Err(format!(
+            "incident id {:?} is not a PagerDuty id",
+            incident.id
+        ));
+    }
+    Ok(V3Event::Incident(Box::new(Trigger {
+        source: Source::PagerDutyV3,
+        dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
+        event_type: event.event_type,
+        action: None,
+        occurred_at: event.occurred_at,
+        incident: Some(incident.into_incident()),
+        actor: event.agent.map(ReferenceJson::into_actor),
+        alarm: None,
+        event: None,
+        workflow: None,
+    })))
+}
+
+/// An `incident.workflow.started`: a manual start becomes a workflow trigger.
+fn workflow_event(event: Event<'_>, instance: WorkflowInstanceJson) -> Result<V3Event, String> {
+    if !is_pagerduty_id(&instance.incident.id) {
+        return Err(format!(
+            "incident id {:?} is not a PagerDuty id",
+            instance.incident.id
+        ));
+    }
+    // A manual start names the person who started it; a workflow started by its own
+    // conditions has no person as its agent, and automation runs from incident events.
+    let by_person = event
+        .agent
+        .as_ref()
+        .is_some_and(|agent| agent.kind.as_deref() == Some(USER_REFERENCE));
+    if !by_person {
+        return Ok(not_actionable(event.event_type, |event_type| {
+            format!(
+                "{event_type} of workflow {:?} was not started by a person (a conditional trigger): only manual starts run runbooks",
+                instance.incident_workflow.display_name()
+            )
+        }));
+    }
+    let incident = Incident {
+        id: instance.incident.id,
+        url: instance.incident.html_url,
+        title: instance.incident.summary.unwrap_or_default(),
+        service: instance.service.map(ReferenceJson::into_reference),
+        ..Incident::default()
+    };
+    Ok(V3Event::WorkflowStarted(Box::new(Trigger {
+        source: Source::PagerDutyV3,
+        dedupe_id: format!("pagerduty-v3:{}", event.id).into(),
+        event_type: event.event_type,
+        action: None,
+        occurred_at: event.occurred_at,
+        incident: Some(incident),
+        actor: event.agent.map(ReferenceJson::into_actor),
+        alarm: None,
+        event: None,
+        workflow: Some(Workflow {
+            id: instance.incident_workflow.id.clone(),
+            name: instance.incident_workflow.display_name(),
+            instance_id: instance.id,
+        }),
+    })))
 }
 
 /// Event ids end up in ledger keys and logs: PagerDuty's are short ULIDs or UUIDs.
@@ -461,6 +479,161 @@ mod tests {
             r#"{"event":{"id":"1","event_type":"incident.triggered","resource_type":"incident","occurred_at":"2026-01-01T00:00:00Z","data":{"type":"incident","id":"P/1","status":"triggered"}}}"#,
         ] {
             assert!(parse(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+
+    /// The body of an event whose `data` is exactly `data` (raw JSON text).
+    fn envelope_with_raw_data(event_type: &str, data: &str) -> String {
+        format!(
+            r#"{{"event":{{"id":"01DEN4HPBQAAAG05V5QQYBRZMF","event_type":"{event_type}","resource_type":"incident","occurred_at":"2026-11-25T03:12:07.169Z","agent":{{"id":"PLH1HKV","type":"user_reference","summary":"Tenex Engineer"}},"data":{data}}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_incident_is_read_in_one_pass_wherever_its_type_is() {
+        let incident = sample_data("incident");
+        let mut fields: Vec<(String, serde_json::Value)> =
+            incident.as_object().unwrap().clone().into_iter().collect();
+        // `type` first, last, and among the others.
+        for position in [0, fields.len() / 2, fields.len() - 1] {
+            let kind = fields.iter().position(|(key, _)| key == "type").unwrap();
+            let entry = fields.remove(kind);
+            fields.insert(position, entry);
+            let data = format!(
+                "{{{}}}",
+                fields
+                    .iter()
+                    .map(|(key, value)| format!("{}:{value}", serde_json::json!(key)))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let body = envelope_with_raw_data("incident.triggered", &data);
+            let Ok(V3Event::Incident(trigger)) = parse(body.as_bytes()) else {
+                panic!("{data}");
+            };
+            assert_eq!(trigger.incident_id(), Some("PGR0VU2"));
+            assert_eq!(trigger.actor.as_ref().unwrap().name, "Tenex Engineer");
+        }
+    }
+
+    #[test]
+    fn only_an_object_typed_incident_is_an_incident() {
+        for (data, reason) in [
+            // An array would fill a struct by position: never an incident.
+            (
+                r#"["incident","PGR0VU2",2,null,null,"t",null,"triggered"]"#,
+                "no type",
+            ),
+            (
+                r#"{"type":5,"id":"PGR0VU2","status":"triggered"}"#,
+                "no type",
+            ),
+            (
+                r#"{"type":null,"id":"PGR0VU2","status":"triggered"}"#,
+                "no type",
+            ),
+            (
+                r#"{"type":"incident_note","id":"PGR0VU2","status":"triggered"}"#,
+                "incident_note",
+            ),
+            (
+                r#"{"type":"incident","id":"PGR0VU2","status":"triggered","title":5}"#,
+                "cannot read",
+            ),
+            (
+                r#"{"type":"incident","type":"incident","id":"PGR0VU2","status":"triggered"}"#,
+                "no type",
+            ),
+            (
+                r#"{"type":"incident","id":"PGR0VU2","status":"triggered""#,
+                "not a PagerDuty v3",
+            ),
+        ] {
+            let body = envelope_with_raw_data("incident.triggered", data);
+            match parse(body.as_bytes()) {
+                Ok(V3Event::NotActionable { reason: why, .. }) => {
+                    assert!(why.contains(reason), "{data}: {why}")
+                }
+                Err(error) => assert!(error.contains(reason), "{data}: {error}"),
+                Ok(other) => panic!("{data}: {other:?}"),
+            }
+        }
+        let spaced = envelope_with_raw_data(
+            "incident.triggered",
+            "  \n {\"type\" : \"incident\" , \"id\":\"PGR0VU2\",\"status\":\"triggered\"}",
+        );
+        assert!(matches!(parse(spaced.as_bytes()), Ok(V3Event::Incident(_))));
+    }
+
+    fn data_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            prop::sample::select(vec![
+                "incident",
+                "incident_note",
+                "PGR0VU2",
+                "P/1",
+                "triggered",
+                ""
+            ])
+            .prop_map(serde_json::Value::from),
+        ];
+        let key = prop::sample::select(vec![
+            "type",
+            "id",
+            "status",
+            "title",
+            "summary",
+            "number",
+            "service",
+            "teams",
+            "priority",
+            "urgency",
+            "html_url",
+            "incident_key",
+            "incident",
+            "incident_workflow",
+            "x",
+        ]);
+        leaf.prop_recursive(3, 24, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                prop::collection::vec((key.clone(), inner), 0..8).prop_map(|entries| {
+                    serde_json::Value::Object(
+                        entries
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, failure_persistence: None, ..Default::default() })]
+
+        /// Whatever `data` holds, parsing never panics, a signed event is never refused for its
+        /// data alone unless it names a bad incident id, and only `type: incident` is an incident.
+        #[test]
+        fn any_data_is_answered(data in data_value(), started in proptest::bool::ANY) {
+            let event_type = if started { WORKFLOW_STARTED } else { "incident.triggered" };
+            let body = envelope(event_type, data.clone());
+            match parse(body.as_bytes()) {
+                Ok(V3Event::Incident(trigger)) => {
+                    proptest::prop_assert_eq!(&data["type"], "incident");
+                    proptest::prop_assert!(is_pagerduty_id(trigger.incident_id().unwrap()));
+                }
+                Ok(V3Event::WorkflowStarted(_)) => {
+                    proptest::prop_assert_eq!(&data["type"], WORKFLOW_INSTANCE_DATA);
+                }
+                Ok(V3Event::NotActionable { .. }) => {}
+                Ok(V3Event::Ping) => proptest::prop_assert!(false, "not a ping"),
+                Err(error) => proptest::prop_assert!(error.contains("is not a PagerDuty id"), "{error}"),
+            }
         }
     }
 }

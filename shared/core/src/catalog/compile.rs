@@ -1,6 +1,7 @@
 //! From what users write to what the decision engine trusts. Every problem is collected (not
 //! just the first), each with its line and column.
 
+use super::pattern::{Invalid, Pattern, Patterns};
 use super::raw::*;
 use super::shell;
 use super::*;
@@ -27,8 +28,11 @@ static DOCUMENT_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_\-.:/]{3,128}$").expect("static regex"));
 pub(crate) static INSTANCE_ID_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^(i|mi)-[0-9a-f]{8,17}$").expect("static regex"));
-static TAG_KEY_PATTERN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[\p{L}\p{N} _.:/=+\-@]{1,128}$").expect("static regex"));
+/// The characters of a tag key; its length (1 to 128) is counted apart: `{1,128}` of Unicode
+/// classes would compile into 128 copies of them, over 200 M instructions at each cold start.
+static TAG_KEY_CHARS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{L}\p{N} _.:/=+\-@]+$").expect("static regex"));
+const MAX_TAG_KEY_CHARS: usize = 128;
 static MAX_CONCURRENCY_PATTERN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new("^([1-9][0-9]{0,6}|[1-9][0-9]?%|100%)$").expect("static regex"));
 static MAX_ERRORS_PATTERN: LazyLock<Regex> =
@@ -51,8 +55,6 @@ const EXECUTION_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=172_800;
 /// Cooldowns and rate windows: at least a second, at most a year (time arithmetic on them then
 /// never overflows, and nothing longer is a guard anyone means).
 const GUARD_SECONDS_RANGE: std::ops::RangeInclusive<u64> = 1..=31_536_000;
-/// A pattern compiles to at most this much memory: a catalog cannot exhaust a function.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
 /// The prefix through which action templates read parameters.
 const PARAMS_PREFIX: &str = "params.";
 
@@ -73,32 +75,37 @@ impl Problems<'_> {
     }
 }
 
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Whether `key` can be an EC2 tag key.
+pub(crate) fn is_tag_key(key: &str) -> bool {
+    (1..=MAX_TAG_KEY_CHARS).contains(&key.chars().count()) && TAG_KEY_CHARS.is_match(key)
 }
 
-fn compile_regex(pattern: &str) -> std::result::Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|error| one_line(&error.to_string()))
-}
-
-/// A parameter's pattern, anchored so that the whole value must match. The pattern is compiled
+/// A parameter's pattern, anchored so that the whole value must match. The pattern is checked
 /// on its own first: only a pattern that is a complete expression by itself is wrapped, so text
 /// like `x)|(.*` (which would close the wrapping group and escape the anchors) is a syntax error,
 /// not a pattern that matches anything. `\A` and `\z` anchor to the whole text whatever flags
 /// (`(?m)`) the pattern sets inside its group.
-pub(crate) fn compile_param_pattern(pattern: &str) -> std::result::Result<Regex, String> {
-    compile_regex(pattern)?;
-    compile_regex(&format!(r"\A(?:{pattern})\z")).map_err(|error| {
-        // Only a `(?x)` comment running to the end of the pattern can get here.
-        format!("compiles alone but not anchored (does a (?x) comment run to its end?): {error}")
-    })
+pub(crate) fn compile_param_pattern(
+    pattern: &str,
+    patterns: &mut Patterns,
+) -> std::result::Result<Pattern, String> {
+    patterns.get(pattern).map_err(|error| error.to_string())?;
+    patterns
+        .get(&format!(r"\A(?:{pattern})\z"))
+        .map_err(|error| match error {
+            Invalid::TooBig(message) => message,
+            // Only a `(?x)` comment running to the end of the pattern can get here.
+            Invalid::Syntax(message) => format!(
+                "compiles alone but not anchored (does a (?x) comment run to its end?): {message}"
+            ),
+        })
 }
 
 /// `*` any run of characters, `?` one character, everything else literal; anchored.
-pub(crate) fn glob_to_regex(glob: &str) -> std::result::Result<Regex, String> {
+pub(crate) fn glob_to_regex(
+    glob: &str,
+    patterns: &mut Patterns,
+) -> std::result::Result<Pattern, String> {
     let mut pattern = String::from("^");
     for c in glob.chars() {
         match c {
@@ -108,7 +115,7 @@ pub(crate) fn glob_to_regex(glob: &str) -> std::result::Result<Regex, String> {
         }
     }
     pattern.push('$');
-    compile_regex(&pattern)
+    patterns.get(&pattern).map_err(|error| error.to_string())
 }
 
 /// A catalog that passed every check.
@@ -144,12 +151,14 @@ pub(super) fn compile(text: &str, source_name: &str) -> std::result::Result<Comp
     }
     let custom_actions = compile_custom_actions(raw.custom_actions, &mut problems);
     let mut names = HashSet::new();
+    let mut patterns = Patterns::default();
     let mut runbooks = Vec::with_capacity(raw.runbooks.len());
     for raw_runbook in raw.runbooks {
         if let Some(runbook) = compile_runbook(
             raw_runbook.value,
             &custom_actions,
             &mut names,
+            &mut patterns,
             &mut problems,
         ) {
             runbooks.push(runbook);
@@ -255,6 +264,7 @@ fn compile_runbook(
     raw: RawRunbook,
     custom_actions: &BTreeMap<String, CustomAction>,
     names: &mut HashSet<String>,
+    patterns: &mut Patterns,
     problems: &mut Problems<'_>,
 ) -> Option<Runbook> {
     let before = problems.found.len();
@@ -273,11 +283,11 @@ fn compile_runbook(
         );
     }
     let when_at = raw.when.referenced;
-    let when = compile_when(raw.when, custom_actions, problems);
+    let when = compile_when(raw.when, custom_actions, patterns, problems);
     // Every name written counts as declared, so that a parameter with a bad rule is reported
     // once, not again at each use.
     let written: Vec<String> = raw.params.keys().cloned().collect();
-    let params = compile_params(raw.params, problems);
+    let params = compile_params(raw.params, patterns, problems);
     let declared: HashSet<&str> = written.iter().map(String::as_str).collect();
     let guards_at = raw.guards.as_ref().map(|guards| guards.referenced);
     let guards = raw
@@ -333,6 +343,7 @@ fn compile_runbook(
 fn compile_when(
     raw: Spanned<RawWhen>,
     custom_actions: &BTreeMap<String, CustomAction>,
+    patterns: &mut Patterns,
     problems: &mut Problems<'_>,
 ) -> Option<When> {
     let at = raw.referenced;
@@ -384,8 +395,8 @@ fn compile_when(
     }
     let title = raw
         .title
-        .and_then(|pattern| match compile_regex(&pattern.value) {
-            Ok(regex) => Some(regex),
+        .and_then(|pattern| match patterns.get(&pattern.value) {
+            Ok(pattern) => Some(pattern),
             Err(error) => {
                 problems.add(
                     &pattern.referenced,
@@ -394,8 +405,12 @@ fn compile_when(
                 None
             }
         });
-    let alarm = raw.alarm.map(|alarm| compile_alarm_match(alarm, problems));
-    let event = raw.event.map(|event| compile_event_match(event, problems));
+    let alarm = raw
+        .alarm
+        .map(|alarm| compile_alarm_match(alarm, patterns, problems));
+    let event = raw
+        .event
+        .map(|event| compile_event_match(event, patterns, problems));
     Some(When {
         sources: raw.sources,
         event_types: raw.event_types,
@@ -416,7 +431,11 @@ fn compile_when(
     })
 }
 
-fn compile_alarm_match(raw: Spanned<RawAlarmMatch>, problems: &mut Problems<'_>) -> AlarmMatch {
+fn compile_alarm_match(
+    raw: Spanned<RawAlarmMatch>,
+    patterns: &mut Patterns,
+    problems: &mut Problems<'_>,
+) -> AlarmMatch {
     let at = raw.referenced;
     let raw = raw.value;
     let name = match (raw.name, raw.name_regex) {
@@ -427,10 +446,11 @@ fn compile_alarm_match(raw: Spanned<RawAlarmMatch>, problems: &mut Problems<'_>)
             );
             None
         }
-        (Some(glob), None) => glob_to_regex(&glob.value)
+        (Some(glob), None) => glob_to_regex(&glob.value, patterns)
             .map_err(|error| problems.add(&glob.referenced, format!("alarm name glob: {error}")))
             .ok(),
-        (None, Some(pattern)) => compile_regex(&pattern.value)
+        (None, Some(pattern)) => patterns
+            .get(&pattern.value)
             .map_err(|error| {
                 problems.add(&pattern.referenced, format!("alarm name_regex: {error}"))
             })
@@ -439,7 +459,7 @@ fn compile_alarm_match(raw: Spanned<RawAlarmMatch>, problems: &mut Problems<'_>)
     };
     let mut dimensions = Vec::new();
     for (dimension, glob) in raw.dimensions {
-        match glob_to_regex(&glob) {
+        match glob_to_regex(&glob, patterns) {
             Ok(regex) => dimensions.push((dimension, regex)),
             Err(error) => problems.add(&at, format!("alarm dimension {dimension}: {error}")),
         }
@@ -468,6 +488,7 @@ fn compile_alarm_match(raw: Spanned<RawAlarmMatch>, problems: &mut Problems<'_>)
 
 fn compile_params(
     raw: BTreeMap<String, Spanned<RawParam>>,
+    patterns: &mut Patterns,
     problems: &mut Problems<'_>,
 ) -> Vec<Param> {
     let mut params = Vec::new();
@@ -501,7 +522,7 @@ fn compile_params(
         };
         let unicode = raw.unicode.as_ref().is_some_and(|flag| flag.value);
         let rule = match (raw.pattern, raw.allowed) {
-            (Some(pattern), None) => match compile_param_pattern(&pattern.value) {
+            (Some(pattern), None) => match compile_param_pattern(&pattern.value, patterns) {
                 Ok(regex) => Some(ParamRule::Pattern {
                     regex,
                     source: pattern.value,

@@ -3,11 +3,15 @@
 //! the titles of each bucket are one compiled `RegexSet`, matched once per trigger. Only the few
 //! candidates that survive both are checked condition by condition, in file order, so the result
 //! is exactly the linear first match ([`super::Catalog::evaluate_all`] agrees, by property test).
+//!
+//! A bucket's set is compiled the first time a trigger reaches the bucket, not at load: compiling
+//! is most of what a catalog costs (see [`super::pattern`]), and a container sees few services.
 
 use super::Runbook;
 use crate::trigger::Trigger;
 use regex::RegexSet;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Buckets with fewer titled runbooks than this test titles one by one: cheaper than a set.
 const MIN_TITLES_FOR_SET: usize = 4;
@@ -25,7 +29,9 @@ struct Bucket {
     untitled: Vec<usize>,
     /// Runbook positions with a title condition, ascending, aligned with `titles`.
     titled: Vec<usize>,
-    titles: Option<RegexSet>,
+    /// Built on first use, for buckets of at least [`MIN_TITLES_FOR_SET`] titles; `None` inside
+    /// when the set could not be built (too large): the bucket then tests titles one by one.
+    titles: OnceLock<Option<RegexSet>>,
 }
 
 impl Bucket {
@@ -37,21 +43,31 @@ impl Bucket {
         }
     }
 
-    fn seal(&mut self, runbooks: &[Runbook]) {
-        if self.titled.len() >= MIN_TITLES_FOR_SET {
-            let patterns = self.titled.iter().filter_map(|&position| {
-                runbooks[position]
-                    .when
-                    .title
-                    .as_ref()
-                    .map(|regex| regex.as_str())
-            });
-            // A set too large to build is not an error: the bucket falls back to one by one.
-            self.titles = regex::RegexSetBuilder::new(patterns)
-                .size_limit(REGEX_SET_SIZE_LIMIT)
-                .build()
-                .ok();
+    /// The set of this bucket's titles, built now if this is its first use.
+    fn titles(&self, runbooks: &[Runbook]) -> Option<&RegexSet> {
+        if self.titled.len() < MIN_TITLES_FOR_SET {
+            return None;
         }
+        self.titles
+            .get_or_init(|| {
+                let patterns = self.titled.iter().filter_map(|&position| {
+                    runbooks
+                        .get(position)
+                        .and_then(|runbook| runbook.when.title.as_ref())
+                        .map(|title| title.as_str())
+                });
+                // A set too large to build is not an error: the bucket falls back to one by one.
+                regex::RegexSetBuilder::new(patterns)
+                    .size_limit(REGEX_SET_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Whether this bucket's set of titles has been built (for tests).
+    fn has_built_titles(&self) -> bool {
+        self.titles.get().is_some_and(Option::is_some)
     }
 
     /// The first runbook of this bucket, in file order and before `before`, that matches.
@@ -60,14 +76,17 @@ impl Bucket {
             .incident
             .as_ref()
             .map(|incident| incident.title.as_str());
-        let titled: Vec<usize> = match (&self.titles, title) {
-            (Some(set), Some(title)) => set
-                .matches(title)
-                .iter()
-                .map(|slot| self.titled[slot])
-                .collect(),
-            (Some(_), None) => Vec::new(),
-            (None, _) => self.titled.clone(),
+        let titled: Vec<usize> = match title {
+            // A title condition never holds for a trigger without an incident.
+            None => Vec::new(),
+            Some(title) => match self.titles(runbooks) {
+                Some(set) => set
+                    .matches(title)
+                    .iter()
+                    .map(|slot| self.titled[slot])
+                    .collect(),
+                None => self.titled.clone(),
+            },
         };
         // Merge the two ascending lists, checking each candidate fully (title included: cheap
         // for the few left, and it keeps one definition of "matches").
@@ -109,11 +128,17 @@ impl Index {
                 }
             }
         }
-        index.any_service.seal(runbooks);
-        for bucket in index.by_service.values_mut() {
-            bucket.seal(runbooks);
-        }
         index
+    }
+
+    /// How many buckets have built their set of titles so far (for tests: sets are built on
+    /// first use).
+    pub fn built_title_sets(&self) -> usize {
+        self.by_service
+            .values()
+            .chain([&self.any_service])
+            .filter(|bucket| bucket.has_built_titles())
+            .count()
     }
 
     /// The position of the first runbook in file order whose `when` matches.

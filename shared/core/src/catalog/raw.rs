@@ -252,9 +252,10 @@ pub struct RawReport {
     pub publish: Option<bool>,
 }
 
-/// A document parameter value: YAML may give one string or a list of strings.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// A document parameter value: YAML may give one string or a list of strings. Nothing else: a
+/// number, a boolean or a null (`5`, `true`, `~`) is refused rather than turned into text, so
+/// that what runs is what was written, quoted.
+#[derive(Debug)]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -266,5 +267,58 @@ impl OneOrMany {
             OneOrMany::One(value) => vec![value],
             OneOrMany::Many(values) => values,
         }
+    }
+}
+
+// By hand rather than `#[serde(untagged)]`: an untagged enum buffers every value before trying
+// each variant, which cost about a tenth of reading a runbook.
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(value.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<OneOrMany, E> {
+                Ok(OneOrMany::One(value))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut items: A,
+            ) -> Result<OneOrMany, A::Error> {
+                let mut values = Vec::with_capacity(items.size_hint().unwrap_or(0).min(64));
+                while let Some(StrictString(value)) = items.next_element()? {
+                    values.push(value);
+                }
+                Ok(OneOrMany::Many(values))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A string as YAML typed it: a plain `5` or `true` is not one.
+struct StrictString(String);
+
+impl<'de> Deserialize<'de> for StrictString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = StrictString;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<StrictString, E> {
+                Ok(StrictString(value.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<StrictString, E> {
+                Ok(StrictString(value))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }

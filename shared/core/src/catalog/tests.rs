@@ -592,8 +592,48 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
 }
 
 mod event_match;
+mod patterns;
 mod rundeck;
 mod shell_checks;
 mod shell_checks_2;
 mod shell_checks_3;
 mod verify;
+
+/// A document parameter is a string or a list of strings, as YAML typed them: numbers, booleans,
+/// nulls and maps are refused, quoted ones are text.
+#[test]
+fn document_parameters_are_strings_or_lists_of_strings() {
+    let commands = |value: &str| {
+        let text = MINIMAL.replace(
+            "commands: systemctl restart nginx",
+            &format!("commands: {value}"),
+        );
+        Catalog::parse(&text, "t").ok().map(|catalog| {
+            let Action::SsmCommand(command) = &catalog.runbooks[0].action else {
+                panic!("expected ssm_command")
+            };
+            command.parameters["commands"].len()
+        })
+    };
+    for (value, accepted) in [
+        ("systemctl restart nginx", Some(1)),
+        ("[a, \"b\"]", Some(2)),
+        ("\"5\"", Some(1)),
+        ("''", Some(1)),
+        ("'0x1F'", Some(1)),
+        ("[]", Some(0)),
+        ("|\n            echo hi\n            echo there", Some(1)),
+        ("5", None),
+        ("1.5", None),
+        ("true", None),
+        ("~", None),
+        ("[a, 5]", None),
+        ("[true]", None),
+        ("[a, ~]", None),
+        ("[0x1F]", None),
+        ("[[a]]", None),
+        ("{a: b}", None),
+    ] {
+        assert_eq!(commands(value), accepted, "{value}");
+    }
+}

@@ -363,7 +363,7 @@ fn compile_targets(
             let mut tags = BTreeMap::new();
             for (key, values) in raw.tags {
                 let values = values.into_vec();
-                if !TAG_KEY_PATTERN.is_match(&key) {
+                if !is_tag_key(&key) {
                     problems.add(&at, format!("{key:?} is not a valid tag key"));
                 }
                 if values.is_empty()

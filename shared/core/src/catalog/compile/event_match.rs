@@ -4,11 +4,15 @@
 use super::super::EventMatch;
 use super::super::raw::RawEventMatch;
 use super::{Problems, glob_to_regex};
+use crate::catalog::pattern::{Pattern, Patterns};
 use crate::trigger::SEVERITIES;
-use regex::Regex;
 use serde_saphyr::Spanned;
 
-pub(super) fn compile_event_match(raw: RawEventMatch, problems: &mut Problems<'_>) -> EventMatch {
+pub(super) fn compile_event_match(
+    raw: RawEventMatch,
+    patterns: &mut Patterns,
+    problems: &mut Problems<'_>,
+) -> EventMatch {
     let min_severity = raw.min_severity.and_then(|label| {
         let known = SEVERITIES
             .iter()
@@ -31,16 +35,21 @@ pub(super) fn compile_event_match(raw: RawEventMatch, problems: &mut Problems<'_
     EventMatch {
         sources: raw.source,
         detail_types: raw.detail_type,
-        finding_types: globs(raw.finding_type, "event finding_type", problems),
+        finding_types: globs(raw.finding_type, "event finding_type", patterns, problems),
         min_severity,
-        resources: globs(raw.resource, "event resource", problems),
+        resources: globs(raw.resource, "event resource", patterns, problems),
     }
 }
 
-fn globs(raw: Vec<Spanned<String>>, what: &str, problems: &mut Problems<'_>) -> Vec<Regex> {
+fn globs(
+    raw: Vec<Spanned<String>>,
+    what: &str,
+    patterns: &mut Patterns,
+    problems: &mut Problems<'_>,
+) -> Vec<Pattern> {
     raw.into_iter()
         .filter_map(|glob| {
-            glob_to_regex(&glob.value)
+            glob_to_regex(&glob.value, patterns)
                 .map_err(|error| problems.add(&glob.referenced, format!("{what} glob: {error}")))
                 .ok()
         })
