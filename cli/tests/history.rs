@@ -30,6 +30,11 @@ async fn history_prints_a_postmortem_timeline() {
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "testing", "testing", None, None, "test",
         ))
+        .http_client(
+            remediate_adapters::tls::SharedTls::process()
+                .unwrap()
+                .sdk_http_client(),
+        )
         .load()
         .await;
     let client = aws_sdk_dynamodb::Client::new(&config);

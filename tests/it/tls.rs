@@ -52,7 +52,7 @@ fn test_pki() -> TestPki {
 
 /// A TLS server on a loopback port answering every HTTP/1.1 request with [`ANSWER`].
 async fn serve(pki: &TestPki) -> u16 {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
@@ -96,7 +96,7 @@ async fn sdk_get_parameter(tls: &SharedTls, endpoint: &str) -> Result<String, St
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::for_tests())
         .endpoint_url(endpoint)
-        .http_client(tls.sdk_http_client().expect("the SDK client builds"))
+        .http_client(tls.sdk_http_client())
         .retry_config(aws_sdk_ssm::config::retry::RetryConfig::disabled())
         .build();
     aws_sdk_ssm::Client::from_conf(config)

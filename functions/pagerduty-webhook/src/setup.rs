@@ -20,7 +20,7 @@ impl WebhookApp {
                 "PAGERDUTY_CONFIRM_TAPS is false: taps are acted on without finding them in PagerDuty's log; the person is whoever the unsigned body names. For local runs against emulators only"
             );
         }
-        let aws = aws::load_config().await?;
+        let aws = aws::function_config(&env.aws_settings()?)?;
         // One store for the webhook's own secrets and PagerDuty's API token: one cache, one
         // refresh policy.
         let secrets: Arc<dyn SecretStore> = Arc::new(ParameterStoreSecrets::new(

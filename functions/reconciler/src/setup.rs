@@ -15,7 +15,7 @@ impl ReconcilerApp {
         let env = Env(|name: &str| std::env::var(name).ok());
         let run = env.run_settings()?;
         let settings = env.reconcile_settings()?;
-        let aws = aws::load_config().await?;
+        let aws = aws::function_config(&env.aws_settings()?)?;
         let secrets: Arc<dyn SecretStore> = Arc::new(ParameterStoreSecrets::new(
             aws_sdk_ssm::Client::new(&aws),
             DEFAULT_SECRET_TTL,

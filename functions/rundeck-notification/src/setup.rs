@@ -14,7 +14,7 @@ impl NotificationApp {
     pub async fn from_env() -> Result<Self> {
         let env = Env(|name: &str| std::env::var(name).ok());
         let settings = env.notification_settings()?;
-        let aws = aws::load_config().await?;
+        let aws = aws::function_config(&env.aws_settings()?)?;
         // One store for the notification secret, Rundeck's token and PagerDuty's: one cache, one
         // refresh policy.
         let secrets: Arc<dyn SecretStore> = Arc::new(ParameterStoreSecrets::new(

@@ -44,7 +44,7 @@ impl AlarmApp {
                 "SNS_VERIFY_SIGNATURES is false: SNS signatures are not verified; anyone who can invoke this function can make it run runbooks"
             );
         }
-        let aws = aws::load_config().await?;
+        let aws = aws::function_config(&env.aws_settings()?)?;
         let secrets: Arc<dyn SecretStore> = Arc::new(ParameterStoreSecrets::new(
             aws_sdk_ssm::Client::new(&aws),
             DEFAULT_SECRET_TTL,

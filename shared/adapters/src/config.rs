@@ -108,6 +108,24 @@ impl WebhookSettings {
     }
 }
 
+/// How a function reaches AWS, from the variables Lambda sets (and the ones the local runs and
+/// tests set to aim at emulators). Nothing else is read: no profile files, no instance metadata,
+/// no web identity, no per-service endpoint variables. A Lambda function's credentials are the
+/// execution role's, in its environment, for the life of the container.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    /// `AWS_REGION` (set by Lambda), or `AWS_DEFAULT_REGION`.
+    pub region: String,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (its Debug hides the
+    /// secret and the token).
+    pub credentials: aws_credential_types::Credentials,
+    /// `AWS_ENDPOINT_URL`: every service at one URL (the local runs' moto).
+    pub endpoint_url: Option<String>,
+    /// `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT`.
+    pub use_fips: bool,
+    pub use_dual_stack: bool,
+}
+
 /// Reads variables through `lookup` so that tests need not touch the process environment.
 pub struct Env<F: Fn(&str) -> Option<String>>(pub F);
 
@@ -152,6 +170,49 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                     )
                 }),
         }
+    }
+
+    /// How this function reaches AWS ([`AwsSettings`]); a missing region or credential fails the
+    /// cold start with the variable named, not the first call.
+    pub fn aws_settings(&self) -> Result<AwsSettings> {
+        let region = match self.optional("AWS_REGION") {
+            Some(region) => region,
+            None => self
+                .optional("AWS_DEFAULT_REGION")
+                .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
+        };
+        if !region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(Error::config(
+                "AWS_REGION",
+                format!("{region:?} is not a region name"),
+            ));
+        }
+        let credentials = aws_credential_types::Credentials::new(
+            self.required("AWS_ACCESS_KEY_ID")?,
+            self.required("AWS_SECRET_ACCESS_KEY")?,
+            self.optional("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        );
+        let endpoint_url = self.optional("AWS_ENDPOINT_URL");
+        if let Some(url) = &endpoint_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(Error::config(
+                "AWS_ENDPOINT_URL",
+                format!("{url:?} is not an http(s) URL"),
+            ));
+        }
+        Ok(AwsSettings {
+            region,
+            credentials,
+            endpoint_url,
+            use_fips: self.flag("AWS_USE_FIPS_ENDPOINT", false)?,
+            use_dual_stack: self.flag("AWS_USE_DUALSTACK_ENDPOINT", false)?,
+        })
     }
 
     /// A 12-digit AWS account id, when set.
@@ -396,6 +457,99 @@ pub(crate) mod tests {
         ("LEDGER_TABLE", "remediate-ledger"),
         ("AWS_REGION", "eu-west-1"),
     ];
+
+    const LAMBDA_AWS: &[(&str, &str)] = &[
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret-key-value"),
+        ("AWS_SESSION_TOKEN", "session-token-value"),
+    ];
+
+    fn with(
+        base: &[(&'static str, &'static str)],
+        changes: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, &'static str)> {
+        let mut pairs: Vec<_> = base
+            .iter()
+            .filter(|(name, _)| !changes.iter().any(|(changed, _)| changed == name))
+            .copied()
+            .collect();
+        pairs.extend(
+            changes
+                .iter()
+                .filter(|(_, value)| !value.is_empty())
+                .copied(),
+        );
+        pairs
+    }
+
+    #[test]
+    fn aws_settings_are_what_lambda_sets() {
+        let settings = env(LAMBDA_AWS).aws_settings().unwrap();
+        assert_eq!(settings.region, "eu-west-1");
+        assert_eq!(settings.credentials.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(settings.credentials.secret_access_key(), "secret-key-value");
+        assert_eq!(
+            settings.credentials.session_token(),
+            Some("session-token-value")
+        );
+        assert_eq!(settings.endpoint_url, None);
+        assert!(!settings.use_fips && !settings.use_dual_stack);
+        // The secret and the token never reach a log line through Debug.
+        let shown = format!("{settings:?}");
+        assert!(
+            !shown.contains("secret-key-value") && !shown.contains("session-token-value"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn aws_settings_take_the_emulators_and_the_endpoint_switches() {
+        let pairs = with(
+            LAMBDA_AWS,
+            &[
+                ("AWS_REGION", ""),
+                ("AWS_DEFAULT_REGION", "us-east-1"),
+                ("AWS_SESSION_TOKEN", ""),
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+                ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE"),
+            ],
+        );
+        let settings = env(&pairs).aws_settings().unwrap();
+        assert_eq!(settings.region, "us-east-1");
+        assert_eq!(settings.credentials.session_token(), None);
+        assert_eq!(
+            settings.endpoint_url.as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert!(settings.use_fips && settings.use_dual_stack);
+    }
+
+    #[test]
+    fn aws_settings_name_what_is_missing_or_wrong() {
+        for (changes, variable) in [
+            (vec![("AWS_REGION", "")], "AWS_REGION"),
+            (vec![("AWS_REGION", "eu west 1")], "AWS_REGION"),
+            (vec![("AWS_ACCESS_KEY_ID", "")], "AWS_ACCESS_KEY_ID"),
+            (vec![("AWS_SECRET_ACCESS_KEY", "")], "AWS_SECRET_ACCESS_KEY"),
+            (
+                vec![("AWS_ENDPOINT_URL", "127.0.0.1:5000")],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                vec![("AWS_USE_FIPS_ENDPOINT", "maybe")],
+                "AWS_USE_FIPS_ENDPOINT",
+            ),
+        ] {
+            let error = env(&with(LAMBDA_AWS, &changes))
+                .aws_settings()
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains(variable), "{changes:?}: {error}");
+            assert!(!error.contains("secret-key-value"), "{error}");
+        }
+    }
 
     #[test]
     fn defaults_apply() {

@@ -1,23 +1,25 @@
 //! One TLS set-up for every HTTPS client of a function: the AWS SDK's, PagerDuty's, Rundeck's
-//! and the SNS certificate fetch all use rustls with the same crypto provider (aws-lc-rs, the
-//! SDK's own) and the same root certificates, built once per container.
+//! and the SNS certificate fetch all use rustls with the same crypto provider (ring, which also
+//! verifies SNS signatures) and the same root certificates, built once per container.
+//!
+//! Why ring and not aws-lc-rs (the SDK's default): a function needs only TLS 1.2/1.3 client
+//! suites and RSA verification, which ring has; aws-lc was 1.3 MiB of every binary's code (issue
+//! #11's size limit), ring is a fifth of that. No FIPS mode is offered; a deployment that needs
+//! one would switch the provider here, in one place.
 //!
 //! Why not the clients' defaults: each reqwest client reads the operating system's trust store
 //! when it is built (rustls-platform-verifier), and the SDK reads it again when it builds its
 //! connector. On the project's machine that is about 300 PEM files per read (`strace` showed them
 //! as most of a cold start's file reads). `SSL_CERT_FILE`/`SSL_CERT_DIR` are therefore not read
 //! (a warning says so when they are set), and trust-store updates of the Lambda image do not
-//! apply: the roots change with a rebuild. The roots are compiled in instead (Mozilla's, from `webpki-root-certs`, the
-//! rustls project's crate), so nothing is read from disk and the same roots are trusted on every
-//! machine. AWS, PagerDuty and Amazon SNS all chain to them. A private certificate authority (an
+//! apply: the roots change with a rebuild. The roots are compiled in instead, so nothing is read from disk and the same roots are
+//! trusted on every machine. AWS, PagerDuty and Amazon SNS all chain to them. They come already parsed
+//! (`webpki-roots`, the rustls project's crate of Mozilla's roots as trust anchors), so building
+//! the set-up parses nothing but `REMEDIATE_CA_FILE`. A private certificate authority (an
 //! internal Rundeck, a TLS-inspecting proxy) is added with `REMEDIATE_CA_FILE`: a PEM file whose
 //! certificates are trusted in addition; an unreadable or empty file fails the cold start.
 
-use aws_smithy_http_client::ConnectorBuilder;
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
-use base64::Engine;
+use crate::aws::sdk_http::ReqwestHttpClient;
 use remediate_core::{Error, Result};
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
@@ -30,7 +32,7 @@ pub const CA_FILE_VARIABLE: &str = "REMEDIATE_CA_FILE";
 /// The roots and the rustls configuration every client of this container shares.
 #[derive(Debug)]
 pub struct SharedTls {
-    roots: Vec<CertificateDer<'static>>,
+    root_count: usize,
     config: Arc<rustls::ClientConfig>,
 }
 
@@ -38,8 +40,9 @@ impl SharedTls {
     /// The compiled-in roots, plus the certificates of `extra_pem` (the contents of
     /// `REMEDIATE_CA_FILE`) when given.
     pub fn new(extra_pem: Option<&[u8]>) -> Result<Self> {
-        let mut roots: Vec<CertificateDer<'static>> =
-            webpki_root_certs::TLS_SERVER_ROOT_CERTS.to_vec();
+        let mut store = RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
         if let Some(pem) = extra_pem {
             let extra = CertificateDer::pem_slice_iter(pem)
                 .collect::<std::result::Result<Vec<_>, _>>()
@@ -50,19 +53,18 @@ impl SharedTls {
                     "holds no CERTIFICATE block",
                 ));
             }
-            roots.extend(extra);
+            let (_, unusable) = store.add_parsable_certificates(extra);
+            if unusable > 0 {
+                // Refused rather than skipped: a CA the operator named and that is silently
+                // missing would only show as failed connections later.
+                return Err(Error::config(
+                    CA_FILE_VARIABLE,
+                    format!("{unusable} certificate(s) are not usable as trust anchors"),
+                ));
+            }
         }
-        let mut store = RootCertStore::empty();
-        let (_, unusable) = store.add_parsable_certificates(roots.iter().cloned());
-        if unusable > 0 {
-            // The compiled-in roots all parse (a test holds that): an unusable one is the file's.
-            // Refused rather than skipped: the SDK's connector would panic on it.
-            return Err(Error::config(
-                CA_FILE_VARIABLE,
-                format!("{unusable} certificate(s) are not usable as trust anchors"),
-            ));
-        }
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let root_count = store.len();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|error| Error::config(CA_FILE_VARIABLE, format!("TLS set-up: {error}")))?
@@ -70,7 +72,7 @@ impl SharedTls {
             .with_no_client_auth();
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Self {
-            roots,
+            root_count,
             config: Arc::new(config),
         })
     }
@@ -107,7 +109,7 @@ impl SharedTls {
 
     /// How many roots are trusted.
     pub fn root_count(&self) -> usize {
-        self.roots.len()
+        self.root_count
     }
 
     /// A reqwest client builder on this TLS set-up (no trust store read). HTTP/1.1, as before:
@@ -116,41 +118,13 @@ impl SharedTls {
         reqwest::Client::builder().tls_backend_preconfigured((*self.config).clone())
     }
 
-    /// The AWS SDK's HTTP client on the same provider and roots, built as the SDK builds its
-    /// default one (connector settings, sleep, `HTTPS_PROXY`/`NO_PROXY` from the environment),
-    /// with only the trust store changed. The SDK takes roots as PEM only and parses them when it
-    /// builds a connector: once per container for each distinct timeout setting.
-    pub fn sdk_http_client(&self) -> Result<SharedHttpClient> {
-        let engine = base64::engine::general_purpose::STANDARD;
-        let trust = self.roots.iter().fold(
-            TrustStore::empty().with_native_roots(false),
-            |trust, root| {
-                let pem = format!(
-                    "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-                    engine.encode(root.as_ref())
-                );
-                trust.with_pem_certificate(pem.into_bytes())
-            },
-        );
-        let context = TlsContext::builder()
-            .with_trust_store(trust)
-            .build()
-            .map_err(|error| Error::config(CA_FILE_VARIABLE, format!("TLS set-up: {error}")))?;
-        Ok(
-            aws_smithy_http_client::Builder::new().build_with_connector_fn(
-                move |settings, components| {
-                    let mut connector = ConnectorBuilder::default()
-                        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                        .tls_context(context.clone());
-                    connector.set_connector_settings(settings.cloned());
-                    if let Some(components) = components {
-                        connector.set_sleep_impl(components.sleep_impl());
-                    }
-                    connector.set_proxy_config(Some(ProxyConfig::from_env()));
-                    connector.build()
-                },
-            ),
-        )
+    /// The AWS SDK's HTTP client: reqwest on this same set-up ([`ReqwestHttpClient`]), so that
+    /// the SDK, PagerDuty, Rundeck and the SNS certificate fetch share one TLS configuration.
+    pub fn sdk_http_client(&self) -> ReqwestHttpClient {
+        let config = self.config.clone();
+        ReqwestHttpClient::new(move || {
+            reqwest::Client::builder().tls_backend_preconfigured((*config).clone())
+        })
     }
 }
 
@@ -158,26 +132,26 @@ impl SharedTls {
 mod tests {
     use super::*;
 
+    /// A certificate of the repository's (the SNS fixtures' signing certificate), as PEM.
+    const SOME_CERTIFICATE: &str = include_str!(
+        "../../../events/sns/certificates/SimpleNotificationService-5a3e7c1d9b2f48e6a0c4d8f2b6e1a9c7.pem"
+    );
+
     #[test]
-    fn every_compiled_in_root_is_a_usable_trust_anchor() {
+    fn the_compiled_in_roots_are_trusted() {
         let tls = SharedTls::new(None).unwrap();
-        let mut store = RootCertStore::empty();
-        let (added, unusable) = store.add_parsable_certificates(tls.roots.iter().cloned());
-        assert_eq!(unusable, 0);
-        assert!(added > 100, "only {added} roots");
-        assert_eq!(tls.root_count(), added);
+        assert_eq!(tls.root_count(), webpki_roots::TLS_SERVER_ROOTS.len());
+        assert!(tls.root_count() > 100, "only {} roots", tls.root_count());
     }
 
     #[test]
     fn an_extra_ca_file_adds_its_certificates() {
         let tls = SharedTls::new(None).unwrap();
-        let first = &tls.roots[0];
-        let pem = format!(
-            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-            base64::engine::general_purpose::STANDARD.encode(first.as_ref())
-        );
-        let with_extra = SharedTls::new(Some(pem.as_bytes())).unwrap();
+        let with_extra = SharedTls::new(Some(SOME_CERTIFICATE.as_bytes())).unwrap();
         assert_eq!(with_extra.root_count(), tls.root_count() + 1);
+        let twice = format!("{SOME_CERTIFICATE}\n{SOME_CERTIFICATE}");
+        let with_two = SharedTls::new(Some(twice.as_bytes())).unwrap();
+        assert_eq!(with_two.root_count(), tls.root_count() + 2);
     }
 
     #[test]
@@ -203,6 +177,8 @@ mod tests {
     async fn the_clients_build_on_the_shared_set_up() {
         let tls = SharedTls::new(None).unwrap();
         tls.reqwest_builder().build().unwrap();
-        tls.sdk_http_client().unwrap();
+        let sdk = tls.sdk_http_client();
+        sdk.client((Some(std::time::Duration::from_secs(1)), None))
+            .unwrap();
     }
 }

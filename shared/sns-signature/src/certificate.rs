@@ -5,14 +5,14 @@
 //! operator filled), not because of its chain: the chain is not checked, which is also why
 //! self-signed test certificates work. What is checked is what the signature depends on:
 //! one PEM `CERTIFICATE` block of DER that parses completely, an `rsaEncryption` key of
-//! 2048 to 8192 bits that aws-lc accepts, and validity at the message's `Timestamp`.
+//! 2048 to 8192 bits with an exponent ring accepts, and validity at the message's `Timestamp`.
 
-use aws_lc_rs::rsa::PublicEncryptingKey;
-use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
+use ring::signature::{self, UnparsedPublicKey};
 use x509_cert::Certificate;
-use x509_cert::der::{Decode as _, Encode as _, oid::ObjectIdentifier};
+use x509_cert::der::asn1::UintRef;
+use x509_cert::der::{Decode as _, Reader as _, SliceReader, oid::ObjectIdentifier};
 
 use crate::SignatureVersion;
 
@@ -30,7 +30,8 @@ const KEY_BITS: std::ops::RangeInclusive<usize> = 2048..=8192;
 pub struct SigningCertificate {
     not_before: DateTime<Utc>,
     not_after: DateTime<Utc>,
-    /// SubjectPublicKeyInfo DER, which aws-lc's RSA verifier takes as is.
+    /// The PKCS#1 `RSAPublicKey` DER (the SubjectPublicKeyInfo's bit string), which ring's RSA
+    /// verifier takes as is.
     public_key: Vec<u8>,
     key_bits: usize,
 }
@@ -63,11 +64,11 @@ impl SigningCertificate {
             ));
         }
         let public_key = spki
-            .to_der()
-            .map_err(|e| format!("public key does not re-encode: {e}"))?;
-        let key_bits = PublicEncryptingKey::from_der(&public_key)
-            .map_err(|e| format!("RSA public key rejected: {e}"))?
-            .key_size_bits();
+            .subject_public_key
+            .as_bytes()
+            .ok_or("public key is not a whole number of bytes")?
+            .to_vec();
+        let key_bits = rsa_key_bits(&public_key)?;
         if !KEY_BITS.contains(&key_bits) {
             return Err(format!(
                 "RSA key of {key_bits} bits is outside 2048 to 8192 bits"
@@ -112,6 +113,37 @@ impl SigningCertificate {
             .verify(signed, signature)
             .is_ok()
     }
+}
+
+/// The modulus size of a PKCS#1 `RSAPublicKey` (RFC 8017 A.1.1: a SEQUENCE of the modulus and
+/// the public exponent), refusing what ring's verifier would refuse at every verification (an
+/// even modulus, an exponent that is even, below 3 or over 33 bits), so that a certificate with
+/// an unusable key fails where it is read, with its reason, and not as a bad signature.
+fn rsa_key_bits(public_key: &[u8]) -> Result<usize, String> {
+    let rejected = |reason: &str| format!("RSA public key rejected: {reason}");
+    let mut reader = SliceReader::new(public_key).map_err(|e| rejected(&e.to_string()))?;
+    let (modulus, exponent) = reader
+        .sequence(|key| {
+            Ok::<_, x509_cert::der::Error>((UintRef::decode(key)?, UintRef::decode(key)?))
+        })
+        .map_err(|e| rejected(&e.to_string()))?;
+    reader.finish().map_err(|e| rejected(&e.to_string()))?;
+    let bits = |bytes: &[u8]| match bytes.first() {
+        // A DER INTEGER's content has no leading zero byte once the sign byte is gone.
+        Some(first) => bytes.len() * 8 - first.leading_zeros() as usize,
+        None => 0,
+    };
+    let (modulus, exponent) = (modulus.as_bytes(), exponent.as_bytes());
+    if modulus.last().is_none_or(|last| last % 2 == 0) {
+        return Err(rejected("the modulus is even"));
+    }
+    if exponent.last().is_none_or(|last| last % 2 == 0) || bits(exponent) < 2 || bits(exponent) > 33
+    {
+        return Err(rejected(
+            "the public exponent is not an odd number from 3 to 2^33 - 1",
+        ));
+    }
+    Ok(bits(modulus))
 }
 
 /// The DER inside one PEM `CERTIFICATE` block. Lenient about the wrapping (surrounding

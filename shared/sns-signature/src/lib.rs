@@ -45,18 +45,18 @@
 //! ```
 //!
 //! Why these crates (at run time, all but x509-cert were already in Cargo.lock):
-//! - **aws-lc-rs** verifies the RSA PKCS#1 v1.5 signatures (SHA-1 and SHA-256, 2048–8192-bit
-//!   keys). It is already the rustls crypto provider behind reqwest here, so it adds no
+//! - **ring** verifies the RSA PKCS#1 v1.5 signatures (SHA-1 and SHA-256, 2048–8192-bit
+//!   keys). It is already the rustls crypto provider of every client here, so it adds no
 //!   code, and unlike rustls-webpki it still verifies SHA-1, which SignatureVersion 1 needs.
 //! - **x509-cert** (RustCrypto) reads the certificate's validity and SubjectPublicKeyInfo.
 //!   It builds on the der/spki 0.8 crates already in the lock and parses strictly (DER, no
 //!   trailing bytes). x509-parser would bring nom and asn1-rs; rustls-webpki does not expose
-//!   a certificate's validity or key; aws-lc-rs has no X.509 parser.
+//!   a certificate's validity or key; ring has no X.509 parser.
 //! - **url** is the WHATWG parser reqwest itself uses, for the second opinion on URLs.
 //! - **reqwest** (rustls) for [`HttpsCertificates`]; **regex** for the host and path shapes.
 //! - Tests and the `testing` feature: **rcgen** (aws-lc-rs backend, which can generate RSA
 //!   keys; ring cannot) makes self-signed certificates, and **rsa** + **sha1**/**sha2** sign,
-//!   independently of the verifier and including SHA-1, which aws-lc-rs cannot sign with.
+//!   independently of the verifier and including SHA-1, which ring cannot sign with.
 //!
 //! Not checked, by decision: the certificate chain (trust comes from the URL rules and
 //! HTTPS, or from the operator's directory), and message freshness (the caller can compare

@@ -3,7 +3,7 @@
 //!
 //! Independent of the verifier on purpose, so that a shared mistake cannot make both sides
 //! agree: the string to sign is built here from its own field list, and signatures are made
-//! with the pure-Rust `rsa` crate (the verifier uses aws-lc, which cannot sign with SHA-1).
+//! with the pure-Rust `rsa` crate (the verifier uses ring, which cannot sign with SHA-1).
 //! These functions panic on bad input (an unparseable key): they are for tests and scripts.
 #![allow(clippy::expect_used)]
 

@@ -55,6 +55,12 @@ pub async fn moto_config() -> aws_config::SdkConfig {
             "remediate-tests",
         ))
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(2))
+        // The functions' own HTTP client (reqwest on the shared TLS set-up): the SDK has no other.
+        .http_client(
+            remediate_adapters::tls::SharedTls::process()
+                .expect("the TLS set-up")
+                .sdk_http_client(),
+        )
         .load()
         .await
 }

@@ -1,0 +1,343 @@
+//! The AWS SDK's HTTP client, on the same reqwest and rustls set-up as every other client of a
+//! function ([`crate::tls`]).
+//!
+//! Why not the SDK's own client (aws-smithy-http-client): it takes root certificates only as
+//! PEM and parses them again, with a constant-time base64 decoder, every time it builds a
+//! connector; at a cold start that was about a fifth of a function's init. It also brings a
+//! second connection pool and HTTP/2 (h2), which no AWS API this project calls needs, and they
+//! were about 0.6 MB of every binary. reqwest is already here for PagerDuty, Rundeck and the SNS
+//! certificates; this adapter hands it the SDK's requests.
+//!
+//! What the SDK expects of a connector, and where it happens:
+//! - the connect and read timeouts of [`HttpConnectorSettings`] are the reqwest client's (one
+//!   client per distinct pair, built on first use; every function uses one pair);
+//! - the attempt and operation timeouts, retries and their back-off are the SDK's orchestrator's,
+//!   above this adapter;
+//! - errors are classified so that the SDK retries what is transient: a timeout as a timeout, a
+//!   failed connection or an interrupted exchange as an I/O error, anything else (a request
+//!   reqwest cannot even build) as not retryable;
+//! - proxies: reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, as the SDK's client did.
+//!
+//! Request bodies are in memory for every operation the functions call (JSON and query
+//! protocols); a streaming body is refused with an error, never sent truncated. Response bodies
+//! are read whole: the largest is a catalog from S3, which the catalog source bounds.
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The SDK's [`HttpClient`] on reqwest: give it to `SdkConfig::builder().http_client(..)`.
+#[derive(Clone)]
+pub struct ReqwestHttpClient {
+    /// Builds a reqwest client on the shared TLS set-up (no trust store read).
+    builder: Arc<dyn Fn() -> reqwest::ClientBuilder + Send + Sync>,
+    /// One client, and so one connection pool, per distinct (connect, read) timeout pair.
+    clients: Arc<Mutex<Vec<(Timeouts, reqwest::Client)>>>,
+}
+
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+impl ReqwestHttpClient {
+    /// `builder` gives a reqwest builder with the TLS configuration every client shares.
+    pub fn new(builder: impl Fn() -> reqwest::ClientBuilder + Send + Sync + 'static) -> Self {
+        ReqwestHttpClient {
+            builder: Arc::new(builder),
+            clients: Arc::default(),
+        }
+    }
+
+    pub(crate) fn client(&self, timeouts: Timeouts) -> Result<reqwest::Client, reqwest::Error> {
+        // A poisoned lock only means another thread panicked while holding it; the list is
+        // still whole (it is only ever pushed to), so carry on with it.
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, client)) = clients.iter().find(|(known, _)| *known == timeouts) {
+            return Ok(client.clone());
+        }
+        let mut builder = (self.builder)();
+        if let Some(connect) = timeouts.0 {
+            builder = builder.connect_timeout(connect);
+        }
+        if let Some(read) = timeouts.1 {
+            builder = builder.read_timeout(read);
+        }
+        let client = builder.build()?;
+        clients.push((timeouts, client.clone()));
+        Ok(client)
+    }
+}
+
+impl std::fmt::Debug for ReqwestHttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReqwestHttpClient").finish_non_exhaustive()
+    }
+}
+
+impl HttpClient for ReqwestHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let client = self
+            .client((settings.connect_timeout(), settings.read_timeout()))
+            .map_err(|error| Arc::new(error.to_string()));
+        SharedHttpConnector::new(ReqwestConnector { client })
+    }
+}
+
+#[derive(Debug)]
+struct ReqwestConnector {
+    /// The client, or why it could not be built (then every call fails with that reason).
+    client: Result<reqwest::Client, Arc<String>>,
+}
+
+impl HttpConnector for ReqwestConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.client.clone();
+        HttpConnectorFuture::new(async move {
+            let client = client.map_err(|reason| {
+                ConnectorError::other(format!("no HTTP client: {reason}").into(), None)
+            })?;
+            let request = into_reqwest(request)?;
+            let response = client.execute(request).await.map_err(classify)?;
+            let mut answer = http::Response::builder()
+                .status(response.status())
+                .version(response.version());
+            if let Some(headers) = answer.headers_mut() {
+                *headers = response.headers().clone();
+            }
+            let body = response.bytes().await.map_err(classify)?;
+            let answer = answer
+                .body(SdkBody::from(body))
+                .map_err(|error| ConnectorError::other(error.into(), None))?;
+            HttpResponse::try_from(answer)
+                .map_err(|error| ConnectorError::other(error.into(), None))
+        })
+    }
+}
+
+/// The SDK's request as reqwest's; a streaming body is refused rather than sent in part.
+fn into_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+    let not_sent = |error: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(error);
+    let request = request
+        .try_into_http1x()
+        .map_err(|error| not_sent(error.into()))?;
+    let (parts, body) = request.into_parts();
+    let Some(bytes) = body.bytes() else {
+        return Err(not_sent(
+            "a streaming request body (every operation used here has one in memory)".into(),
+        ));
+    };
+    let request = http::Request::from_parts(parts, bytes.to_vec());
+    reqwest::Request::try_from(request).map_err(|error| not_sent(error.into()))
+}
+
+/// What the SDK's retry policy needs to know of a failure: a timeout, an I/O failure (the
+/// connection could not be made, or broke during the exchange: both transient), or neither.
+fn classify(error: reqwest::Error) -> ConnectorError {
+    if error.is_timeout() {
+        ConnectorError::timeout(error.into())
+    } else if error.is_connect() || error.is_request() || error.is_body() || error.is_decode() {
+        ConnectorError::io(error.into())
+    } else {
+        ConnectorError::other(error.into(), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::Credentials;
+    use aws_sdk_ssm::config::{BehaviorVersion, Region};
+    use aws_sdk_ssm::error::SdkError;
+    use aws_smithy_async::rt::sleep::TokioSleep;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn ssm(endpoint: &str, attempts: u32) -> aws_sdk_ssm::Client {
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::for_tests())
+            .endpoint_url(endpoint)
+            .http_client(ReqwestHttpClient::new(reqwest::Client::builder))
+            .sleep_impl(TokioSleep::new())
+            .retry_config(
+                aws_sdk_ssm::config::retry::RetryConfig::standard()
+                    .with_max_attempts(attempts)
+                    .with_initial_backoff(Duration::from_millis(1)),
+            )
+            .build();
+        aws_sdk_ssm::Client::from_conf(config)
+    }
+
+    #[tokio::test]
+    async fn a_request_and_its_answer_cross_intact() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "AmazonSSM.GetParameter"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_string(
+                        r#"{"Parameter":{"Name":"/t","Type":"SecureString","Value":"s3cret","Version":4}}"#,
+                    ),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let answer = ssm(&server.uri(), 1)
+            .get_parameter()
+            .name("/t")
+            .with_decryption(true)
+            .send()
+            .await
+            .unwrap();
+        let parameter = answer.parameter.unwrap();
+        assert_eq!(parameter.value.as_deref(), Some("s3cret"));
+        assert_eq!(parameter.version, 4);
+        // The body the SDK signed is the body that was sent.
+        let sent = &server.received_requests().await.unwrap()[0];
+        let body: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"Name": "/t", "WithDecryption": true})
+        );
+        assert!(sent.headers.contains_key("authorization"));
+    }
+
+    #[tokio::test]
+    async fn an_error_answer_reaches_the_sdk_with_its_headers() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(400)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .insert_header("x-amzn-requestid", "req-123")
+                    .set_body_string(r#"{"__type":"ParameterNotFound","message":"no such"}"#),
+            )
+            .mount(&server)
+            .await;
+        let error = ssm(&server.uri(), 1)
+            .get_parameter()
+            .name("/missing")
+            .send()
+            .await
+            .unwrap_err();
+        let SdkError::ServiceError(service) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(service.err().is_parameter_not_found(), "{error:?}");
+        assert_eq!(
+            service.raw().headers().get("x-amzn-requestid"),
+            Some("req-123")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broken_connection_is_an_io_failure_and_is_retried() {
+        // A server that accepts each connection and closes it without answering.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        let error = ssm(&format!("http://127.0.0.1:{port}"), 3)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap_err();
+        let SdkError::DispatchFailure(failure) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(failure.is_io(), "{error:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3, "every attempt was made");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_an_io_failure() {
+        // Bound, then closed: nothing listens on the port.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let error = ssm(&format!("http://127.0.0.1:{port}"), 1)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, SdkError::DispatchFailure(failure) if failure.is_io()),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out_as_a_timeout() {
+        // Accepts, reads, never answers: the read timeout of the connector settings ends it.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let client = ReqwestHttpClient::new(reqwest::Client::builder);
+        let connector = client
+            .client((None, Some(Duration::from_millis(100))))
+            .unwrap();
+        let connector = ReqwestConnector {
+            client: Ok(connector),
+        };
+        let request = http::Request::builder()
+            .uri(format!("http://127.0.0.1:{port}/"))
+            .body(SdkBody::from("{}"))
+            .unwrap();
+        let error = connector
+            .call(HttpRequest::try_from(request).unwrap())
+            .await
+            .unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_streaming_body_is_refused_not_sent() {
+        let request = http::Request::builder()
+            .uri("http://127.0.0.1:9/")
+            .body(SdkBody::taken())
+            .unwrap();
+        let error = into_reqwest(HttpRequest::try_from(request).unwrap()).unwrap_err();
+        assert!(error.is_user(), "{error:?}");
+        assert!(
+            error.to_string().contains("streaming") || format!("{error:?}").contains("streaming")
+        );
+    }
+
+    #[test]
+    fn one_client_per_distinct_timeouts() {
+        let client = ReqwestHttpClient::new(reqwest::Client::builder);
+        let one = Some(Duration::from_secs(1));
+        client.client((one, None)).unwrap();
+        client.client((one, None)).unwrap();
+        client.client((None, one)).unwrap();
+        assert_eq!(client.clients.lock().unwrap().len(), 2);
+    }
+}
