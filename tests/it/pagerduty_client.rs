@@ -92,7 +92,7 @@ async fn escalations_pass_pagerduty_spec_validation() {
 async fn prism_types_the_escalation_level() {
     // The spec declares escalation_level an integer: a string must be refused, or the test above
     // would pass whatever the client sent.
-    let response = reqwest::Client::new()
+    let response = crate::support::http_client()
         .put(format!("{}/incidents/PT4KHLK", crate::support::prism_url()))
         .header("Authorization", "Token token=y_NbAkKc66ryYTWUXYEu")
         .header("Accept", "application/vnd.pagerduty+json;version=2")
@@ -231,7 +231,7 @@ async fn an_empty_or_oversized_incident_key_is_refused_without_a_request() {
 async fn prism_rejects_what_the_spec_forbids() {
     // Guard against a Prism that accepts anything (which would make the test above vacuous):
     // a note without its From header must be refused.
-    let response = reqwest::Client::new()
+    let response = crate::support::http_client()
         .post(format!(
             "{}/incidents/PT4KHLK/notes",
             crate::support::prism_url()

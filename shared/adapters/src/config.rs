@@ -460,7 +460,7 @@ pub(crate) mod tests {
 
     const LAMBDA_AWS: &[(&str, &str)] = &[
         ("AWS_REGION", "eu-west-1"),
-        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_ACCESS_KEY_ID", "asia-example-key-id"),
         ("AWS_SECRET_ACCESS_KEY", "secret-key-value"),
         ("AWS_SESSION_TOKEN", "session-token-value"),
     ];
@@ -487,7 +487,7 @@ pub(crate) mod tests {
     fn aws_settings_are_what_lambda_sets() {
         let settings = env(LAMBDA_AWS).aws_settings().unwrap();
         assert_eq!(settings.region, "eu-west-1");
-        assert_eq!(settings.credentials.access_key_id(), "ASIAEXAMPLE");
+        assert_eq!(settings.credentials.access_key_id(), "asia-example-key-id");
         assert_eq!(settings.credentials.secret_access_key(), "secret-key-value");
         assert_eq!(
             settings.credentials.session_token(),
@@ -513,7 +513,7 @@ pub(crate) mod tests {
                 ("AWS_SESSION_TOKEN", ""),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
                 ("AWS_USE_FIPS_ENDPOINT", "true"),
-                ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "True"),
             ],
         );
         let settings = env(&pairs).aws_settings().unwrap();

@@ -208,6 +208,120 @@ mod tests {
         }
     }
 
+    /// DER of a length.
+    fn der_length(length: usize) -> Vec<u8> {
+        match length {
+            0..=127 => vec![length as u8],
+            128..=255 => vec![0x81, length as u8],
+            _ => vec![0x82, (length >> 8) as u8, length as u8],
+        }
+    }
+
+    /// DER of a TLV.
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        out.extend(der_length(content.len()));
+        out.extend(content);
+        out
+    }
+
+    /// A positive INTEGER with this magnitude (a sign byte added when the top bit is set).
+    fn integer(magnitude: &[u8]) -> Vec<u8> {
+        let mut content = Vec::new();
+        if magnitude.first().is_some_and(|first| first & 0x80 != 0) {
+            content.push(0);
+        }
+        content.extend(magnitude);
+        tlv(0x02, &content)
+    }
+
+    fn rsa_public_key(parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(0x30, &parts.concat())
+    }
+
+    /// An odd modulus of `bytes` bytes whose first byte is `first`.
+    fn modulus(bytes: usize, first: u8) -> Vec<u8> {
+        let mut n = vec![0x5a; bytes];
+        n[0] = first;
+        n[bytes - 1] = 0x01;
+        n
+    }
+
+    #[test]
+    fn an_rsa_key_is_measured_in_bits() {
+        let e = integer(&[0x01, 0x00, 0x01]);
+        for (n, bits) in [
+            (modulus(256, 0xc0), 2048),
+            (modulus(256, 0x40), 2047),
+            (modulus(512, 0x80), 4096),
+            (modulus(1024, 0xff), 8192),
+        ] {
+            let key = rsa_public_key(&[integer(&n), e.clone()]);
+            assert_eq!(rsa_key_bits(&key), Ok(bits));
+        }
+        // The smallest exponent ring takes, and the largest (2^33 - 1).
+        for e in [vec![0x03], vec![0x01, 0xff, 0xff, 0xff, 0xff]] {
+            let key = rsa_public_key(&[integer(&modulus(256, 0xc0)), integer(&e)]);
+            assert_eq!(rsa_key_bits(&key), Ok(2048), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn an_rsa_key_ring_would_refuse_is_refused_with_its_reason() {
+        let n = integer(&modulus(256, 0xc0));
+        let e = integer(&[0x01, 0x00, 0x01]);
+        let mut even = modulus(256, 0xc0);
+        even[255] = 0x02;
+        let mut negative = vec![0x02, 0x82, 0x01, 0x00];
+        negative.extend(modulus(256, 0xc0)); // top bit set and no sign byte: negative
+        let mut padded = vec![0x02, 0x82, 0x01, 0x02, 0x00, 0x00];
+        padded.extend(modulus(256, 0x40)); // a leading zero too many: not DER
+        for (key, reason) in [
+            (
+                rsa_public_key(&[integer(&even), e.clone()]),
+                "modulus is even",
+            ),
+            (
+                rsa_public_key(&[n.clone(), integer(&[0x01])]),
+                "public exponent",
+            ),
+            (
+                rsa_public_key(&[n.clone(), integer(&[0x02])]),
+                "public exponent",
+            ),
+            (
+                rsa_public_key(&[n.clone(), integer(&[0x01, 0x01, 0x00, 0x00])]),
+                "public exponent",
+            ),
+            (
+                rsa_public_key(&[n.clone(), integer(&[0x02, 0x00, 0x00, 0x00, 0x01])]),
+                "public exponent",
+            ),
+            (
+                rsa_public_key(&[negative, e.clone()]),
+                "RSA public key rejected",
+            ),
+            (
+                rsa_public_key(&[padded, e.clone()]),
+                "RSA public key rejected",
+            ),
+            (
+                rsa_public_key(&[n.clone(), e.clone(), integer(&[0x01])]),
+                "RSA public key rejected",
+            ),
+            (rsa_public_key(&[n.clone()]), "RSA public key rejected"),
+            (
+                [rsa_public_key(&[n.clone(), e.clone()]), vec![0x00]].concat(),
+                "RSA public key rejected",
+            ),
+            (Vec::new(), "RSA public key rejected"),
+        ] {
+            let error = rsa_key_bits(&key).unwrap_err();
+            assert!(error.contains(reason), "{error} (wanted {reason})");
+            assert!(error.starts_with("RSA public key rejected"), "{error}");
+        }
+    }
+
     #[test]
     fn oversized_input_is_refused_before_parsing() {
         let big = vec![b'A'; MAX_CERTIFICATE_BYTES + 1];

@@ -123,7 +123,8 @@ impl HttpsCertificates {
     /// Connection timeout.
     pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-    /// A client that only speaks HTTPS, with reqwest's default TLS set-up.
+    /// A client that only speaks HTTPS, with reqwest's default TLS set-up (the system's roots)
+    /// on ring.
     pub fn new() -> Result<Self, FetchError> {
         Self::build(reqwest::Client::builder(), true, None)
     }
@@ -151,6 +152,10 @@ impl HttpsCertificates {
         https_only: bool,
         origin: Option<String>,
     ) -> Result<Self, FetchError> {
+        // reqwest is built without a crypto provider of its own (the workspace has one, ring):
+        // a builder that was not given a TLS configuration uses the process default, so make
+        // sure there is one. Already installed (by this or another client) is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = builder
             .https_only(https_only)
             .redirect(reqwest::redirect::Policy::none())

@@ -65,6 +65,16 @@ pub async fn moto_config() -> aws_config::SdkConfig {
         .await
 }
 
+/// A plain HTTP client for talking to the emulators, on the functions' TLS set-up (reqwest has
+/// no crypto provider of its own in this workspace).
+pub fn http_client() -> reqwest::Client {
+    remediate_adapters::tls::SharedTls::process()
+        .expect("the TLS set-up")
+        .reqwest_builder()
+        .build()
+        .expect("an HTTP client")
+}
+
 pub fn unique(prefix: &str) -> String {
     format!(
         "{prefix}-{}",
@@ -86,7 +96,7 @@ pub async fn run_tagged_instances(count: u32, key: &str, value: &str) -> Vec<Str
         ("TagSpecification.1.Tag.1.Key", key.to_owned()),
         ("TagSpecification.1.Tag.1.Value", value.to_owned()),
     ];
-    let response = reqwest::Client::new()
+    let response = crate::support::http_client()
         .post(format!("{}/", moto_url()))
         .header(
             "Authorization",
@@ -127,7 +137,7 @@ pub async fn create_ledger_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str
 /// One call of SQS's JSON protocol on moto (spares the tests the SQS SDK crate): a subscriber
 /// queue is all the tests need of SQS.
 pub async fn sqs(target: &str, body: serde_json::Value) -> serde_json::Value {
-    let response = reqwest::Client::new()
+    let response = crate::support::http_client()
         .post(format!("{}/", moto_url()))
         .header("X-Amz-Target", format!("AmazonSQS.{target}"))
         .header("Content-Type", "application/x-amz-json-1.0")

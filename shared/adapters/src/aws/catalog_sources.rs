@@ -55,11 +55,23 @@ pub struct S3Catalog {
 }
 
 impl S3Catalog {
-    /// `s3://bucket/key/with/slashes`.
+    /// `s3://bucket/key/with/slashes`. A key with a `.` or `..` segment is refused: the HTTP
+    /// client resolves such segments (as URLs do), so another object would be read, or the
+    /// request's signature would not match.
     pub fn parse_uri(uri: &str) -> Result<(String, String)> {
         let rest = uri
             .strip_prefix("s3://")
             .ok_or_else(|| Error::config("RUNBOOKS_S3_URI", "must look like s3://bucket/key"))?;
+        if let Some((_, key)) = rest.split_once('/')
+            && key
+                .split('/')
+                .any(|segment| segment == "." || segment == "..")
+        {
+            return Err(Error::config(
+                "RUNBOOKS_S3_URI",
+                "a key with a . or .. segment cannot be read (URLs resolve them)",
+            ));
+        }
         match rest.split_once('/') {
             Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
                 Ok((bucket.to_owned(), key.to_owned()))
@@ -115,7 +127,19 @@ mod tests {
             S3Catalog::parse_uri("s3://b/k/x.yaml").unwrap(),
             ("b".to_owned(), "k/x.yaml".to_owned())
         );
-        for bad in ["b/k", "s3://b", "s3:///k", "s3://b/"] {
+        assert_eq!(
+            S3Catalog::parse_uri("s3://b/k/..x/.y.yaml").unwrap().1,
+            "k/..x/.y.yaml"
+        );
+        for bad in [
+            "b/k",
+            "s3://b",
+            "s3:///k",
+            "s3://b/",
+            "s3://b/k/../x.yaml",
+            "s3://b/./x.yaml",
+            "s3://b/k/..",
+        ] {
             assert!(S3Catalog::parse_uri(bad).is_err(), "{bad}");
         }
     }

@@ -18,9 +18,13 @@
 //!   reqwest cannot even build) as not retryable;
 //! - proxies: reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, as the SDK's client did.
 //!
+//! - redirects are not followed: the SDK reads a 3xx itself (following one would resend a signed
+//!   request elsewhere, without its `Authorization`, or turn a POST into a GET).
+//!
 //! Request bodies are in memory for every operation the functions call (JSON and query
 //! protocols); a streaming body is refused with an error, never sent truncated. Response bodies
-//! are read whole: the largest is a catalog from S3, which the catalog source bounds.
+//! are handed to the SDK as streams, as its own client does: the SDK reads them (with its stall
+//! protection), and the S3 catalog source refuses an object by its length before reading it.
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -62,7 +66,7 @@ impl ReqwestHttpClient {
         if let Some((_, client)) = clients.iter().find(|(known, _)| *known == timeouts) {
             return Ok(client.clone());
         }
-        let mut builder = (self.builder)();
+        let mut builder = (self.builder)().redirect(reqwest::redirect::Policy::none());
         if let Some(connect) = timeouts.0 {
             builder = builder.connect_timeout(connect);
         }
@@ -164,13 +168,18 @@ mod tests {
     use wiremock::matchers::{header, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
+    /// The functions' own client: reqwest on the shared TLS set-up.
+    fn functions_client() -> ReqwestHttpClient {
+        crate::tls::SharedTls::process().unwrap().sdk_http_client()
+    }
+
     fn ssm(endpoint: &str, attempts: u32) -> aws_sdk_ssm::Client {
         let config = aws_sdk_ssm::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::for_tests())
             .endpoint_url(endpoint)
-            .http_client(ReqwestHttpClient::new(reqwest::Client::builder))
+            .http_client(functions_client())
             .sleep_impl(TokioSleep::new())
             .retry_config(
                 aws_sdk_ssm::config::retry::RetryConfig::standard()
@@ -213,7 +222,90 @@ mod tests {
             body,
             serde_json::json!({"Name": "/t", "WithDecryption": true})
         );
-        assert!(sent.headers.contains_key("authorization"));
+        // Every header the signature covers arrived as it was signed.
+        let authorization = sent.headers["authorization"].to_str().unwrap();
+        let signed = authorization
+            .split("SignedHeaders=")
+            .nth(1)
+            .and_then(|rest| rest.split(',').next())
+            .unwrap();
+        for name in signed.split(';') {
+            assert!(
+                sent.headers.contains_key(name),
+                "{name} of {signed} missing"
+            );
+        }
+        assert!(
+            signed.contains("x-amz-target") && signed.contains("host"),
+            "{signed}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_handed_to_the_sdk_not_followed() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(307)
+                    .insert_header("location", "http://127.0.0.1:9/elsewhere"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let error = ssm(&server.uri(), 1)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap_err();
+        let SdkError::ServiceError(service) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(service.raw().status().as_u16(), 307);
+    }
+
+    #[tokio::test]
+    async fn a_function_config_reaches_aws_through_this_client() {
+        // The functions' whole SDK configuration (environment settings, this client, the time
+        // bounds) against a stand-in for SSM: region, session token and endpoint are honoured.
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-security-token", "session-token-value"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_string(r#"{"Parameter":{"Name":"/t","Value":"v","Version":1}}"#),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let settings = crate::config::AwsSettings {
+            region: "eu-west-1".to_owned(),
+            credentials: Credentials::new(
+                "AKID",
+                "secret",
+                Some("session-token-value".into()),
+                None,
+                "test",
+            ),
+            endpoint_url: Some(server.uri()),
+            use_fips: false,
+            use_dual_stack: false,
+        };
+        let config = crate::aws::function_config(&settings).unwrap();
+        let answer = aws_sdk_ssm::Client::new(&config)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.parameter.unwrap().value.as_deref(), Some("v"));
+        let sent = &server.received_requests().await.unwrap()[0];
+        let authorization = sent.headers["authorization"].to_str().unwrap();
+        assert!(
+            authorization.contains("/eu-west-1/ssm/aws4_request"),
+            "{authorization}"
+        );
     }
 
     #[tokio::test]
@@ -300,7 +392,7 @@ mod tests {
                 held.push(stream);
             }
         });
-        let client = ReqwestHttpClient::new(reqwest::Client::builder);
+        let client = functions_client();
         let connector = client
             .client((None, Some(Duration::from_millis(100))))
             .unwrap();
@@ -320,20 +412,28 @@ mod tests {
 
     #[tokio::test]
     async fn a_streaming_body_is_refused_not_sent() {
+        let stream =
+            http_body_util::StreamBody::new(futures_util::stream::iter([Ok::<_, std::io::Error>(
+                http_body::Frame::data(bytes::Bytes::from_static(b"part")),
+            )]));
         let request = http::Request::builder()
             .uri("http://127.0.0.1:9/")
-            .body(SdkBody::taken())
+            .body(SdkBody::from_body_1_x(stream))
             .unwrap();
         let error = into_reqwest(HttpRequest::try_from(request).unwrap()).unwrap_err();
         assert!(error.is_user(), "{error:?}");
-        assert!(
-            error.to_string().contains("streaming") || format!("{error:?}").contains("streaming")
-        );
+        assert!(format!("{error:?}").contains("streaming"), "{error:?}");
+        // An in-memory body of the same request is sent.
+        let request = http::Request::builder()
+            .uri("http://127.0.0.1:9/")
+            .body(SdkBody::from("part"))
+            .unwrap();
+        assert!(into_reqwest(HttpRequest::try_from(request).unwrap()).is_ok());
     }
 
     #[test]
     fn one_client_per_distinct_timeouts() {
-        let client = ReqwestHttpClient::new(reqwest::Client::builder);
+        let client = functions_client();
         let one = Some(Duration::from_secs(1));
         client.client((one, None)).unwrap();
         client.client((one, None)).unwrap();
