@@ -23,8 +23,11 @@
 //!
 //! Request bodies are in memory for every operation the functions call (JSON and query
 //! protocols); a streaming body is refused with an error, never sent truncated. Response bodies
-//! are handed to the SDK as streams, as its own client does: the SDK reads them (with its stall
-//! protection), and the S3 catalog source refuses an object by its length before reading it.
+//! are read whole here, up to [`MAX_RESPONSE_BYTES`] (an answer that says or turns out to be
+//! larger is refused as it arrives, not after), then handed to the SDK. They were first handed
+//! over as streams, as the SDK's own client does, but then the SDK's stalled-stream protection
+//! failed a DynamoDB query whose answer a busy runtime polled late (the 10,000-alarm storm test
+//! against moto); each attempt is bounded in time by the SDK anyway ([`super::ATTEMPT_TIMEOUT`]).
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -46,6 +49,10 @@ pub struct ReqwestHttpClient {
 }
 
 type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// The largest answer read from AWS: a DynamoDB page is at most 1 MB and a catalog object at
+/// most 5 MB (the S3 catalog source's own limit); anything larger is refused, not buffered.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 impl ReqwestHttpClient {
     /// `builder` gives a reqwest builder with the TLS configuration every client shares.
@@ -127,6 +134,28 @@ impl HttpConnector for ReqwestConnector {
                 .map_err(|error| ConnectorError::other(error.into(), None))
         })
     }
+}
+
+/// The whole body of `response`, refused as soon as it is known to pass [`MAX_RESPONSE_BYTES`].
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, ConnectorError> {
+    let too_large = || {
+        ConnectorError::other(
+            format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes").into(),
+            None,
+        )
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > MAX_RESPONSE_BYTES as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The SDK's request as reqwest's; a streaming body is refused rather than sent in part.
@@ -242,6 +271,73 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_answer_over_the_limit_is_refused_whether_announced_or_not() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path("/announced"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_RESPONSE_BYTES + 1]),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path("/fits"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_RESPONSE_BYTES]))
+            .mount(&server)
+            .await;
+        let connector = ReqwestConnector {
+            client: Ok(functions_client().client((None, None)).unwrap()),
+        };
+        let get = |path: &str| {
+            let request = http::Request::builder()
+                .method("GET")
+                .uri(format!("{}{path}", server.uri()))
+                .body(SdkBody::empty())
+                .unwrap();
+            connector.call(HttpRequest::try_from(request).unwrap())
+        };
+        let error = get("/announced").await.unwrap_err();
+        assert!(format!("{error:?}").contains("larger than"), "{error:?}");
+        let answer = get("/fits").await.unwrap();
+        assert_eq!(
+            answer.body().bytes().map(<[u8]>::len),
+            Some(MAX_RESPONSE_BYTES)
+        );
+        // Without a length announced (chunked), the limit holds as the bytes arrive.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            if let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .await;
+                let chunk = vec![b'y'; 1 << 20];
+                for _ in 0..9 {
+                    let _ = stream
+                        .write_all(format!("{:x}\r\n", chunk.len()).as_bytes())
+                        .await;
+                    let _ = stream.write_all(&chunk).await;
+                    let _ = stream.write_all(b"\r\n").await;
+                }
+                let _ = stream.write_all(b"0\r\n\r\n").await;
+            }
+        });
+        let request = http::Request::builder()
+            .method("GET")
+            .uri(format!("http://127.0.0.1:{port}/chunked"))
+            .body(SdkBody::empty())
+            .unwrap();
+        let error = connector
+            .call(HttpRequest::try_from(request).unwrap())
+            .await
+            .unwrap_err();
+        assert!(format!("{error:?}").contains("larger than"), "{error:?}");
+    }
+
+    #[tokio::test]
     async fn a_redirect_is_handed_to_the_sdk_not_followed() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
@@ -258,10 +354,12 @@ mod tests {
             .send()
             .await
             .unwrap_err();
-        let SdkError::ServiceError(service) = &error else {
-            panic!("{error:?}");
-        };
-        assert_eq!(service.raw().status().as_u16(), 307);
+        // The SDK got the 307 itself (as an unreadable answer), and nothing went elsewhere.
+        assert_eq!(
+            error.raw_response().map(|raw| raw.status().as_u16()),
+            Some(307),
+            "{error:?}"
+        );
     }
 
     #[tokio::test]
