@@ -21,13 +21,11 @@
 //! - redirects are not followed: the SDK reads a 3xx itself (following one would resend a signed
 //!   request elsewhere, without its `Authorization`, or turn a POST into a GET).
 //!
-//! Request bodies are in memory for every operation the functions call (JSON and query
-//! protocols); a streaming body is refused with an error, never sent truncated. Response bodies
+//! Request bodies are read whole (every operation the functions call has a small one in memory)
+//! and sent with their length. Response bodies
 //! are read whole here, up to [`MAX_RESPONSE_BYTES`] (an answer that says or turns out to be
-//! larger is refused as it arrives, not after), then handed to the SDK. They were first handed
-//! over as streams, as the SDK's own client does, but then the SDK's stalled-stream protection
-//! failed a DynamoDB query whose answer a busy runtime polled late (the 10,000-alarm storm test
-//! against moto); each attempt is bounded in time by the SDK anyway ([`super::ATTEMPT_TIMEOUT`]).
+//! larger is refused as it arrives, not after), then handed to the SDK; each attempt is bounded in
+//! time by the SDK ([`super::ATTEMPT_TIMEOUT`] in the functions).
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -118,15 +116,15 @@ impl HttpConnector for ReqwestConnector {
             let client = client.map_err(|reason| {
                 ConnectorError::other(format!("no HTTP client: {reason}").into(), None)
             })?;
-            let request = into_reqwest(request)?;
-            let response = client.execute(request).await.map_err(classify)?;
+            let request = into_reqwest(request).await?;
+            let mut response = client.execute(request).await.map_err(classify)?;
             let mut answer = http::Response::builder()
                 .status(response.status())
                 .version(response.version());
             if let Some(headers) = answer.headers_mut() {
-                *headers = response.headers().clone();
+                *headers = std::mem::take(response.headers_mut());
             }
-            let body = response.bytes().await.map_err(classify)?;
+            let body = read_bounded(response).await?;
             let answer = answer
                 .body(SdkBody::from(body))
                 .map_err(|error| ConnectorError::other(error.into(), None))?;
@@ -159,18 +157,20 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Connec
 }
 
 /// The SDK's request as reqwest's; a streaming body is refused rather than sent in part.
-fn into_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+///
+/// The body is read by polling it to its end, not copied from its bytes: the SDK watches an
+/// upload's progress through those polls (its stalled-stream protection), and a body never
+/// polled is an upload that never moved. Copying it failed a DynamoDB query that moto took more
+/// than the protection's 5-second grace to answer (the 10,000-alarm storm test).
+async fn into_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
+    use http_body_util::BodyExt as _;
     let not_sent = |error: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(error);
     let request = request
         .try_into_http1x()
         .map_err(|error| not_sent(error.into()))?;
     let (parts, body) = request.into_parts();
-    let Some(bytes) = body.bytes() else {
-        return Err(not_sent(
-            "a streaming request body (every operation used here has one in memory)".into(),
-        ));
-    };
-    let request = http::Request::from_parts(parts, bytes.to_vec());
+    let bytes = body.collect().await.map_err(not_sent)?.to_bytes();
+    let request = http::Request::from_parts(parts, bytes);
     reqwest::Request::try_from(request).map_err(|error| not_sent(error.into()))
 }
 
@@ -296,7 +296,9 @@ mod tests {
                 .unwrap();
             connector.call(HttpRequest::try_from(request).unwrap())
         };
-        let error = get("/announced").await.unwrap_err();
+        let Err(error) = get("/announced").await else {
+            panic!("an answer over the limit was read");
+        };
         assert!(format!("{error:?}").contains("larger than"), "{error:?}");
         let answer = get("/fits").await.unwrap();
         assert_eq!(
@@ -330,10 +332,12 @@ mod tests {
             .uri(format!("http://127.0.0.1:{port}/chunked"))
             .body(SdkBody::empty())
             .unwrap();
-        let error = connector
+        let Err(error) = connector
             .call(HttpRequest::try_from(request).unwrap())
             .await
-            .unwrap_err();
+        else {
+            panic!("a chunked answer over the limit was read");
+        };
         assert!(format!("{error:?}").contains("larger than"), "{error:?}");
     }
 
@@ -509,24 +513,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_streaming_body_is_refused_not_sent() {
-        let stream =
-            http_body_util::StreamBody::new(futures_util::stream::iter([Ok::<_, std::io::Error>(
-                http_body::Frame::data(bytes::Bytes::from_static(b"part")),
-            )]));
+    async fn a_streaming_request_body_is_sent_whole() {
+        let parts = [&b"first "[..], b"second"].map(|part| {
+            Ok::<_, std::io::Error>(http_body::Frame::data(bytes::Bytes::from_static(part)))
+        });
+        let stream = http_body_util::StreamBody::new(futures_util::stream::iter(parts));
         let request = http::Request::builder()
-            .uri("http://127.0.0.1:9/")
+            .method("POST")
+            .uri("http://127.0.0.1:9/upload")
             .body(SdkBody::from_body_1_x(stream))
             .unwrap();
-        let error = into_reqwest(HttpRequest::try_from(request).unwrap()).unwrap_err();
-        assert!(error.is_user(), "{error:?}");
-        assert!(format!("{error:?}").contains("streaming"), "{error:?}");
-        // An in-memory body of the same request is sent.
-        let request = http::Request::builder()
-            .uri("http://127.0.0.1:9/")
-            .body(SdkBody::from("part"))
+        let request = into_reqwest(HttpRequest::try_from(request).unwrap())
+            .await
             .unwrap();
-        assert!(into_reqwest(HttpRequest::try_from(request).unwrap()).is_ok());
+        assert_eq!(
+            request.body().and_then(reqwest::Body::as_bytes),
+            Some(&b"first second"[..])
+        );
+        assert_eq!(request.url().path(), "/upload");
     }
 
     #[test]
