@@ -156,7 +156,7 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Connec
     Ok(body)
 }
 
-/// The SDK's request as reqwest's; a streaming body is refused rather than sent in part.
+/// The SDK's request as reqwest's, its body read whole (a stream too: never sent in part).
 ///
 /// The body is read by polling it to its end, not copied from its bytes: the SDK watches an
 /// upload's progress through those polls (its stalled-stream protection), and a body never
