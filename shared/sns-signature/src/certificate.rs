@@ -309,7 +309,10 @@ mod tests {
                 rsa_public_key(&[n.clone(), e.clone(), integer(&[0x01])]),
                 "RSA public key rejected",
             ),
-            (rsa_public_key(&[n.clone()]), "RSA public key rejected"),
+            (
+                rsa_public_key(std::slice::from_ref(&n)),
+                "RSA public key rejected",
+            ),
             (
                 [rsa_public_key(&[n.clone(), e.clone()]), vec![0x00]].concat(),
                 "RSA public key rejected",
