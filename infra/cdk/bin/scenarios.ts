@@ -3,8 +3,9 @@
 // run, bundling skipped (no Rust build, no Docker), so that tests/it/infra/drift.rs compares each
 // with the SAM template resolved under the same scenario.
 //   node dist/bin/scenarios.js SCENARIOS.json OUTDIR
-// Writes OUTDIR/remediate-<scenario>.template.json for each scenario, and OUTDIR/parameters.json
-// (the settings' SAM names and defaults, which the tests hold to the template's).
+// Writes OUTDIR/remediate-<scenario>.template.json for each scenario, OUTDIR/parameters.json
+// (the settings' SAM names and defaults) and OUTDIR/patterns.json (each setting's pattern, null
+// without one), which the tests hold to the template's defaults and AllowedPatterns.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -39,3 +40,5 @@ for (const [name, values] of Object.entries(file.scenarios)) {
 app.synth();
 const defaults = Object.fromEntries(Object.entries(PARAMETERS).map(([name, parameter]) => [name, parameter.default ?? null]));
 fs.writeFileSync(path.join(outdir, 'parameters.json'), JSON.stringify(defaults, null, 1) + '\n');
+const patterns = Object.fromEntries(Object.entries(PARAMETERS).map(([name, parameter]) => [name, parameter.pattern?.source ?? null]));
+fs.writeFileSync(path.join(outdir, 'patterns.json'), JSON.stringify(patterns, null, 1) + '\n');

@@ -65,6 +65,10 @@ export interface RemediateSettings {
   readonly logRetentionDays?: number;
   /** An SNS topic of yours that the stack's alarms notify. Empty: they notify no one. */
   readonly operatorTopicArn?: string;
+  /** A layer version (same region) shipping a PEM file of extra root certificates; every function gets it. Needs extraCaFile. */
+  readonly extraCaLayerArn?: string;
+  /** The PEM file's path under /opt (from extraCaLayerArn): every function's REMEDIATE_CA_FILE. Needs extraCaLayerArn. */
+  readonly extraCaFile?: string;
 }
 
 type Kind = 'string' | 'list' | 'boolean' | 'number';
@@ -141,6 +145,13 @@ export const PARAMETERS: Readonly<Record<string, Parameter>> = {
     default: '',
     pattern: /^(arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]{1,256})?$/,
   },
+  ExtraCaLayerArn: {
+    kind: 'string',
+    default: '',
+    pattern: /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[0-9]+)?$/,
+  },
+  // Under /opt only, no segment starting with a dot: see the template's ExtraCaFile.
+  ExtraCaFile: { kind: 'string', default: '', pattern: /^(\/opt(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)+)?$/ },
 };
 
 /** Every setting given a value: what the stack is built from. */
@@ -230,6 +241,13 @@ export function resolveSettings(given: RemediateSettings): Settings {
   }
   if (resolved.readCatalogFromCreatedBucket && resolved.catalogBucket !== '') {
     throw new Error('Read the catalog from CatalogBucket or from the created bucket, not both.');
+  }
+  // Both or neither (the template's ExtraCaLayerNeedsItsFile, ExtraCaFileNeedsItsLayer).
+  if (resolved.extraCaLayerArn !== '' && resolved.extraCaFile === '') {
+    throw new Error("ExtraCaLayerArn needs ExtraCaFile, the PEM file's path under /opt.");
+  }
+  if (resolved.extraCaFile !== '' && resolved.extraCaLayerArn === '') {
+    throw new Error('ExtraCaFile needs ExtraCaLayerArn, the layer that puts the file under /opt.');
   }
   return resolved;
 }

@@ -370,6 +370,16 @@ export class RemediateStack extends Stack {
     const alarmFailureQueue = this.failureQueue('AlarmFailureQueue');
     const executionEventsFailureQueue = this.failureQueue('ExecutionEventsFailureQueue');
 
+    // Extra root certificates, the same for every function (each has HTTPS clients): the layer
+    // that ships the PEM file, and REMEDIATE_CA_FILE naming it under /opt. Both or neither
+    // (settings.ts refuses one without the other, as the template's Rules do).
+    const extraCaLayers =
+      settings.extraCaLayerArn === ''
+        ? undefined
+        : [lambda.LayerVersion.fromLayerVersionArn(this, 'ExtraCaLayer', settings.extraCaLayerArn)];
+    const caEnvironment: Record<string, string> =
+      settings.extraCaFile === '' ? {} : { REMEDIATE_CA_FILE: settings.extraCaFile };
+
     const build = (spec: FunctionSpec): lambda.Function => {
       const group = logicalId(
         new logs.LogGroup(this, spec.id.replace(/Function$/, 'Logs'), {
@@ -407,7 +417,8 @@ export class RemediateStack extends Stack {
           loggingFormat: lambda.LoggingFormat.JSON,
           logGroup: group,
           role: role.withoutPolicyUpdates(),
-          environment: spec.environment,
+          layers: extraCaLayers,
+          environment: { ...spec.environment, ...caEnvironment },
         }),
         spec.id,
       );
