@@ -693,6 +693,7 @@ mod events;
 // ---------------------------------------------------------------------------------------------
 // reconciler and rundeck-notification
 
+mod ca;
 mod cdk;
 mod drift;
 mod functions;

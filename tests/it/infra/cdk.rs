@@ -13,6 +13,8 @@ pub(super) struct Synth {
     pub resolved: BTreeMap<String, Value>,
     /// The settings' SAM parameter names and defaults (parameters.json).
     pub parameters: Value,
+    /// The settings' patterns by SAM parameter name, null without one (patterns.json).
+    pub patterns: Value,
     /// The templates' file names.
     pub files: Vec<String>,
     pub iam: (bool, String),
@@ -79,6 +81,8 @@ fn check(dir: &Path) -> Result<Synth, String> {
             .collect();
     let parameters =
         std::fs::read_to_string(dir.join("parameters.json")).map_err(|error| error.to_string())?;
+    let patterns =
+        std::fs::read_to_string(dir.join("patterns.json")).map_err(|error| error.to_string())?;
     // The three checkers at once: cfn-lint and checkov take about ten seconds each.
     let (iam, lint, checkov) = std::thread::scope(|scope| {
         let iam = scope.spawn(|| {
@@ -103,6 +107,7 @@ fn check(dir: &Path) -> Result<Synth, String> {
     Ok(Synth {
         resolved,
         parameters: serde_json::from_str(&parameters).map_err(|error| error.to_string())?,
+        patterns: serde_json::from_str(&patterns).map_err(|error| error.to_string())?,
         files: templates
             .iter()
             .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
@@ -212,4 +217,27 @@ fn the_cdk_settings_are_the_templates_parameters_with_the_same_defaults() {
             .collect();
         assert_eq!(cdk, ["BootstrapVersion"], "{scenario}");
     }
+}
+
+#[test]
+fn the_cdk_settings_are_checked_by_the_templates_allowed_patterns() {
+    // The translation keeps the template's Parameters as written, AllowedPattern included.
+    let template = super::ca::translated()["Parameters"].as_object().unwrap();
+    let patterns = synth().patterns.as_object().unwrap();
+    assert_eq!(
+        patterns.keys().collect::<std::collections::BTreeSet<_>>(),
+        template.keys().collect::<std::collections::BTreeSet<_>>()
+    );
+    let mut compared = 0;
+    for (name, pattern) in patterns {
+        // A JavaScript regex literal writes `/` as `\/`; the template's patterns have no `\/`.
+        let cdk = pattern.as_str().map(|source| source.replace("\\/", "/"));
+        let sam = template[name]["AllowedPattern"].as_str().map(str::to_owned);
+        assert_eq!(
+            cdk, sam,
+            "{name}: settings.ts and template.yaml check it differently"
+        );
+        compared += usize::from(sam.is_some());
+    }
+    assert!(compared >= 15, "only {compared} patterns compared");
 }

@@ -281,7 +281,7 @@ fn a_deliberate_difference_is_drift() {
     let cdk = cdk_resolved("rundeck");
     assert!(drift(sam, cdk).is_empty());
     type Mutation = fn(&mut Value);
-    let mutations: [(&str, Mutation, &str); 12] = [
+    let mutations: [(&str, Mutation, &str); 14] = [
         (
             "more memory",
             |t| t["Resources"]["SnsAlarmFunction"]["Properties"]["MemorySize"] = 512.into(),
@@ -381,6 +381,24 @@ fn a_deliberate_difference_is_drift() {
                     .into();
             },
             "Dashboard.Properties.DashboardBody",
+        ),
+        (
+            "a function without the extra CA's layer",
+            |t| {
+                t["Resources"]["ReconcilerFunction"]["Properties"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("Layers");
+            },
+            "ReconcilerFunction.Properties.Layers: only SAM has",
+        ),
+        (
+            "another extra CA file",
+            |t| {
+                t["Resources"]["SnsAlarmFunction"]["Properties"]["Environment"]["Variables"]["REMEDIATE_CA_FILE"] =
+                    "/opt/ca/other.pem".into()
+            },
+            "SnsAlarmFunction.Properties.Environment.Variables.REMEDIATE_CA_FILE",
         ),
         (
             "an output's value",
