@@ -511,6 +511,38 @@ pub(crate) mod tests {
     }
 
     #[tokio::test]
+    async fn the_sdk_refuses_fips_or_dual_stack_with_a_custom_endpoint_on_every_call() {
+        // Why `aws_settings` refuses these settings at cold start: the SDK would refuse each call.
+        let server = MockServer::start().await;
+        for (use_fips, use_dual_stack, said) in [
+            (true, false, "FIPS and custom endpoint are not supported"),
+            (
+                false,
+                true,
+                "Dualstack and custom endpoint are not supported",
+            ),
+        ] {
+            let settings = crate::config::AwsSettings {
+                region: "us-east-1".to_owned(),
+                credentials: Credentials::for_tests(),
+                endpoint_url: Some(server.uri()),
+                use_fips,
+                use_dual_stack,
+            };
+            let config = crate::aws::function_config(&settings).unwrap();
+            let error = aws_sdk_ssm::Client::new(&config)
+                .get_parameter()
+                .name("/t")
+                .send()
+                .await
+                .unwrap_err();
+            let message = aws_sdk_ssm::error::DisplayErrorContext(&error).to_string();
+            assert!(message.contains(said), "{message}");
+        }
+        assert!(server.received_requests().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
     async fn an_error_answer_reaches_the_sdk_with_its_headers() {
         let server = MockServer::start().await;
         Mock::given(method("POST"))
