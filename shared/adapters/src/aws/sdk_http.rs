@@ -10,22 +10,32 @@
 //!
 //! What the SDK expects of a connector, and where it happens:
 //! - the connect and read timeouts of [`HttpConnectorSettings`] are the reqwest client's (one
-//!   client per distinct pair, built on first use; every function uses one pair);
+//!   client per distinct pair, built on first use; every function uses one pair). They do not
+//!   mean quite what they meant in the SDK's own client: reqwest's read timeout bounds each wait
+//!   for the next bytes (the headers, then every read of the body) and starts again after each
+//!   read, where the SDK's client bounded the wait from sending the request to the answer's
+//!   headers. The functions set no read timeout (only connect, attempt and operation timeouts);
 //! - the attempt and operation timeouts, retries and their back-off are the SDK's orchestrator's,
-//!   above this adapter;
+//!   above this adapter; since the body is read here, inside the attempt, they bound its
+//!   download too, not only the wait for the headers;
 //! - errors are classified so that the SDK retries what is transient: a timeout as a timeout, a
-//!   failed connection or an interrupted exchange as an I/O error, anything else (a request
-//!   reqwest cannot even build) as not retryable;
+//!   failed connection or an interrupted exchange as an I/O error; a request refused before it is
+//!   sent (reqwest cannot build it, or would send another path or query than was signed) as a
+//!   user error, and an answer over [`MAX_RESPONSE_BYTES`] as [`ResponseTooLarge`], neither
+//!   retried;
+//! - the `Host` header is the one SigV4 signed, whatever reqwest's URL parsing makes of the host
+//!   (`into_reqwest`);
 //! - proxies: reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, as the SDK's client did.
 //!
 //! - redirects are not followed: the SDK reads a 3xx itself (following one would resend a signed
 //!   request elsewhere, without its `Authorization`, or turn a POST into a GET).
 //!
 //! Request bodies are read whole (every operation the functions call has a small one in memory)
-//! and sent with their length. Response bodies
-//! are read whole here, up to [`MAX_RESPONSE_BYTES`] (an answer that says or turns out to be
-//! larger is refused as it arrives, not after), then handed to the SDK; each attempt is bounded in
-//! time by the SDK ([`super::ATTEMPT_TIMEOUT`] in the functions).
+//! and sent with their length. Response bodies are read whole here, up to [`MAX_RESPONSE_BYTES`]
+//! (an answer that announces a larger length is refused before its body is read; one that turns
+//! out larger is refused as soon as it passes the limit), then handed to the SDK; each attempt,
+//! body included, is bounded in time by the SDK ([`super::ATTEMPT_TIMEOUT`] in the functions,
+//! longer for the S3 catalog's cold-start read).
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -51,7 +61,8 @@ type Timeouts = (Option<Duration>, Option<Duration>);
 /// The largest answer read from AWS: a DynamoDB page is at most 1 MB and a catalog read at most
 /// 5 MB and one byte (the S3 catalog source asks for no more with a `Range`). An answer that
 /// announces a larger length is refused before its body is read; one without a length (chunked)
-/// is read until it passes the limit, so at most this much is ever held, and then refused.
+/// is read until the chunk that would pass the limit, which is dropped with the rest: no more
+/// than this much is kept, plus that one chunk in flight.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Why an answer was refused: it was larger than `limit` bytes. The source of the SDK's
