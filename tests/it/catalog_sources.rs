@@ -90,12 +90,12 @@ async fn an_s3_catalog_loads_and_refreshes() {
     };
     put(catalog_text("from-s3")).await;
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let fetcher = S3Catalog {
-        client: s3.clone(),
-        bucket: bucket.clone(),
-        key: "catalog/runbooks.yaml".into(),
-        expected_owner: MOTO_ACCOUNT.into(),
-    };
+    let fetcher = S3Catalog::new(
+        s3.clone(),
+        bucket.clone(),
+        "catalog/runbooks.yaml".into(),
+        MOTO_ACCOUNT.into(),
+    );
     let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
         .await
         .unwrap();
@@ -160,12 +160,12 @@ async fn every_s3_catalog_read_asks_s3_to_check_the_buckets_owner() {
     seen.0.lock().unwrap().clear();
 
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let fetcher = S3Catalog {
-        client: s3.clone(),
-        bucket: bucket.clone(),
-        key: "runbooks.yaml".into(),
-        expected_owner: MOTO_ACCOUNT.into(),
-    };
+    let fetcher = S3Catalog::new(
+        s3.clone(),
+        bucket.clone(),
+        "runbooks.yaml".into(),
+        MOTO_ACCOUNT.into(),
+    );
     let store = CatalogStore::remote(Box::new(fetcher), Duration::seconds(60), clock.clone())
         .await
         .unwrap();
@@ -179,6 +179,106 @@ async fn every_s3_catalog_read_asks_s3_to_check_the_buckets_owner() {
     );
 }
 
+/// One exchange: the request's `range` header, the answer's status and `content-length`.
+type Exchange = (Option<String>, u16, Option<String>);
+
+/// Records every exchange of the client.
+#[derive(Debug, Clone, Default)]
+struct Exchanges(Arc<Mutex<Vec<Exchange>>>);
+
+impl aws_sdk_s3::config::Intercept for Exchanges {
+    fn name(&self) -> &'static str {
+        "Exchanges"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _components: &aws_sdk_s3::config::RuntimeComponents,
+        _config: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let range = context.request().headers().get("range").map(str::to_owned);
+        self.0.lock().unwrap().push((range, 0, None));
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &aws_sdk_s3::config::RuntimeComponents,
+        _config: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let response = context.response();
+        if let Some(last) = self.0.lock().unwrap().last_mut() {
+            last.1 = response.status().as_u16();
+            last.2 = response.headers().get("content-length").map(str::to_owned);
+        }
+        Ok(())
+    }
+}
+
+/// A catalog over the 5 MB limit, larger even than what the SDK's HTTP client reads at all
+/// (8 MiB): moto answers the catalog read's `Range` with the first 5 MB and one byte, and that
+/// byte is the clear error (not an unreadable answer).
+#[tokio::test]
+async fn an_s3_catalog_over_the_limit_is_refused_from_its_first_bytes() {
+    let aws = moto_config().await;
+    let exchanges = Exchanges::default();
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&aws)
+            .force_path_style(true)
+            .interceptor(exchanges.clone())
+            .build(),
+    );
+    let bucket = unique("remediate-large-catalog");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let mut text = catalog_text("large").into_bytes();
+    text.resize(9 * 1024 * 1024, b'#');
+    for (key, body) in [("large.yaml", text), ("empty.yaml", Vec::new())] {
+        s3.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    exchanges.0.lock().unwrap().clear();
+
+    let read = |key: &str| {
+        let fetcher = S3Catalog::new(s3.clone(), bucket.clone(), key.into(), MOTO_ACCOUNT.into());
+        CatalogStore::remote(
+            Box::new(fetcher),
+            Duration::seconds(60),
+            Arc::new(ManualClock::new(Utc::now())),
+        )
+    };
+    let Err(error) = read("large.yaml").await else {
+        panic!("a 9 MiB catalog was loaded");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("RUNBOOKS_S3_URI") && message.contains("larger than 5 MB"),
+        "{message}"
+    );
+    let limit = remediate_adapters::aws::catalog_sources::MAX_S3_CATALOG_BYTES;
+    assert_eq!(
+        *exchanges.0.lock().unwrap(),
+        vec![(
+            Some(format!("bytes=0-{limit}")),
+            206,
+            Some((limit + 1).to_string())
+        )],
+        "one read, of the first 5 MB and one byte"
+    );
+
+    let Err(error) = read("empty.yaml").await else {
+        panic!("an empty catalog was loaded");
+    };
+    let message = error.to_string();
+    assert!(message.contains("the catalog object is empty"), "{message}");
+}
+
 #[tokio::test]
 async fn a_missing_s3_catalog_fails_the_cold_start() {
     let aws = moto_config().await;
@@ -187,12 +287,12 @@ async fn a_missing_s3_catalog_fails_the_cold_start() {
             .force_path_style(true)
             .build(),
     );
-    let fetcher = S3Catalog {
-        client: s3,
-        bucket: unique("no-such-bucket"),
-        key: "runbooks.yaml".into(),
-        expected_owner: MOTO_ACCOUNT.into(),
-    };
+    let fetcher = S3Catalog::new(
+        s3,
+        unique("no-such-bucket"),
+        "runbooks.yaml".into(),
+        MOTO_ACCOUNT.into(),
+    );
     let result = CatalogStore::remote(
         Box::new(fetcher),
         Duration::seconds(60),

@@ -121,9 +121,34 @@ pub struct AwsSettings {
     pub credentials: aws_credential_types::Credentials,
     /// `AWS_ENDPOINT_URL`: every service at one URL (the local runs' moto).
     pub endpoint_url: Option<String>,
-    /// `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT`.
+    /// `AWS_USE_FIPS_ENDPOINT` and `AWS_USE_DUALSTACK_ENDPOINT` (neither with `AWS_ENDPOINT_URL`).
     pub use_fips: bool,
     pub use_dual_stack: bool,
+}
+
+impl AwsSettings {
+    /// What is allowed but probably not what was meant, one sentence each, naming variables and
+    /// never their values: logged once at cold start by [`Env::aws_settings`].
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.use_fips {
+            warnings.push(
+                "AWS_USE_FIPS_ENDPOINT is true: calls go to AWS's FIPS endpoints, but this \
+                 function's TLS runs on ring, which is not a FIPS 140-validated module"
+                    .to_owned(),
+            );
+        }
+        if self.credentials.access_key_id().starts_with("ASIA")
+            && self.credentials.session_token().is_none()
+        {
+            warnings.push(
+                "AWS_ACCESS_KEY_ID is a temporary key (ASIA...) but AWS_SESSION_TOKEN is not \
+                 set: AWS refuses calls signed with a temporary key and no token"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
 }
 
 /// Reads variables through `lookup` so that tests need not touch the process environment.
@@ -172,21 +197,28 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
-    /// How this function reaches AWS ([`AwsSettings`]); a missing region or credential fails the
-    /// cold start with the variable named, not the first call.
+    /// How this function reaches AWS ([`AwsSettings`]); a missing region or credential, or
+    /// settings every call would fail with, fail the cold start with the variable named, not the
+    /// first call. What is allowed but suspect ([`AwsSettings::warnings`]) is logged, once.
     pub fn aws_settings(&self) -> Result<AwsSettings> {
-        let region = match self.optional("AWS_REGION") {
-            Some(region) => region,
-            None => self
-                .optional("AWS_DEFAULT_REGION")
-                .ok_or_else(|| Error::config("AWS_REGION", "is required and not set"))?,
+        let (region_variable, region) = match self.optional("AWS_REGION") {
+            Some(region) => ("AWS_REGION", region),
+            None => (
+                "AWS_DEFAULT_REGION",
+                self.optional("AWS_DEFAULT_REGION").ok_or_else(|| {
+                    Error::config(
+                        "AWS_REGION",
+                        "is required and not set (nor is AWS_DEFAULT_REGION)",
+                    )
+                })?,
+            ),
         };
         if !region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
             return Err(Error::config(
-                "AWS_REGION",
+                region_variable,
                 format!("{region:?} is not a region name"),
             ));
         }
@@ -206,13 +238,42 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 format!("{url:?} is not an http(s) URL"),
             ));
         }
-        Ok(AwsSettings {
+        let use_fips = self.flag("AWS_USE_FIPS_ENDPOINT", false)?;
+        let use_dual_stack = self.flag("AWS_USE_DUALSTACK_ENDPOINT", false)?;
+        // The SDK's endpoint rules refuse both with a custom endpoint, on every call ("FIPS and
+        // custom endpoint are not supported", "Dualstack and custom endpoint ..."): refused now.
+        if endpoint_url.is_some() {
+            for (name, on) in [
+                ("AWS_USE_FIPS_ENDPOINT", use_fips),
+                ("AWS_USE_DUALSTACK_ENDPOINT", use_dual_stack),
+            ] {
+                if on {
+                    return Err(Error::config(
+                        name,
+                        "cannot be true with AWS_ENDPOINT_URL set: the SDK refuses every call \
+                         to a custom endpoint with it; unset one of them",
+                    ));
+                }
+            }
+        }
+        let settings = AwsSettings {
             region,
             credentials,
             endpoint_url,
-            use_fips: self.flag("AWS_USE_FIPS_ENDPOINT", false)?,
-            use_dual_stack: self.flag("AWS_USE_DUALSTACK_ENDPOINT", false)?,
-        })
+            use_fips,
+            use_dual_stack,
+        };
+        // Once per process: a function reads its settings once, at cold start.
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        let warnings = settings.warnings();
+        if !warnings.is_empty() {
+            WARNED.call_once(|| {
+                for warning in &warnings {
+                    tracing::warn!("{warning}");
+                }
+            });
+        }
+        Ok(settings)
     }
 
     /// A 12-digit AWS account id, when set.
@@ -510,10 +571,9 @@ pub(crate) mod tests {
             &[
                 ("AWS_REGION", ""),
                 ("AWS_DEFAULT_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "testing"),
                 ("AWS_SESSION_TOKEN", ""),
                 ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
-                ("AWS_USE_FIPS_ENDPOINT", "true"),
-                ("AWS_USE_DUALSTACK_ENDPOINT", "True"),
             ],
         );
         let settings = env(&pairs).aws_settings().unwrap();
@@ -523,7 +583,109 @@ pub(crate) mod tests {
             settings.endpoint_url.as_deref(),
             Some("http://127.0.0.1:5000")
         );
+        assert!(!settings.use_fips && !settings.use_dual_stack);
+        assert!(settings.warnings().is_empty(), "{:?}", settings.warnings());
+
+        let switches = with(
+            LAMBDA_AWS,
+            &[
+                ("AWS_USE_FIPS_ENDPOINT", "true"),
+                ("AWS_USE_DUALSTACK_ENDPOINT", "True"),
+            ],
+        );
+        let settings = env(&switches).aws_settings().unwrap();
         assert!(settings.use_fips && settings.use_dual_stack);
+    }
+
+    #[test]
+    fn fips_or_dual_stack_with_a_custom_endpoint_fails_the_cold_start() {
+        for switch in ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"] {
+            let pairs = with(
+                LAMBDA_AWS,
+                &[
+                    ("AWS_ENDPOINT_URL", "https://vpce.example.com"),
+                    (switch, "true"),
+                ],
+            );
+            let error = env(&pairs).aws_settings().unwrap_err().to_string();
+            assert!(
+                error.contains(switch) && error.contains("AWS_ENDPOINT_URL"),
+                "{switch}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn fips_is_allowed_but_warns_that_tls_is_not_a_fips_module() {
+        let pairs = with(LAMBDA_AWS, &[("AWS_USE_FIPS_ENDPOINT", "true")]);
+        let warnings = env(&pairs).aws_settings().unwrap().warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("AWS_USE_FIPS_ENDPOINT") && warnings[0].contains("ring"),
+            "{warnings:?}"
+        );
+        assert!(
+            env(LAMBDA_AWS)
+                .aws_settings()
+                .unwrap()
+                .warnings()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_temporary_key_without_a_session_token_warns() {
+        let temporary = [("AWS_ACCESS_KEY_ID", "ASIAEXAMPLEKEYID12345")];
+        let with_token = env(&with(LAMBDA_AWS, &temporary)).aws_settings().unwrap();
+        assert!(
+            with_token.warnings().is_empty(),
+            "{:?}",
+            with_token.warnings()
+        );
+        let without = with(LAMBDA_AWS, &[temporary[0], ("AWS_SESSION_TOKEN", "")]);
+        let warnings = env(&without).aws_settings().unwrap().warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("AWS_SESSION_TOKEN") && !warnings[0].contains("ASIAEXAMPLE"),
+            "{warnings:?}"
+        );
+        // A long-term key needs no token.
+        let long_term = with(
+            LAMBDA_AWS,
+            &[
+                ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEYID12345"),
+                ("AWS_SESSION_TOKEN", ""),
+            ],
+        );
+        assert!(
+            env(&long_term)
+                .aws_settings()
+                .unwrap()
+                .warnings()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_bad_region_names_the_variable_it_came_from() {
+        let from_default = with(
+            LAMBDA_AWS,
+            &[("AWS_REGION", ""), ("AWS_DEFAULT_REGION", "EU-West-1")],
+        );
+        let error = env(&from_default).aws_settings().unwrap_err().to_string();
+        assert!(error.contains("AWS_DEFAULT_REGION"), "{error}");
+        let from_region = with(
+            LAMBDA_AWS,
+            &[
+                ("AWS_REGION", "EU-West-1"),
+                ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ],
+        );
+        let error = env(&from_region).aws_settings().unwrap_err().to_string();
+        assert!(
+            error.contains("AWS_REGION") && !error.contains("AWS_DEFAULT_REGION"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -49,12 +49,7 @@ pub async fn catalog_store<F: Fn(&str) -> Option<String>>(
             expected_owner,
         } => {
             let (bucket, key) = S3Catalog::parse_uri(&uri)?;
-            let fetcher = S3Catalog {
-                client: aws_sdk_s3::Client::new(aws),
-                bucket,
-                key,
-                expected_owner,
-            };
+            let fetcher = S3Catalog::new(aws_sdk_s3::Client::new(aws), bucket, key, expected_owner);
             remote(Box::new(fetcher), refresh).await?
         }
     };

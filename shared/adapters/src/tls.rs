@@ -4,13 +4,16 @@
 //!
 //! Why ring and not aws-lc-rs (the SDK's default): a function needs only TLS 1.2/1.3 client
 //! suites and RSA verification, which ring has; aws-lc was 1.3 MiB of every binary's code (issue
-//! #11's size limit), ring is a fifth of that. No FIPS mode is offered; a deployment that needs
-//! one would switch the provider here, in one place.
+//! #11's size limit), ring is a fifth of that. No FIPS mode is offered. A deployment that needs
+//! one would switch the provider here, and in `shared/sns-signature` too: SNS signature checking
+//! verifies with ring directly (`ring::signature`), and its certificate fetch installs ring as the
+//! process's default provider itself (`source.rs`), so it is not one place.
 //!
-//! Why not the clients' defaults: each reqwest client reads the operating system's trust store
-//! when it is built (rustls-platform-verifier), and the SDK reads it again when it builds its
-//! connector. On the project's machine that is about 300 PEM files per read (`strace` showed them
-//! as most of a cold start's file reads). `SSL_CERT_FILE`/`SSL_CERT_DIR` are therefore not read
+//! Why not the clients' defaults: a reqwest client on its default TLS reads the operating
+//! system's trust store when it is built (rustls-platform-verifier), once per client; the SDK's
+//! own HTTP client, which the functions no longer use ([`crate::aws::sdk_http`]), read it again.
+//! On the project's machine that is about 300 PEM files per read (`strace` showed them as most of
+//! a cold start's file reads). `SSL_CERT_FILE`/`SSL_CERT_DIR` are therefore not read
 //! (a warning says so when they are set), and trust-store updates of the Lambda image do not
 //! apply: the roots change with a rebuild. The roots are compiled in instead, so nothing is read from disk and the same roots are
 //! trusted on every machine. AWS, PagerDuty and Amazon SNS all chain to them. They come already parsed

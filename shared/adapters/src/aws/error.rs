@@ -1,6 +1,7 @@
 //! AWS SDK errors turned into the core's [`Error`], with their [`Kind`](remediate_core::error::Kind)
 //! decided from the SDK's typed checks and the HTTP status, never from message text.
 
+use super::sdk_http::ResponseTooLarge;
 use aws_sdk_ssm::config::http::HttpResponse;
 use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use remediate_core::Error;
@@ -77,9 +78,25 @@ const THROTTLING_CODES: &[&str] = &[
     "LimitExceededException",
 ];
 
+/// The HTTP client's refusal of an answer over its size limit, if that is what `error` is or was
+/// caused by: found by walking the chain of sources, not by reading messages.
+pub fn response_too_large(error: &(dyn std::error::Error + 'static)) -> Option<ResponseTooLarge> {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(too_large) = error.downcast_ref::<ResponseTooLarge>() {
+            return Some(*too_large);
+        }
+        current = error.source();
+    }
+    None
+}
+
 /// Turn an AWS SDK error into ours, deciding whether a retry can help: timeouts, connection
-/// failures, 5xx and throttling can; anything else the service said no to cannot. The
-/// decision reads the error's code and HTTP status, never its message.
+/// failures, 5xx and throttling can; anything else the service said no to cannot. Two dispatch
+/// failures are not transient either: a request the HTTP client refused to send (a user error:
+/// it would be refused again) and an answer over the client's size limit (the request was
+/// answered, and would be answered the same). The decision reads the error's code, HTTP status
+/// and types, never its message.
 pub fn from_sdk<E>(
     service: &'static str,
     operation: &'static str,
@@ -88,10 +105,22 @@ pub fn from_sdk<E>(
 where
     E: ProvideErrorMetadata + ModeledTransient + std::error::Error + 'static,
 {
+    if let Some(too_large) = response_too_large(&error) {
+        return Error::Aws {
+            service,
+            operation,
+            message: format!(
+                "{service} answered with more than {} bytes, which this client refuses to read; \
+                 asking again gets the same answer: {}",
+                too_large.limit,
+                DisplayErrorContext(&error)
+            ),
+            transient: false,
+        };
+    }
     let transient = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::DispatchFailure(failure) => !failure.is_user(),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(service_error) => {
             let modeled = service_error.err();
             let code = modeled.code().unwrap_or_default();
@@ -106,5 +135,65 @@ where
         operation,
         message: DisplayErrorContext(&error).to_string(),
         transient,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use remediate_core::error::Kind;
+
+    fn dispatch(failure: ConnectorError) -> SdkError<GetParameterError, HttpResponse> {
+        SdkError::dispatch_failure(failure)
+    }
+
+    /// An error that only carries another as its source, as layers of wrapping do.
+    #[derive(Debug, thiserror::Error)]
+    #[error("wrapped")]
+    struct Wrapped(#[source] ResponseTooLarge);
+
+    #[test]
+    fn an_answer_over_the_size_limit_is_not_transient_and_says_so() {
+        let too_large = ResponseTooLarge { limit: 8 };
+        for failure in [
+            ConnectorError::other(Box::new(too_large), None),
+            ConnectorError::other(Box::new(Wrapped(too_large)), None),
+        ] {
+            let error = from_sdk("ssm", "GetParameter", dispatch(failure));
+            assert_eq!(error.kind(), Kind::Permanent, "{error}");
+            assert!(!error.is_transient(), "{error}");
+            let message = error.to_string();
+            assert!(
+                message.contains("more than 8 bytes") && message.contains("same answer"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn dispatch_failures_are_transient_unless_the_request_was_refused_unsent() {
+        let io = ConnectorError::io("connection reset".into());
+        let timeout = ConnectorError::timeout("read timed out".into());
+        let other = ConnectorError::other("something else".into(), None);
+        for failure in [io, timeout, other] {
+            let error = from_sdk("ssm", "GetParameter", dispatch(failure));
+            assert!(error.is_transient(), "{error}");
+        }
+        let refused = ConnectorError::user("the URL would change what was signed".into());
+        let error = from_sdk("ssm", "GetParameter", dispatch(refused));
+        assert_eq!(error.kind(), Kind::Permanent, "{error}");
+    }
+
+    #[test]
+    fn the_size_limit_is_found_through_any_chain_of_sources() {
+        let too_large = ResponseTooLarge { limit: 3 };
+        assert_eq!(response_too_large(&too_large), Some(too_large));
+        assert_eq!(response_too_large(&Wrapped(too_large)), Some(too_large));
+        let sdk = dispatch(ConnectorError::other(Box::new(too_large), None));
+        assert_eq!(response_too_large(&sdk), Some(too_large));
+        let unrelated = dispatch(ConnectorError::io("reset".into()));
+        assert_eq!(response_too_large(&unrelated), None);
     }
 }

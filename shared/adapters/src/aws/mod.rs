@@ -29,8 +29,9 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_millis(2500);
 
 /// The SDK configuration of a Lambda function: built from its environment alone
-/// ([`AwsSettings`]), on the shared TLS set-up and HTTP client, with our time bounds. Fails, with
-/// the variable named, for a missing region or credential or a bad `REMEDIATE_CA_FILE`.
+/// ([`AwsSettings`], which [`crate::config::Env::aws_settings`] has already checked: a missing
+/// region or credential fails there), on the shared TLS set-up and HTTP client, with our time
+/// bounds. Fails only for a bad `REMEDIATE_CA_FILE` (the shared TLS set-up), naming it.
 ///
 /// Not `aws_config::load`: its default chain (profiles, web identity through STS, container
 /// and instance metadata) is code a function never runs, and it was linked into every binary.

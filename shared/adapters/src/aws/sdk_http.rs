@@ -10,22 +10,32 @@
 //!
 //! What the SDK expects of a connector, and where it happens:
 //! - the connect and read timeouts of [`HttpConnectorSettings`] are the reqwest client's (one
-//!   client per distinct pair, built on first use; every function uses one pair);
+//!   client per distinct pair, built on first use; every function uses one pair). They do not
+//!   mean quite what they meant in the SDK's own client: reqwest's read timeout bounds each wait
+//!   for the next bytes (the headers, then every read of the body) and starts again after each
+//!   read, where the SDK's client bounded the wait from sending the request to the answer's
+//!   headers. The functions set no read timeout (only connect, attempt and operation timeouts);
 //! - the attempt and operation timeouts, retries and their back-off are the SDK's orchestrator's,
-//!   above this adapter;
+//!   above this adapter; since the body is read here, inside the attempt, they bound its
+//!   download too, not only the wait for the headers;
 //! - errors are classified so that the SDK retries what is transient: a timeout as a timeout, a
-//!   failed connection or an interrupted exchange as an I/O error, anything else (a request
-//!   reqwest cannot even build) as not retryable;
+//!   failed connection or an interrupted exchange as an I/O error; a request refused before it is
+//!   sent (reqwest cannot build it, or would send another path or query than was signed) as a
+//!   user error, and an answer over [`MAX_RESPONSE_BYTES`] as [`ResponseTooLarge`], neither
+//!   retried;
+//! - the `Host` header is the one SigV4 signed, whatever reqwest's URL parsing makes of the host
+//!   (`into_reqwest`);
 //! - proxies: reqwest reads `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`, as the SDK's client did.
 //!
 //! - redirects are not followed: the SDK reads a 3xx itself (following one would resend a signed
 //!   request elsewhere, without its `Authorization`, or turn a POST into a GET).
 //!
 //! Request bodies are read whole (every operation the functions call has a small one in memory)
-//! and sent with their length. Response bodies
-//! are read whole here, up to [`MAX_RESPONSE_BYTES`] (an answer that says or turns out to be
-//! larger is refused as it arrives, not after), then handed to the SDK; each attempt is bounded in
-//! time by the SDK ([`super::ATTEMPT_TIMEOUT`] in the functions).
+//! and sent with their length. Response bodies are read whole here, up to [`MAX_RESPONSE_BYTES`]
+//! (an answer that announces a larger length is refused before its body is read; one that turns
+//! out larger is refused as soon as it passes the limit), then handed to the SDK; each attempt,
+//! body included, is bounded in time by the SDK ([`super::ATTEMPT_TIMEOUT`] in the functions,
+//! longer for the S3 catalog's cold-start read).
 
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
@@ -48,9 +58,22 @@ pub struct ReqwestHttpClient {
 
 type Timeouts = (Option<Duration>, Option<Duration>);
 
-/// The largest answer read from AWS: a DynamoDB page is at most 1 MB and a catalog object at
-/// most 5 MB (the S3 catalog source's own limit); anything larger is refused, not buffered.
+/// The largest answer read from AWS: a DynamoDB page is at most 1 MB and a catalog read at most
+/// 5 MB and one byte (the S3 catalog source asks for no more with a `Range`). An answer that
+/// announces a larger length is refused before its body is read; one without a length (chunked)
+/// is read until the chunk that would pass the limit, which is dropped with the rest: no more
+/// than this much is kept, plus that one chunk in flight.
 pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why an answer was refused: it was larger than `limit` bytes. The source of the SDK's
+/// `DispatchFailure` (a [`ConnectorError`] of no retry kind), recognised by
+/// [`crate::aws::error::response_too_large`] so that it is not taken for a lost connection:
+/// the request was sent and answered, and asking again gets the same answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the answer is larger than {limit} bytes, the HTTP client's limit: refused unread")]
+pub struct ResponseTooLarge {
+    pub limit: usize,
+}
 
 impl ReqwestHttpClient {
     /// `builder` gives a reqwest builder with the TLS configuration every client shares.
@@ -136,9 +159,12 @@ impl HttpConnector for ReqwestConnector {
 
 /// The whole body of `response`, refused as soon as it is known to pass [`MAX_RESPONSE_BYTES`].
 async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, ConnectorError> {
+    // No retry kind: the SDK does not resend it (the answer would be the same).
     let too_large = || {
         ConnectorError::other(
-            format!("the answer is larger than {MAX_RESPONSE_BYTES} bytes").into(),
+            Box::new(ResponseTooLarge {
+                limit: MAX_RESPONSE_BYTES,
+            }),
             None,
         )
     };
@@ -156,22 +182,70 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, Connec
     Ok(body)
 }
 
-/// The SDK's request as reqwest's, its body read whole (a stream too: never sent in part).
+/// The SDK's request as reqwest's, its body read whole (a stream too: never sent in part), its
+/// `Host` what the SDK signed, and refused (a user error: never sent, never retried) if reqwest
+/// would send another path or query than the one signed.
 ///
 /// The body is read by polling it to its end, not copied from its bytes: the SDK watches an
 /// upload's progress through those polls (its stalled-stream protection), and a body never
 /// polled is an upload that never moved. Copying it failed a DynamoDB query that moto took more
 /// than the protection's 5-second grace to answer (the 10,000-alarm storm test).
+///
+/// Why the `Host` and the check: reqwest parses the URI again as a URL, which normalises it
+/// (lower-cases the host, expands IPv4 shorthand such as `127.1`, applies IDNA, resolves `.` and
+/// `..` segments, drops a default port), and hyper writes the request line and, unless the
+/// request has one, the `Host` header from that URL. SigV4 signed the URI as the SDK built it, so
+/// any change is a `SignatureDoesNotMatch`, or a request for another resource. The host may be
+/// written differently without harm once `Host` says what was signed (the same address is
+/// reached); the path and query may not.
 async fn into_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> {
     use http_body_util::BodyExt as _;
     let not_sent = |error: Box<dyn std::error::Error + Send + Sync>| ConnectorError::user(error);
     let request = request
         .try_into_http1x()
         .map_err(|error| not_sent(error.into()))?;
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    if !parts.headers.contains_key(http::header::HOST) {
+        let host = signed_host(&parts.uri).ok_or_else(|| {
+            not_sent(format!("{} has no host that can be a Host header", parts.uri).into())
+        })?;
+        parts.headers.insert(http::header::HOST, host);
+    }
+    let signed = parts.uri.clone();
     let bytes = body.collect().await.map_err(not_sent)?.to_bytes();
     let request = http::Request::from_parts(parts, bytes);
-    reqwest::Request::try_from(request).map_err(|error| not_sent(error.into()))
+    let request = reqwest::Request::try_from(request).map_err(|error| not_sent(error.into()))?;
+    let url = request.url();
+    if url.path() != signed.path() || url.query() != signed.query() {
+        return Err(not_sent(
+            format!(
+                "{signed} would be sent as {url}: the URL's normalisation changes the path or \
+                 query that was signed, so the request is not sent"
+            )
+            .into(),
+        ));
+    }
+    Ok(request)
+}
+
+/// The `Host` aws-sigv4 signs for `uri` when the request has none (its canonical request's
+/// `insert_host_header`): the URI's authority as written, without the port when the port is the
+/// scheme's default (written `80` for http, `443` for https).
+fn signed_host(uri: &http::Uri) -> Option<http::HeaderValue> {
+    let authority = uri.authority()?;
+    let default_port = matches!(
+        (
+            uri.scheme_str(),
+            authority.port().as_ref().map(|port| port.as_str())
+        ),
+        (Some("http"), Some("80")) | (Some("https"), Some("443"))
+    );
+    let host = if default_port {
+        authority.host()
+    } else {
+        authority.as_str()
+    };
+    http::HeaderValue::from_str(host).ok()
 }
 
 /// What the SDK's retry policy needs to know of a failure: a timeout, an I/O failure (the
@@ -187,7 +261,7 @@ fn classify(error: reqwest::Error) -> ConnectorError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use aws_credential_types::Credentials;
     use aws_sdk_ssm::config::{BehaviorVersion, Region};
@@ -202,7 +276,8 @@ mod tests {
         crate::tls::SharedTls::process().unwrap().sdk_http_client()
     }
 
-    fn ssm(endpoint: &str, attempts: u32) -> aws_sdk_ssm::Client {
+    /// An SSM client on this HTTP client, aimed at `endpoint`, with `attempts` and no back-off.
+    pub(crate) fn ssm(endpoint: &str, attempts: u32) -> aws_sdk_ssm::Client {
         let config = aws_sdk_ssm::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
@@ -296,10 +371,14 @@ mod tests {
                 .unwrap();
             connector.call(HttpRequest::try_from(request).unwrap())
         };
+        let refused = Some(ResponseTooLarge {
+            limit: MAX_RESPONSE_BYTES,
+        });
         let Err(error) = get("/announced").await else {
             panic!("an answer over the limit was read");
         };
-        assert!(format!("{error:?}").contains("larger than"), "{error:?}");
+        assert_eq!(crate::aws::error::response_too_large(&error), refused);
+        assert!(!error.is_io() && !error.is_timeout(), "{error:?}");
         let answer = get("/fits").await.unwrap();
         assert_eq!(
             answer.body().bytes().map(<[u8]>::len),
@@ -338,7 +417,39 @@ mod tests {
         else {
             panic!("a chunked answer over the limit was read");
         };
-        assert!(format!("{error:?}").contains("larger than"), "{error:?}");
+        assert_eq!(crate::aws::error::response_too_large(&error), refused);
+    }
+
+    #[tokio::test]
+    async fn an_answer_over_the_limit_is_asked_for_once_and_not_transient() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
+            )
+            .mount(&server)
+            .await;
+        let error = ssm(&server.uri(), 3)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, SdkError::DispatchFailure(failure) if !failure.is_io()),
+            "{error:?}"
+        );
+        // The SDK did not resend it (its retry policy sees no retry kind), and neither will the
+        // callers: the error is not transient.
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+        let error = crate::aws::from_sdk("ssm", "GetParameter", error);
+        assert!(!error.is_transient(), "{error}");
+        assert!(
+            error.to_string().contains("more than 8388608 bytes"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
@@ -408,6 +519,38 @@ mod tests {
             authorization.contains("/eu-west-1/ssm/aws4_request"),
             "{authorization}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_sdk_refuses_fips_or_dual_stack_with_a_custom_endpoint_on_every_call() {
+        // Why `aws_settings` refuses these settings at cold start: the SDK would refuse each call.
+        let server = MockServer::start().await;
+        for (use_fips, use_dual_stack, said) in [
+            (true, false, "FIPS and custom endpoint are not supported"),
+            (
+                false,
+                true,
+                "Dualstack and custom endpoint are not supported",
+            ),
+        ] {
+            let settings = crate::config::AwsSettings {
+                region: "us-east-1".to_owned(),
+                credentials: Credentials::for_tests(),
+                endpoint_url: Some(server.uri()),
+                use_fips,
+                use_dual_stack,
+            };
+            let config = crate::aws::function_config(&settings).unwrap();
+            let error = aws_sdk_ssm::Client::new(&config)
+                .get_parameter()
+                .name("/t")
+                .send()
+                .await
+                .unwrap_err();
+            let message = aws_sdk_ssm::error::DisplayErrorContext(&error).to_string();
+            assert!(message.contains(said), "{message}");
+        }
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 
     #[tokio::test]
@@ -531,6 +674,165 @@ mod tests {
             Some(&b"first second"[..])
         );
         assert_eq!(request.url().path(), "/upload");
+    }
+
+    /// Checks the SigV4 signature of a request as a server received it: signs it again (the
+    /// signed headers as they arrived, `Host` among them; the path and query of the request line;
+    /// the body) with the test credentials, and compares.
+    fn assert_signature_holds(received: &wiremock::Request) {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let authorization = received.headers["authorization"].to_str().unwrap();
+        let field = |name: &str| {
+            authorization
+                .split(&format!("{name}="))
+                .nth(1)
+                .and_then(|rest| rest.split([',', ' ']).next())
+                .unwrap()
+        };
+        let scope: Vec<&str> = field("Credential").split('/').collect();
+        let (region, service) = (scope[2], scope[3]);
+        let date = received.headers["x-amz-date"].to_str().unwrap();
+        let time = chrono::NaiveDateTime::parse_from_str(date, "%Y%m%dT%H%M%SZ")
+            .unwrap()
+            .and_utc();
+        let headers: Vec<(&str, &str)> = field("SignedHeaders")
+            .split(';')
+            .filter(|name| *name != "x-amz-date")
+            .map(|name| (name, received.headers[name].to_str().unwrap()))
+            .collect();
+        let host = received.headers["host"].to_str().unwrap();
+        let path_and_query = match received.url.query() {
+            Some(query) => format!("{}?{query}", received.url.path()),
+            None => received.url.path().to_owned(),
+        };
+        let identity = Credentials::for_tests().into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(service)
+            .time(time.into())
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let signable = SignableRequest::new(
+            received.method.as_str(),
+            format!("http://{host}{path_and_query}"),
+            headers.into_iter(),
+            SignableBody::Bytes(&received.body),
+        )
+        .unwrap();
+        let (_, signature) = sign(signable, &params).unwrap().into_parts();
+        assert_eq!(
+            signature,
+            field("Signature"),
+            "the request as received does not match its signature ({authorization})"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_host_sent_is_the_host_signed_however_the_endpoint_is_written() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_string(r#"{"Parameter":{"Name":"/t","Value":"v","Version":1}}"#),
+            )
+            .mount(&server)
+            .await;
+        let port = server.address().port();
+        // reqwest's URL would lower-case the first and expand the second to 127.0.0.1: hyper would
+        // then send a Host that differs from the one signed.
+        for (endpoint, signed) in [
+            (
+                format!("http://LOCALHOST:{port}"),
+                format!("LOCALHOST:{port}"),
+            ),
+            (format!("http://127.1:{port}"), format!("127.1:{port}")),
+            (
+                format!("http://127.0.0.1:{port}"),
+                format!("127.0.0.1:{port}"),
+            ),
+        ] {
+            ssm(&endpoint, 1)
+                .get_parameter()
+                .name("/t")
+                .send()
+                .await
+                .unwrap_or_else(|error| panic!("{endpoint}: {error:?}"));
+            let received = server.received_requests().await.unwrap();
+            let sent = received.last().unwrap();
+            assert_eq!(sent.headers["host"], signed.as_str(), "{endpoint}");
+            assert_signature_holds(sent);
+        }
+    }
+
+    #[test]
+    fn the_host_is_written_as_sigv4_signs_it() {
+        for (uri, host) in [
+            ("http://Example.COM/x", "Example.COM"),
+            ("http://example.com:80/x", "example.com"),
+            ("https://example.com:443/x", "example.com"),
+            ("https://example.com:80/x", "example.com:80"),
+            ("http://example.com:443/x", "example.com:443"),
+            ("http://127.1:8080/", "127.1:8080"),
+            ("http://[::1]:8080/", "[::1]:8080"),
+        ] {
+            let uri: http::Uri = uri.parse().unwrap();
+            assert_eq!(signed_host(&uri).unwrap(), host, "{uri}");
+        }
+        assert_eq!(signed_host(&"/relative".parse().unwrap()), None);
+    }
+
+    #[tokio::test]
+    async fn a_path_the_url_would_rewrite_is_refused_unsent() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        let connector = ReqwestConnector {
+            client: Ok(functions_client().client((None, None)).unwrap()),
+        };
+        let get = |path: &str| {
+            let request = http::Request::builder()
+                .method("GET")
+                .uri(format!("{}{path}", server.uri()))
+                .body(SdkBody::empty())
+                .unwrap();
+            connector.call(HttpRequest::try_from(request).unwrap())
+        };
+        for path in ["/a/./b", "/a/../b", "/a/%2e/b", "/a/%2E%2E/b", "/a/b/."] {
+            let Err(error) = get(path).await else {
+                panic!("{path} was sent as another path");
+            };
+            assert!(error.is_user(), "{path}: {error:?}");
+        }
+        assert!(server.received_requests().await.unwrap().is_empty());
+        // A path the URL leaves alone is sent as it is.
+        get("/a/b.c/%2Fd?x=1&y=%2F").await.unwrap();
+        let received = server.received_requests().await.unwrap();
+        assert_eq!(received[0].url.path(), "/a/b.c/%2Fd");
+        assert_eq!(received[0].url.query(), Some("x=1&y=%2F"));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_with_a_dot_segment_fails_unsent_and_not_transient() {
+        let server = MockServer::start().await;
+        let error = ssm(&format!("{}/prefix/./x", server.uri()), 3)
+            .get_parameter()
+            .name("/t")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, SdkError::DispatchFailure(failure) if failure.is_user()),
+            "{error:?}"
+        );
+        assert!(server.received_requests().await.unwrap().is_empty());
+        let error = crate::aws::from_sdk("ssm", "GetParameter", error);
+        assert!(!error.is_transient(), "{error}");
     }
 
     #[test]

@@ -65,6 +65,14 @@ fn classify(
     error: SdkError<StartAutomationExecutionError, aws_sdk_ssm::config::http::HttpResponse>,
 ) -> Error {
     match &error {
+        // Not sent: the HTTP client refused the request (it would again), so from_sdk's refusal.
+        SdkError::DispatchFailure(failure) if failure.is_user() => {
+            from_sdk("ssm", OPERATION, error)
+        }
+        // Sent, and the answer lost, late or unreadable. An answer over the HTTP client's size
+        // limit is one of these: SSM may have started the execution. Ambiguous, not a refusal
+        // (which would give the claim back as if nothing ran); the retry this allows carries the
+        // same token, so it starts nothing new.
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             Error::Ambiguous {
                 service: "ssm",
@@ -133,5 +141,61 @@ impl AutomationExecutor for SsmAutomationExecutor {
         Ok(StartedAutomation {
             execution_id: execution_id.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::sdk_http::MAX_RESPONSE_BYTES;
+    use crate::aws::sdk_http::tests::ssm;
+    use remediate_core::error::Kind;
+    use std::collections::BTreeMap;
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn request() -> AutomationRequest {
+        AutomationRequest {
+            document: "AWS-RestartEC2Instance".into(),
+            document_version: None,
+            parameters: BTreeMap::from([("InstanceId".into(), vec!["i-0123".into()])]),
+            target_parameter: None,
+            targets: None,
+            max_concurrency: None,
+            max_errors: None,
+            client_token: "6f1b0c6e-0000-4000-8000-000000000000".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_too_large_to_read_is_ambiguous_and_not_resent_by_the_sdk() {
+        // The execution may have started; a later retry carries the same token.
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "AmazonSSM.StartAutomationExecution"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
+            )
+            .mount(&server)
+            .await;
+        let error = SsmAutomationExecutor::new(ssm(&server.uri(), 3))
+            .start_automation(&request(), &[])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), Kind::Ambiguous, "{error}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_the_client_refuses_to_send_is_a_refusal() {
+        let server = MockServer::start().await;
+        let error = SsmAutomationExecutor::new(ssm(&format!("{}/a/./b", server.uri()), 3))
+            .start_automation(&request(), &[])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), Kind::Permanent, "{error}");
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 }

@@ -71,10 +71,13 @@ impl CommandExecutor for SsmCommandExecutor {
             .send()
             .await
             .map_err(|error| {
+                // A dispatch failure is ambiguous unless the HTTP client refused the request
+                // before sending it (a user error). An answer over the client's size limit is
+                // ambiguous too: SSM got the request and answered, so the command may exist;
+                // the caller looks for it, and it is never resent as if nothing had happened.
                 let ambiguous = match &error {
-                    SdkError::TimeoutError(_)
-                    | SdkError::DispatchFailure(_)
-                    | SdkError::ResponseError(_) => true,
+                    SdkError::DispatchFailure(failure) => !failure.is_user(),
+                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
                     SdkError::ServiceError(service_error) => {
                         service_error.raw().status().is_server_error()
                     }
@@ -240,5 +243,60 @@ impl CommandExecutor for SsmCommandExecutor {
             instance_ids,
             truncated: true,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::sdk_http::MAX_RESPONSE_BYTES;
+    use crate::aws::sdk_http::tests::ssm;
+    use remediate_core::error::Kind;
+    use wiremock::matchers::{header, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn request() -> CommandRequest {
+        CommandRequest {
+            document: "AWS-RunShellScript".into(),
+            targets: Targets::InstanceIds(vec!["i-0123456789abcdef0".into()]),
+            parameters: BTreeMap::from([("commands".into(), vec!["uptime".into()])]),
+            delivery_timeout_seconds: None,
+            max_concurrency: None,
+            max_errors: None,
+            comment: "remediate run".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_answer_too_large_to_read_leaves_the_command_ambiguous() {
+        // SSM got the command and answered: it may exist, so the caller must look for it.
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(header("x-amz-target", "AmazonSSM.SendCommand"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("content-type", "application/x-amz-json-1.1")
+                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
+            )
+            .mount(&server)
+            .await;
+        let error = SsmCommandExecutor::new(ssm(&server.uri(), 3))
+            .send_command(&request())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), Kind::Ambiguous, "{error}");
+        assert!(error.to_string().contains("larger than"), "{error}");
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_the_client_refuses_to_send_is_not_ambiguous() {
+        let server = MockServer::start().await;
+        let error = SsmCommandExecutor::new(ssm(&format!("{}/a/../b", server.uri()), 3))
+            .send_command(&request())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), Kind::Permanent, "{error}");
+        assert!(server.received_requests().await.unwrap().is_empty());
     }
 }
