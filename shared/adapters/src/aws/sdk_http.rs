@@ -294,6 +294,22 @@ pub(crate) mod tests {
         aws_sdk_ssm::Client::from_conf(config)
     }
 
+    /// Mounts an SSM answer one byte over [`MAX_RESPONSE_BYTES`] on `server`, for the operation
+    /// `target` (an `x-amz-target`) or, without one, for every POST.
+    pub(crate) async fn answer_too_large(server: &MockServer, target: Option<&str>) {
+        let mock = match target {
+            Some(target) => Mock::given(method("POST")).and(header("x-amz-target", target)),
+            None => Mock::given(method("POST")),
+        };
+        mock.respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "application/x-amz-json-1.1")
+                .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
+        )
+        .mount(server)
+        .await;
+    }
+
     #[tokio::test]
     async fn a_request_and_its_answer_cross_intact() {
         let server = MockServer::start().await;
@@ -423,14 +439,7 @@ pub(crate) mod tests {
     #[tokio::test]
     async fn an_answer_over_the_limit_is_asked_for_once_and_not_transient() {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "application/x-amz-json-1.1")
-                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
-            )
-            .mount(&server)
-            .await;
+        answer_too_large(&server, None).await;
         let error = ssm(&server.uri(), 3)
             .get_parameter()
             .name("/t")

@@ -147,12 +147,10 @@ impl AutomationExecutor for SsmAutomationExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::sdk_http::MAX_RESPONSE_BYTES;
-    use crate::aws::sdk_http::tests::ssm;
+    use crate::aws::sdk_http::tests::{answer_too_large, ssm};
     use remediate_core::error::Kind;
     use std::collections::BTreeMap;
-    use wiremock::matchers::{header, method};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
 
     fn request() -> AutomationRequest {
         AutomationRequest {
@@ -171,15 +169,7 @@ mod tests {
     async fn an_answer_too_large_to_read_is_ambiguous_and_not_resent_by_the_sdk() {
         // The execution may have started; a later retry carries the same token.
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(header("x-amz-target", "AmazonSSM.StartAutomationExecution"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "application/x-amz-json-1.1")
-                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
-            )
-            .mount(&server)
-            .await;
+        answer_too_large(&server, Some("AmazonSSM.StartAutomationExecution")).await;
         let error = SsmAutomationExecutor::new(ssm(&server.uri(), 3))
             .start_automation(&request(), &[])
             .await

@@ -249,11 +249,9 @@ impl CommandExecutor for SsmCommandExecutor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::sdk_http::MAX_RESPONSE_BYTES;
-    use crate::aws::sdk_http::tests::ssm;
+    use crate::aws::sdk_http::tests::{answer_too_large, ssm};
     use remediate_core::error::Kind;
-    use wiremock::matchers::{header, method};
-    use wiremock::{Mock, MockServer, ResponseTemplate};
+    use wiremock::MockServer;
 
     fn request() -> CommandRequest {
         CommandRequest {
@@ -271,15 +269,7 @@ mod tests {
     async fn an_answer_too_large_to_read_leaves_the_command_ambiguous() {
         // SSM got the command and answered: it may exist, so the caller must look for it.
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(header("x-amz-target", "AmazonSSM.SendCommand"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .insert_header("content-type", "application/x-amz-json-1.1")
-                    .set_body_bytes(vec![b' '; MAX_RESPONSE_BYTES + 1]),
-            )
-            .mount(&server)
-            .await;
+        answer_too_large(&server, Some("AmazonSSM.SendCommand")).await;
         let error = SsmCommandExecutor::new(ssm(&server.uri(), 3))
             .send_command(&request())
             .await
