@@ -238,6 +238,20 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 format!("{url:?} is not an http(s) URL"),
             ));
         }
+        // A user name or password in the endpoint would travel in the Host header and in error
+        // messages: refused, and not repeated here.
+        if let Some(url) = &endpoint_url
+            && let Some((_, rest)) = url.split_once("://")
+            && rest
+                .split(['/', '?', '#'])
+                .next()
+                .is_some_and(|authority| authority.contains('@'))
+        {
+            return Err(Error::config(
+                "AWS_ENDPOINT_URL",
+                "holds a user name or password (`user:pass@`): credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY only",
+            ));
+        }
         let use_fips = self.flag("AWS_USE_FIPS_ENDPOINT", false)?;
         let use_dual_stack = self.flag("AWS_USE_DUALSTACK_ENDPOINT", false)?;
         // The SDK's endpoint rules refuse both with a custom endpoint, on every call ("FIPS and
@@ -697,6 +711,13 @@ pub(crate) mod tests {
             (vec![("AWS_SECRET_ACCESS_KEY", "")], "AWS_SECRET_ACCESS_KEY"),
             (
                 vec![("AWS_ENDPOINT_URL", "127.0.0.1:5000")],
+                "AWS_ENDPOINT_URL",
+            ),
+            (
+                vec![(
+                    "AWS_ENDPOINT_URL",
+                    "http://admin:secret-key-value@127.0.0.1:5000/",
+                )],
                 "AWS_ENDPOINT_URL",
             ),
             (

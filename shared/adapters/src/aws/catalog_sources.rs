@@ -3,6 +3,7 @@
 use crate::aws::error::response_too_large;
 use crate::aws::from_sdk;
 use async_trait::async_trait;
+use aws_sdk_s3::config::ResponseChecksumValidation;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use remediate_core::catalog_store::CatalogFetcher;
 use remediate_core::{Error, Result};
@@ -137,22 +138,21 @@ impl CatalogFetcher for S3Catalog {
             .key(&self.key)
             .expected_bucket_owner(&self.expected_owner)
             .range(format!("bytes=0-{MAX_S3_CATALOG_BYTES}"));
-        let sent = if cold_start {
-            request
-                .customize()
-                .config_override(
-                    aws_sdk_s3::config::Builder::new().timeout_config(
-                        TimeoutConfig::builder()
-                            .operation_attempt_timeout(COLD_START_ATTEMPT_TIMEOUT)
-                            .operation_timeout(COLD_START_READ_TIMEOUT)
-                            .build(),
-                    ),
-                )
-                .send()
-                .await
-        } else {
-            request.send().await
-        };
+        // S3 may answer a ranged read of an object uploaded in parts with the whole object's
+        // checksum (no `-N` suffix), which the SDK would then check against the part it got and
+        // refuse, on every try. TLS already guards the bytes, and the catalog is checked as a
+        // whole once read: checksums are validated only when asked for.
+        let mut settings = aws_sdk_s3::config::Builder::new()
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if cold_start {
+            settings = settings.timeout_config(
+                TimeoutConfig::builder()
+                    .operation_attempt_timeout(COLD_START_ATTEMPT_TIMEOUT)
+                    .operation_timeout(COLD_START_READ_TIMEOUT)
+                    .build(),
+            );
+        }
+        let sent = request.customize().config_override(settings).send().await;
         let too_large = || {
             Error::config(
                 "RUNBOOKS_S3_URI",
@@ -259,6 +259,25 @@ mod tests {
             error.is_transient(),
             "a refresh keeps the client's bounds: {error}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_whole_object_checksum_on_a_ranged_answer_does_not_refuse_the_catalog() {
+        // What S3 may send for a range of an object uploaded in parts: the checksum of the whole
+        // object, without the `-N` suffix that tells the SDK to skip it. Checked against the
+        // part, it would fail every read, cold start and refreshes alike.
+        let server = MockServer::start().await;
+        ranged_get()
+            .respond_with(
+                ResponseTemplate::new(206)
+                    .insert_header("x-amz-checksum-crc32", "AAAAAA==")
+                    .set_body_string("version: 1\n"),
+            )
+            .mount(&server)
+            .await;
+        let catalog = catalog_at(&server);
+        assert_eq!(catalog.fetch().await.unwrap(), "version: 1\n");
+        assert_eq!(catalog.fetch().await.unwrap(), "version: 1\n", "a refresh");
     }
 
     #[tokio::test]

@@ -137,7 +137,8 @@ impl HttpConnector for ReqwestConnector {
         let client = self.client.clone();
         HttpConnectorFuture::new(async move {
             let client = client.map_err(|reason| {
-                ConnectorError::other(format!("no HTTP client: {reason}").into(), None)
+                // Nothing was sent: not transient, and not a request whose fate is unknown.
+                ConnectorError::user(format!("no HTTP client: {reason}").into())
             })?;
             let request = into_reqwest(request).await?;
             let mut response = client.execute(request).await.map_err(classify)?;
@@ -251,7 +252,10 @@ fn signed_host(uri: &http::Uri) -> Option<http::HeaderValue> {
 /// What the SDK's retry policy needs to know of a failure: a timeout, an I/O failure (the
 /// connection could not be made, or broke during the exchange: both transient), or neither.
 fn classify(error: reqwest::Error) -> ConnectorError {
-    if error.is_timeout() {
+    if error.is_builder() {
+        // The request could not be built: nothing was sent.
+        ConnectorError::user(error.into())
+    } else if error.is_timeout() {
         ConnectorError::timeout(error.into())
     } else if error.is_connect() || error.is_request() || error.is_body() || error.is_decode() {
         ConnectorError::io(error.into())
