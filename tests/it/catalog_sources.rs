@@ -110,38 +110,13 @@ async fn an_s3_catalog_loads_and_refreshes() {
     assert_eq!(store.current().await.runbooks[0].name, "updated");
 }
 
-/// Records the `x-amz-expected-bucket-owner` header of every request the client sends.
-#[derive(Debug, Clone, Default)]
-struct ExpectedOwnerHeaders(Arc<Mutex<Vec<Option<String>>>>);
-
-impl aws_sdk_s3::config::Intercept for ExpectedOwnerHeaders {
-    fn name(&self) -> &'static str {
-        "ExpectedOwnerHeaders"
-    }
-
-    fn read_before_transmit(
-        &self,
-        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
-        _components: &aws_sdk_s3::config::RuntimeComponents,
-        _config: &mut aws_sdk_s3::config::ConfigBag,
-    ) -> Result<(), aws_sdk_s3::error::BoxError> {
-        let header = context
-            .request()
-            .headers()
-            .get("x-amz-expected-bucket-owner")
-            .map(str::to_owned);
-        self.0.lock().unwrap().push(header);
-        Ok(())
-    }
-}
-
 /// moto 5.2.5 ignores ExpectedBucketOwner on GetObject (its S3 backend never reads the header),
 /// so a wrong owner cannot be shown refused here; what the function controls is that every read,
 /// at cold start and at each refresh, asks S3 to check the owner. S3 answers 403 to a mismatch.
 #[tokio::test]
 async fn every_s3_catalog_read_asks_s3_to_check_the_buckets_owner() {
     let aws = moto_config().await;
-    let seen = ExpectedOwnerHeaders::default();
+    let seen = Exchanges::default();
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&aws)
             .force_path_style(true)
@@ -172,15 +147,29 @@ async fn every_s3_catalog_read_asks_s3_to_check_the_buckets_owner() {
     assert_eq!(store.current().await.runbooks[0].name, "owned");
     clock.advance(Duration::seconds(61));
     store.current().await;
+    let owners: Vec<Option<String>> = seen
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|exchange| exchange.expected_owner.clone())
+        .collect();
     assert_eq!(
-        *seen.0.lock().unwrap(),
+        owners,
         vec![Some(MOTO_ACCOUNT.to_owned()), Some(MOTO_ACCOUNT.to_owned())],
         "the cold-start read and the refresh each carry the expected owner"
     );
 }
 
-/// One exchange: the request's `range` header, the answer's status and `content-length`.
-type Exchange = (Option<String>, u16, Option<String>);
+/// One exchange: the request's `x-amz-expected-bucket-owner` and `range` headers, the answer's
+/// status and `content-length`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Exchange {
+    expected_owner: Option<String>,
+    range: Option<String>,
+    status: u16,
+    length: Option<String>,
+}
 
 /// Records every exchange of the client.
 #[derive(Debug, Clone, Default)]
@@ -197,8 +186,14 @@ impl aws_sdk_s3::config::Intercept for Exchanges {
         _components: &aws_sdk_s3::config::RuntimeComponents,
         _config: &mut aws_sdk_s3::config::ConfigBag,
     ) -> Result<(), aws_sdk_s3::error::BoxError> {
-        let range = context.request().headers().get("range").map(str::to_owned);
-        self.0.lock().unwrap().push((range, 0, None));
+        let headers = context.request().headers();
+        self.0.lock().unwrap().push(Exchange {
+            expected_owner: headers
+                .get("x-amz-expected-bucket-owner")
+                .map(str::to_owned),
+            range: headers.get("range").map(str::to_owned),
+            ..Exchange::default()
+        });
         Ok(())
     }
 
@@ -210,8 +205,8 @@ impl aws_sdk_s3::config::Intercept for Exchanges {
     ) -> Result<(), aws_sdk_s3::error::BoxError> {
         let response = context.response();
         if let Some(last) = self.0.lock().unwrap().last_mut() {
-            last.1 = response.status().as_u16();
-            last.2 = response.headers().get("content-length").map(str::to_owned);
+            last.status = response.status().as_u16();
+            last.length = response.headers().get("content-length").map(str::to_owned);
         }
         Ok(())
     }
@@ -264,11 +259,12 @@ async fn an_s3_catalog_over_the_limit_is_refused_from_its_first_bytes() {
     let limit = remediate_adapters::aws::catalog_sources::MAX_S3_CATALOG_BYTES;
     assert_eq!(
         *exchanges.0.lock().unwrap(),
-        vec![(
-            Some(format!("bytes=0-{limit}")),
-            206,
-            Some((limit + 1).to_string())
-        )],
+        vec![Exchange {
+            expected_owner: Some(MOTO_ACCOUNT.to_owned()),
+            range: Some(format!("bytes=0-{limit}")),
+            status: 206,
+            length: Some((limit + 1).to_string()),
+        }],
         "one read, of the first 5 MB and one byte"
     );
 

@@ -280,6 +280,23 @@ pub(crate) mod tests {
         crate::tls::SharedTls::process().unwrap().sdk_http_client()
     }
 
+    /// The connector of the functions' client, with no time bounds of its own.
+    fn connector_without_timeouts() -> ReqwestConnector {
+        ReqwestConnector {
+            client: Ok(functions_client().client((None, None)).unwrap()),
+        }
+    }
+
+    /// A GET of `url` sent straight through `connector`, as the SDK would hand it over.
+    fn get_through(connector: &ReqwestConnector, url: &str) -> HttpConnectorFuture {
+        let request = http::Request::builder()
+            .method("GET")
+            .uri(url)
+            .body(SdkBody::empty())
+            .unwrap();
+        connector.call(HttpRequest::try_from(request).unwrap())
+    }
+
     /// An SSM client on this HTTP client, aimed at `endpoint`, with `attempts` and no back-off.
     pub(crate) fn ssm(endpoint: &str, attempts: u32) -> aws_sdk_ssm::Client {
         let config = aws_sdk_ssm::Config::builder()
@@ -380,17 +397,8 @@ pub(crate) mod tests {
             .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'x'; MAX_RESPONSE_BYTES]))
             .mount(&server)
             .await;
-        let connector = ReqwestConnector {
-            client: Ok(functions_client().client((None, None)).unwrap()),
-        };
-        let get = |path: &str| {
-            let request = http::Request::builder()
-                .method("GET")
-                .uri(format!("{}{path}", server.uri()))
-                .body(SdkBody::empty())
-                .unwrap();
-            connector.call(HttpRequest::try_from(request).unwrap())
-        };
+        let connector = connector_without_timeouts();
+        let get = |path: &str| get_through(&connector, &format!("{}{path}", server.uri()));
         let refused = Some(ResponseTooLarge {
             limit: MAX_RESPONSE_BYTES,
         });
@@ -805,17 +813,8 @@ pub(crate) mod tests {
             .respond_with(ResponseTemplate::new(200))
             .mount(&server)
             .await;
-        let connector = ReqwestConnector {
-            client: Ok(functions_client().client((None, None)).unwrap()),
-        };
-        let get = |path: &str| {
-            let request = http::Request::builder()
-                .method("GET")
-                .uri(format!("{}{path}", server.uri()))
-                .body(SdkBody::empty())
-                .unwrap();
-            connector.call(HttpRequest::try_from(request).unwrap())
-        };
+        let connector = connector_without_timeouts();
+        let get = |path: &str| get_through(&connector, &format!("{}{path}", server.uri()));
         for path in ["/a/./b", "/a/../b", "/a/%2e/b", "/a/%2E%2E/b", "/a/b/."] {
             let Err(error) = get(path).await else {
                 panic!("{path} was sent as another path");
