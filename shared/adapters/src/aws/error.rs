@@ -78,6 +78,18 @@ const THROTTLING_CODES: &[&str] = &[
     "LimitExceededException",
 ];
 
+/// Whether the request may have reached the service with its answer lost, late or unreadable
+/// (an answer over the HTTP client's size limit included): a timeout, a broken or unreadable
+/// exchange, any dispatch failure but a request the HTTP client refused to send (a user error).
+/// A call that is not idempotent cannot know whether it took effect.
+pub fn may_have_been_received<E, R>(error: &SdkError<E, R>) -> bool {
+    match error {
+        SdkError::DispatchFailure(failure) => !failure.is_user(),
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        _ => false,
+    }
+}
+
 /// The HTTP client's refusal of an answer over its size limit, if that is what `error` is or was
 /// caused by: found by walking the chain of sources, not by reading messages.
 pub fn response_too_large(error: &(dyn std::error::Error + 'static)) -> Option<ResponseTooLarge> {
@@ -119,8 +131,9 @@ where
         };
     }
     let transient = match &error {
-        SdkError::DispatchFailure(failure) => !failure.is_user(),
-        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            may_have_been_received(&error)
+        }
         SdkError::ServiceError(service_error) => {
             let modeled = service_error.err();
             let code = modeled.code().unwrap_or_default();

@@ -7,6 +7,7 @@
 //! why, a retry cannot help); the concurrent-execution limit, internal errors and throttling are
 //! transient; a timeout or a lost answer is ambiguous, which the token makes safe to retry.
 
+use crate::aws::error::may_have_been_received;
 use crate::aws::from_sdk;
 use async_trait::async_trait;
 use aws_sdk_ssm::error::{DisplayErrorContext, SdkError};
@@ -65,21 +66,15 @@ fn classify(
     error: SdkError<StartAutomationExecutionError, aws_sdk_ssm::config::http::HttpResponse>,
 ) -> Error {
     match &error {
-        // Not sent: the HTTP client refused the request (it would again), so from_sdk's refusal.
-        SdkError::DispatchFailure(failure) if failure.is_user() => {
-            from_sdk("ssm", OPERATION, error)
-        }
-        // Sent, and the answer lost, late or unreadable. An answer over the HTTP client's size
-        // limit is one of these: SSM may have started the execution. Ambiguous, not a refusal
-        // (which would give the claim back as if nothing ran); the retry this allows carries the
-        // same token, so it starts nothing new.
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::Ambiguous {
-                service: "ssm",
-                operation: OPERATION,
-                message: DisplayErrorContext(&error).to_string(),
-            }
-        }
+        // Sent, and the answer lost, late or unreadable (one over the HTTP client's size limit
+        // too): SSM may have started the execution. Ambiguous, not a refusal (which would give
+        // the claim back as if nothing ran); the retry this allows carries the same token, so it
+        // starts nothing new. A request the HTTP client refused to send is from_sdk's refusal.
+        _ if may_have_been_received(&error) => Error::Ambiguous {
+            service: "ssm",
+            operation: OPERATION,
+            message: DisplayErrorContext(&error).to_string(),
+        },
         SdkError::ServiceError(service_error)
             if service_error
                 .err()

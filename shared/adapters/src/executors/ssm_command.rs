@@ -1,5 +1,6 @@
 //! The SSM Run Command executor, behind the core's [`CommandExecutor`] port.
 
+use crate::aws::error::may_have_been_received;
 use crate::aws::from_sdk;
 use async_trait::async_trait;
 use aws_sdk_ssm::error::SdkError;
@@ -75,14 +76,9 @@ impl CommandExecutor for SsmCommandExecutor {
                 // before sending it (a user error). An answer over the client's size limit is
                 // ambiguous too: SSM got the request and answered, so the command may exist;
                 // the caller looks for it, and it is never resent as if nothing had happened.
-                let ambiguous = match &error {
-                    SdkError::DispatchFailure(failure) => !failure.is_user(),
-                    SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
-                    SdkError::ServiceError(service_error) => {
-                        service_error.raw().status().is_server_error()
-                    }
-                    _ => false,
-                };
+                let ambiguous = may_have_been_received(&error)
+                    || matches!(&error, SdkError::ServiceError(service_error)
+                        if service_error.raw().status().is_server_error());
                 if ambiguous {
                     Error::Ambiguous {
                         service: "ssm",
