@@ -226,7 +226,9 @@ pub struct Simulation {
 pub fn simulate(options: &SimulateOptions) -> Result<Output, String> {
     let catalog = match &options.catalog {
         Some(path) => load(path)?,
-        None => Catalog::built_in().map_err(|error| error.to_string())?,
+        None => {
+            remediate_adapters::config::built_in_catalog().map_err(|error| error.to_string())?
+        }
     };
     let event_text = read(&options.event)?;
     if simulate_sns::is_sns_event(&event_text) {

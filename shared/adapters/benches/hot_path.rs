@@ -19,14 +19,18 @@ use std::hint::black_box;
 
 const SECRET: &str = "bench-signing-secret";
 
-fn catalog(size: usize) -> Catalog {
+fn catalog_text(size: usize) -> String {
     let mut text = String::from("version: 1\nrunbooks:\n");
     for i in 0..size {
         text.push_str(&format!(
             "  - name: runbook-{i}\n    when:\n      sources: [pagerduty-v3]\n      event_types: [incident.triggered]\n      services: [service-{i}]\n      title: '(?i)(latency|errors) on shard-{i}\\b'\n    params:\n      service: {{ from: '{{{{ incident.service.name }}}}', pattern: 'service-[0-9]+' }}\n    action:\n      ssm_command:\n        document: AWS-RunShellScript\n        targets: {{ tags: {{ Service: '{{{{ params.service }}}}' }} }}\n        parameters: {{ commands: ['systemctl restart {{{{ params.service }}}}'] }}\n"
         ));
     }
-    Catalog::parse(&text, "bench").expect("bench catalog")
+    text
+}
+
+fn catalog(size: usize) -> Catalog {
+    Catalog::parse(&catalog_text(size), "bench").expect("bench catalog")
 }
 
 /// A v3 incident.triggered body of about 3 KB, for the last runbook of a catalog of `size`.
@@ -143,13 +147,15 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
-    let text_1000 = {
-        let catalog = catalog(1000);
-        catalog.runbooks.len()
-    };
-    assert_eq!(text_1000, 1000);
+    let text = catalog_text(1000);
+    assert_eq!(catalog(1000).runbooks.len(), 1000);
     c.bench_function("load and index a 1,000-runbook catalog", |b| {
-        b.iter(|| catalog(black_box(1000)))
+        b.iter(|| Catalog::parse(black_box(&text), "bench"))
+    });
+    // The same catalog compiled into a binary: build.rs parsed and checked it.
+    let prebuilt = Catalog::prebuild(&text, "bench").expect("prebuild the bench catalog");
+    c.bench_function("load a prebuilt 1,000-runbook catalog (compiled in)", |b| {
+        b.iter(|| Catalog::from_prebuilt(black_box(&prebuilt), "bench"))
     });
 }
 

@@ -347,7 +347,7 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 })?;
                 Catalog::parse(&text, &path)
             }
-            _ => Catalog::built_in(),
+            _ => built_in_catalog(),
         }
     }
 
@@ -491,6 +491,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
         Ok(Some(template))
     }
+}
+
+/// The catalog compiled into this binary (`infra/runbooks.yaml`), in the prebuilt form that
+/// `build.rs` checked and wrote: loading it parses no YAML, and checks again only the patterns
+/// of parameters (`Catalog::from_prebuilt`).
+pub fn built_in_catalog() -> Result<Catalog> {
+    Catalog::from_prebuilt(
+        include_str!(concat!(env!("OUT_DIR"), "/built_in_catalog.json")),
+        remediate_core::catalog::BUILT_IN_CATALOG_NAME,
+    )
 }
 
 /// An SNS topic ARN in any partition: `arn:<partition>:sns:<region>:<12 digits>:<name>`.
@@ -909,6 +919,19 @@ pub(crate) mod tests {
             .catalog()
             .unwrap_err();
         assert!(error.to_string().contains("RUNBOOKS_FILE"));
+    }
+
+    #[test]
+    fn the_compiled_in_catalog_is_infra_runbooks_yaml_prebuilt() {
+        let described = |catalog: &Catalog| {
+            // The index is built from the runbooks, and its maps print in no fixed order.
+            format!(
+                "{} {} {:?} {:?}",
+                catalog.source_name, catalog.version, catalog.runbooks, catalog.custom_actions
+            )
+        };
+        let loaded = env(&[]).catalog().unwrap();
+        assert_eq!(described(&loaded), described(&Catalog::built_in().unwrap()));
     }
 
     #[test]

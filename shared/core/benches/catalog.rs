@@ -6,7 +6,7 @@
 //! each with a typed parameter: about 2,000 patterns, 1,000 of them distinct.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use remediate_core::catalog::Catalog;
+use remediate_core::catalog::{BUILT_IN_CATALOG, BUILT_IN_CATALOG_NAME, Catalog};
 use std::hint::black_box;
 
 fn catalog_text(size: usize) -> String {
@@ -31,7 +31,21 @@ fn benches(c: &mut Criterion) {
     c.bench_function("load and index a 1,000-runbook catalog", |b| {
         b.iter(|| Catalog::parse(black_box(&text), "bench"))
     });
-    c.bench_function("load the built-in catalog", |b| b.iter(Catalog::built_in));
+    // What a binary with this catalog compiled in does at start-up (the YAML was parsed and
+    // checked when it was built).
+    let prebuilt = Catalog::prebuild(&text, "bench").expect("prebuild the bench catalog");
+    c.bench_function("load a prebuilt 1,000-runbook catalog", |b| {
+        b.iter(|| Catalog::from_prebuilt(black_box(&prebuilt), "bench"))
+    });
+    c.bench_function("load the built-in catalog (YAML)", |b| {
+        b.iter(Catalog::built_in)
+    });
+    let built_in = Catalog::prebuild(BUILT_IN_CATALOG, BUILT_IN_CATALOG_NAME)
+        .expect("prebuild the built-in catalog");
+    c.bench_function(
+        "load the built-in catalog (prebuilt: what a function runs)",
+        |b| b.iter(|| Catalog::from_prebuilt(black_box(&built_in), BUILT_IN_CATALOG_NAME)),
+    );
 }
 
 criterion_group! {

@@ -84,14 +84,17 @@ pub(crate) fn is_tag_key(key: &str) -> bool {
 /// on its own first: only a pattern that is a complete expression by itself is wrapped, so text
 /// like `x)|(.*` (which would close the wrapping group and escape the anchors) is a syntax error,
 /// not a pattern that matches anything. `\A` and `\z` anchor to the whole text whatever flags
-/// (`(?m)`) the pattern sets inside its group.
+/// (`(?m)`) the pattern sets inside its group. Checked even in a catalog checked at build time
+/// ([`Patterns::get_checked`]).
 pub(crate) fn compile_param_pattern(
     pattern: &str,
     patterns: &mut Patterns,
 ) -> std::result::Result<Pattern, String> {
-    patterns.get(pattern).map_err(|error| error.to_string())?;
     patterns
-        .get(&format!(r"\A(?:{pattern})\z"))
+        .get_checked(pattern)
+        .map_err(|error| error.to_string())?;
+    patterns
+        .get_checked(&format!(r"\A(?:{pattern})\z"))
         .map_err(|error| match error {
             Invalid::TooBig(message) => message,
             // Only a `(?x)` comment running to the end of the pattern can get here.
@@ -124,8 +127,14 @@ pub(super) struct Compiled {
     pub custom_actions: BTreeMap<String, CustomAction>,
 }
 
+/// Parse and check YAML text.
 pub(super) fn compile(text: &str, source_name: &str) -> std::result::Result<Compiled, Vec<String>> {
-    let raw: RawCatalog = serde_saphyr::from_str(text).map_err(|error| {
+    compile_raw(parse(text, source_name)?, source_name, Patterns::checked())
+}
+
+/// The YAML text as written, every position kept; a syntax or type error as one problem.
+pub(super) fn parse(text: &str, source_name: &str) -> std::result::Result<RawCatalog, Vec<String>> {
+    serde_saphyr::from_str(text).map_err(|error| {
         let position = error
             .location()
             .map(|at| format!("{}:{}", at.line(), at.column()))
@@ -135,7 +144,16 @@ pub(super) fn compile(text: &str, source_name: &str) -> std::result::Result<Comp
             "{source_name}:{position}: {}",
             message.lines().next().unwrap_or(&message)
         )]
-    })?;
+    })
+}
+
+/// Check a parsed catalog and build what the decision engine uses. `patterns` says whether
+/// patterns are checked here or were checked when the binary was built ([`Patterns`]).
+pub(super) fn compile_raw(
+    raw: RawCatalog,
+    source_name: &str,
+    mut patterns: Patterns,
+) -> std::result::Result<Compiled, Vec<String>> {
     let mut problems = Problems {
         source_name,
         found: Vec::new(),
@@ -151,7 +169,6 @@ pub(super) fn compile(text: &str, source_name: &str) -> std::result::Result<Comp
     }
     let custom_actions = compile_custom_actions(raw.custom_actions, &mut problems);
     let mut names = HashSet::new();
-    let mut patterns = Patterns::default();
     let mut runbooks = Vec::with_capacity(raw.runbooks.len());
     for raw_runbook in raw.runbooks {
         if let Some(runbook) = compile_runbook(

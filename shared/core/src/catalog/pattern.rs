@@ -19,7 +19,7 @@
 mod bound;
 
 use regex::Regex;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 /// A pattern compiles to at most this much memory (each of its forward and reverse automata):
@@ -98,12 +98,48 @@ impl std::fmt::Display for Invalid {
 
 /// The patterns of one catalog being loaded, by text: each distinct text is checked once, and
 /// every runbook that writes it shares one [`Pattern`] (so it is compiled once, too).
-#[derive(Default)]
 pub(crate) struct Patterns {
     by_source: HashMap<String, Pattern>,
+    /// False only for a catalog prebuilt into the binary: its patterns passed these same checks,
+    /// with this same `regex`, when the binary was built, and checking them again is a quarter
+    /// of what loading a large catalog costs. Parameters' patterns are checked all the same
+    /// ([`Patterns::get_checked`]).
+    check: bool,
+    /// With `check` false: the texts [`Patterns::get_checked`] has checked all the same.
+    checked_anyway: HashSet<String>,
 }
 
 impl Patterns {
+    /// Every pattern is checked before it is accepted.
+    pub(crate) fn checked() -> Self {
+        Patterns {
+            by_source: HashMap::new(),
+            check: true,
+            checked_anyway: HashSet::new(),
+        }
+    }
+
+    /// Patterns of a catalog checked when the binary was built: accepted as they are.
+    pub(crate) fn checked_at_build() -> Self {
+        Patterns {
+            by_source: HashMap::new(),
+            check: false,
+            checked_anyway: HashSet::new(),
+        }
+    }
+
+    /// The pattern for `source`, checked whichever way this catalog's patterns are: a
+    /// parameter's pattern is what stands between incident text and a command, so a catalog is
+    /// not taken on trust there, even one checked at build time. Cheap: parameters are few, and
+    /// their patterns are mostly shared.
+    pub(crate) fn get_checked(&mut self, source: &str) -> Result<Pattern, Invalid> {
+        if !self.check && !self.checked_anyway.contains(source) {
+            check(source)?;
+            self.checked_anyway.insert(source.to_owned());
+        }
+        self.get(source)
+    }
+
     /// The pattern for `source`, checked (see the module's documentation). Refusals are not
     /// remembered: each place that writes a bad pattern gets its own error.
     pub(crate) fn get(&mut self, source: &str) -> Result<Pattern, Invalid> {
@@ -111,7 +147,9 @@ impl Patterns {
             return Ok(pattern.clone());
         }
         let compiled = OnceLock::new();
-        if let Some(regex) = check(source)? {
+        if self.check
+            && let Some(regex) = check(source)?
+        {
             // Compiled already to learn its size: keep it.
             let _ = compiled.set(Some(regex));
         }

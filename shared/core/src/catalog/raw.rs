@@ -1,13 +1,31 @@
 //! The catalog as users write it. Unknown fields are errors everywhere; positions are kept
 //! (`Spanned`) wherever a later check may need to point at a line.
+//!
+//! The same types, written as JSON, are the prebuilt form of a catalog compiled into a binary
+//! ([`Prebuilt`]): `Spanned` writes its value only and reads a plain value back with an unknown
+//! position, which is all a catalog that passed every check at build time needs.
 
 use crate::template::Quoting;
 use crate::trigger::Source;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Deserialize)]
+/// A catalog that passed every check when the binary was built, as JSON: no YAML to parse at
+/// run time, and the content version of the YAML it was made from.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prebuilt {
+    /// [`PREBUILT_FORMAT`]: a prebuilt form is read only by the build that wrote it, but a
+    /// number costs nothing and turns a mix-up into a clear error.
+    pub format: u32,
+    pub version: String,
+    pub catalog: RawCatalog,
+}
+
+pub const PREBUILT_FORMAT: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCatalog {
     pub version: Spanned<u32>,
@@ -18,7 +36,7 @@ pub struct RawCatalog {
     pub runbooks: Vec<Spanned<RawRunbook>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRunbook {
     pub name: Spanned<String>,
@@ -39,7 +57,7 @@ pub struct RawRunbook {
     pub verify: Option<Spanned<RawVerify>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawVerify {
     pub settle_seconds: Spanned<u32>,
@@ -50,7 +68,7 @@ pub struct RawVerify {
     pub on_failure: Option<crate::catalog::OnFailure>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCustomAction {
     /// The action's name in PagerDuty (its button label): PagerDuty's log entry of a tap reads
@@ -58,7 +76,7 @@ pub struct RawCustomAction {
     pub label: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawWhen {
     #[serde(default)]
@@ -88,7 +106,7 @@ pub struct RawWhen {
     pub event: Option<RawEventMatch>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawAlarmMatch {
     /// A glob: `*` any run of characters, `?` one character.
@@ -108,7 +126,7 @@ pub struct RawAlarmMatch {
     pub dimensions: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawEventMatch {
     #[serde(default)]
@@ -127,7 +145,7 @@ pub struct RawEventMatch {
     pub resource: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawParam {
     pub from: Spanned<String>,
@@ -145,7 +163,7 @@ pub struct RawParam {
     pub secret: bool,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawGuards {
     #[serde(default)]
@@ -164,14 +182,14 @@ pub struct RawGuards {
     pub max_runs: Option<Spanned<RawRateLimit>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRateLimit {
     pub count: u32,
     pub window_seconds: u64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum RawAction {
     SsmCommand(RawSsmCommand),
@@ -179,7 +197,7 @@ pub enum RawAction {
     Rundeck(RawRundeck),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSsmCommand {
     pub document: Spanned<String>,
@@ -198,7 +216,7 @@ pub struct RawSsmCommand {
     pub max_errors: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSsmAutomation {
     pub document: Spanned<String>,
@@ -216,7 +234,7 @@ pub struct RawSsmAutomation {
     pub max_errors: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRundeck {
     pub job_id: Spanned<String>,
@@ -230,7 +248,7 @@ pub struct RawRundeck {
     pub as_user: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTargets {
     #[serde(default)]
@@ -239,7 +257,7 @@ pub struct RawTargets {
     pub tags: BTreeMap<String, OneOrMany>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RawReport {
     #[serde(default)]
@@ -298,6 +316,15 @@ impl<'de> Deserialize<'de> for OneOrMany {
             }
         }
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl Serialize for OneOrMany {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            OneOrMany::One(value) => serializer.serialize_str(value),
+            OneOrMany::Many(values) => values.serialize(serializer),
+        }
     }
 }
 

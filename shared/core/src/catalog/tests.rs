@@ -593,6 +593,7 @@ fn thousands_of_wrappers_are_refused_not_recursed_into() {
 
 mod event_match;
 mod patterns;
+mod prebuilt;
 mod rundeck;
 mod shell_checks;
 mod shell_checks_2;

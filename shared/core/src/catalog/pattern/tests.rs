@@ -13,7 +13,7 @@ fn regex_verdict(source: &str) -> Result<(), Invalid> {
 }
 
 fn checked(source: &str) -> Result<Pattern, Invalid> {
-    Patterns::default().get(source)
+    Patterns::checked().get(source)
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn a_pattern_is_compiled_on_first_use_not_at_load() {
 
 #[test]
 fn one_text_is_one_pattern_checked_and_compiled_once() {
-    let mut patterns = Patterns::default();
+    let mut patterns = Patterns::checked();
     let first = patterns.get("service-[0-9]+").unwrap();
     let second = patterns.get("service-[0-9]+").unwrap();
     let other = patterns.get("service-[0-9]*").unwrap();
