@@ -15,6 +15,10 @@
 //!
 //! Patterns are shared within a catalog by their text ([`Patterns`]), so a pattern written on
 //! many runbooks is checked once and compiled once.
+//!
+//! The catalog compiled into a binary ran these checks when it was built
+//! (`Catalog::prebuild`), and does not run them again at start-up, except for parameters'
+//! patterns ([`Patterns::get_checked`]).
 
 mod bound;
 
