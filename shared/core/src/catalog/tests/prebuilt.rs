@@ -246,3 +246,30 @@ fn parameter_patterns_are_checked_even_in_a_prebuilt_catalog() {
     assert!(problems[0].contains("fails checks"), "{problems:?}");
     assert!(problems[0].contains("host"), "{problems:?}");
 }
+
+#[test]
+fn a_parameter_pattern_is_checked_even_when_a_title_wrote_the_same_text_first() {
+    // The title is accepted unchecked and stored; the parameter's use of the same text must
+    // not reuse it as if it had been checked.
+    let text = MINIMAL.replace(
+        "    action:\n",
+        "    params:\n      host: { from: '{{ incident.title }}', pattern: 'x' }\n    action:\n",
+    );
+    let text = text.replace(
+        "      actions: [restart-web]\n",
+        "      actions: [restart-web]\n      title: 'x'\n",
+    );
+    let prebuilt = Catalog::prebuild(&text, "runbooks.yaml").unwrap();
+    // Titles come before parameters in a runbook, so the title stores the text first.
+    let title_at = prebuilt.find("\"title\":\"x\"").expect("the title");
+    let pattern_at = prebuilt
+        .find("\"pattern\":\"x\"")
+        .expect("the parameter's pattern");
+    assert!(title_at < pattern_at);
+    let altered = prebuilt
+        .replace("\"title\":\"x\"", "\"title\":\"x)|(.*\"")
+        .replace("\"pattern\":\"x\"", "\"pattern\":\"x)|(.*\"");
+    let problems = problems_of_prebuilt(&altered);
+    assert!(problems[0].contains("fails checks"), "{problems:?}");
+    assert!(problems[0].contains("host"), "{problems:?}");
+}
