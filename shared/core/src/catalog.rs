@@ -8,16 +8,17 @@
 
 mod compile;
 pub mod index;
+mod load;
+mod matching;
 pub mod pattern;
 mod raw;
 mod shell;
 
 use crate::template::{Quoting, Template};
 use crate::trigger::{Source, Trigger};
-use crate::{Error, Result};
+pub use load::content_version;
 pub use pattern::Pattern;
 use regex::Regex;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The catalog compiled into every binary: `infra/runbooks.yaml` at build time. SAM packages only
@@ -427,237 +428,7 @@ impl Targets {
     }
 }
 
-fn any_equal(wanted: &[String], value: Option<&str>) -> bool {
-    wanted.is_empty() || value.is_some_and(|value| wanted.iter().any(|w| w == value))
-}
-
-impl When {
-    /// The first condition the trigger fails, or None when every condition given holds. The
-    /// decision uses the name to explain itself.
-    pub fn first_mismatch(&self, trigger: &Trigger) -> Option<&'static str> {
-        if !self.sources.is_empty() && !self.sources.contains(&trigger.source) {
-            return Some("sources");
-        }
-        if !any_equal(&self.event_types, Some(&trigger.event_type)) {
-            return Some("event_types");
-        }
-        if !any_equal(&self.actions, trigger.action.as_deref()) {
-            return Some("actions");
-        }
-        match &trigger.workflow {
-            None if !self.workflows.is_empty() => return Some("workflows"),
-            Some(_) if self.workflows.is_empty() => return Some("workflows"),
-            Some(workflow)
-                if !self
-                    .workflows
-                    .iter()
-                    .any(|wanted| *wanted == workflow.id || *wanted == workflow.name) =>
-            {
-                return Some("workflows");
-            }
-            _ => {}
-        }
-        let incident = trigger.incident.as_ref();
-        if !self.services.is_empty() {
-            let matched = incident
-                .and_then(|incident| incident.service.as_ref())
-                .is_some_and(|service| {
-                    self.services
-                        .iter()
-                        .any(|wanted| *wanted == service.id || *wanted == service.name)
-                });
-            if !matched {
-                return Some("services");
-            }
-        }
-        if let Some(title) = &self.title
-            && !incident.is_some_and(|incident| title.is_match(&incident.title))
-        {
-            return Some("title");
-        }
-        if !any_equal(&self.urgency, incident.and_then(|i| i.urgency.as_deref())) {
-            return Some("urgency");
-        }
-        if !any_equal(&self.priority, incident.and_then(|i| i.priority.as_deref())) {
-            return Some("priority");
-        }
-        if !any_equal(&self.status, incident.map(|i| i.status.as_str())) {
-            return Some("status");
-        }
-        if !self.teams.is_empty() {
-            let matched = incident.is_some_and(|incident| {
-                incident
-                    .teams
-                    .iter()
-                    .any(|team| self.teams.iter().any(|w| *w == team.id || *w == team.name))
-            });
-            if !matched {
-                return Some("teams");
-            }
-        }
-        if let Some(alarm_match) = &self.alarm {
-            let Some(alarm) = trigger.alarm.as_ref() else {
-                return Some("alarm");
-            };
-            if let Some(name) = &alarm_match.name
-                && !name.is_match(&alarm.name)
-            {
-                return Some("alarm.name");
-            }
-            if !any_equal(&alarm_match.states, Some(&alarm.state)) {
-                return Some("alarm.state");
-            }
-            if !any_equal(&alarm_match.namespaces, alarm.namespace.as_deref()) {
-                return Some("alarm.namespace");
-            }
-            if !any_equal(&alarm_match.metrics, alarm.metric.as_deref()) {
-                return Some("alarm.metric");
-            }
-            for (name, pattern) in &alarm_match.dimensions {
-                if !alarm
-                    .dimensions
-                    .get(name)
-                    .is_some_and(|value| pattern.is_match(value))
-                {
-                    return Some("alarm.dimensions");
-                }
-            }
-        }
-        if let Some(event_match) = &self.event {
-            let Some(event) = trigger.event.as_ref() else {
-                return Some("event");
-            };
-            if !any_equal(&event_match.sources, Some(&event.source)) {
-                return Some("event.source");
-            }
-            if !any_equal(&event_match.detail_types, Some(&event.detail_type)) {
-                return Some("event.detail_type");
-            }
-            if !event_match.finding_types.is_empty()
-                && !event.finding_type.as_deref().is_some_and(|finding_type| {
-                    event_match
-                        .finding_types
-                        .iter()
-                        .any(|glob| glob.is_match(finding_type))
-                })
-            {
-                return Some("event.finding_type");
-            }
-            if !event_match.severity_holds(event.severity.as_deref()) {
-                return Some("event.min_severity");
-            }
-            if !event_match.resources.is_empty()
-                && !event.resources.iter().any(|resource| {
-                    event_match
-                        .resources
-                        .iter()
-                        .any(|glob| glob.is_match(resource))
-                })
-            {
-                return Some("event.resource");
-            }
-        }
-        None
-    }
-}
-
 impl Catalog {
-    /// The compiled-in catalog. A unit test validates it, so this cannot fail in a build that
-    /// passed its tests; still, a failure is an error, not a panic.
-    pub fn built_in() -> Result<Self> {
-        Self::parse(BUILT_IN_CATALOG, BUILT_IN_CATALOG_NAME)
-    }
-
-    /// Parse and validate. Every problem found is reported, each as `source:line:column: message`.
-    pub fn parse(text: &str, source_name: &str) -> Result<Self> {
-        let compile::Compiled {
-            runbooks,
-            custom_actions,
-        } = compile::compile(text, source_name).map_err(|problems| Error::Catalog {
-            source_name: source_name.to_owned(),
-            problems,
-        })?;
-        let index = index::Index::build(&runbooks);
-        Ok(Catalog {
-            source_name: source_name.to_owned(),
-            version: content_version(text),
-            runbooks,
-            custom_actions,
-            index,
-        })
-    }
-
-    /// The prebuilt form of a catalog, for a build script to compile into a binary: the catalog
-    /// is checked here exactly as [`Catalog::parse`] checks it (a bad catalog fails the build,
-    /// with its lines and columns), then written as JSON, so that the binary never parses YAML
-    /// or checks patterns for it at start-up ([`Catalog::from_prebuilt`]).
-    pub fn prebuild(text: &str, source_name: &str) -> Result<String> {
-        let problems = |problems| Error::Catalog {
-            source_name: source_name.to_owned(),
-            problems,
-        };
-        let prebuilt = raw::Prebuilt {
-            format: raw::PREBUILT_FORMAT,
-            version: content_version(text),
-            catalog: compile::parse(text, source_name).map_err(problems)?,
-        };
-        // Written before it is checked: checking consumes the parsed catalog.
-        let json = serde_json::to_string(&prebuilt).map_err(|error| {
-            problems(vec![format!("{source_name}: cannot be prebuilt: {error}")])
-        })?;
-        compile::compile_raw(prebuilt.catalog, source_name, pattern::Patterns::checked())
-            .map_err(problems)?;
-        Ok(json)
-    }
-
-    /// A catalog from [`Catalog::prebuild`]'s output, made by this same build: the text
-    /// compiled into the binary, never one read at run time. The patterns of `when` (titles,
-    /// names, globs) are not checked again: they were, at build time, with this same `regex`,
-    /// and one that does not compile matches nothing. Every other check runs, parameters'
-    /// patterns included, and anything amiss is an error, never a panic.
-    pub fn from_prebuilt(prebuilt: &str, source_name: &str) -> Result<Self> {
-        let problems = |problems| Error::Catalog {
-            source_name: source_name.to_owned(),
-            problems,
-        };
-        let unusable = |why: String| {
-            problems(vec![format!(
-                "{source_name}: the prebuilt catalog compiled into this binary {why}; rebuild it"
-            )])
-        };
-        let prebuilt: raw::Prebuilt = serde_json::from_str(prebuilt)
-            .map_err(|error| unusable(format!("does not read: {error}")))?;
-        if prebuilt.format != raw::PREBUILT_FORMAT {
-            return Err(unusable(format!(
-                "has format {} (this build reads {})",
-                prebuilt.format,
-                raw::PREBUILT_FORMAT
-            )));
-        }
-        let compile::Compiled {
-            runbooks,
-            custom_actions,
-        } = compile::compile_raw(
-            prebuilt.catalog,
-            source_name,
-            pattern::Patterns::checked_at_build(),
-        )
-        .map_err(|found| {
-            unusable(format!(
-                "fails checks it passed at build time: {}",
-                found.join("; ")
-            ))
-        })?;
-        let index = index::Index::build(&runbooks);
-        Ok(Catalog {
-            source_name: source_name.to_owned(),
-            version: prebuilt.version,
-            runbooks,
-            custom_actions,
-            index,
-        })
-    }
-
     /// The first runbook (in file order) whose `when` matches, found through the index.
     pub fn first_match(&self, trigger: &Trigger) -> Option<&Runbook> {
         self.index
@@ -735,12 +506,6 @@ impl Runbook {
             })
             .collect()
     }
-}
-
-/// The first 12 hex digits of the SHA-256 of the catalog text.
-pub fn content_version(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    hex::encode(&digest[..6])
 }
 
 #[cfg(test)]

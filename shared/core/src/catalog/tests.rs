@@ -1,4 +1,5 @@
 use super::*;
+use crate::Error;
 use crate::trigger::{Incident, Reference, Trigger};
 use chrono::Utc;
 
